@@ -1,0 +1,170 @@
+"""`bayon`: the Dagger module's functions run on this host, with the same names and flags as `dagger call`.
+
+The command line is derived from the Dagger registration of `Ci` (function names, arguments, docs, defaults), so
+the two cannot drift; what each function does comes from `ci.functions`, run by the local executor.
+Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 could not run (a tool or service missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import types
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagger
+
+from . import Ci, doctor, functions
+from .config import ConfigError
+from .errors import BayonError, UsageError
+from .gate import run_steps
+from .local_executor import LocalExecutor
+from .progress import ProgressExecutor
+from .render import render
+from .secrets import check_ref
+
+EXIT_PASSED, EXIT_FAILED = 0, 1
+
+
+def kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def dagger_functions() -> dict[str, typing.Any]:
+    """The module's functions as Dagger registers them (the constructor excluded)."""
+    return {name: fn for name, fn in Ci.__dagger_object_type__.functions.items() if name}
+
+
+def _base_type(annotation: typing.Any) -> typing.Any:
+    """`X | None` → X; anything else unchanged."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def add_parameter(parser: argparse.ArgumentParser, param: typing.Any) -> None:
+    """One `dagger call` argument as a `bayon` flag: Directory → path, Secret → env:// or file:// reference."""
+    flag = f"--{kebab(param.name)}"
+    kind = _base_type(param.resolved_type)
+    doc = param.doc or ""
+    default = json.loads(param.default_value) if param.default_value is not None else None
+    if kind is dagger.Directory:
+        parser.add_argument(flag, dest=param.name, default=param.default_path or ".", metavar="PATH", help=doc)
+    elif kind is dagger.Secret:
+        parser.add_argument(flag, dest=param.name, metavar="env://NAME|file://PATH", help=doc,
+                            type=lambda ref, f=flag: check_ref(ref, f))
+    elif typing.get_origin(kind) is list:
+        parser.add_argument(flag, dest=param.name, action="append", default=[], metavar="NAME",
+                            help=f"{doc} (repeat, or separate with commas)")
+    elif kind is bool:
+        parser.add_argument(flag, dest=param.name, action="store_true", help=doc)
+    elif not param.is_optional:
+        parser.add_argument(param.name, nargs="?", metavar=param.name.upper(), help=doc)
+        parser.add_argument(flag, dest=f"{param.name}_flag", metavar=param.name.upper(), help=f"same as {param.name.upper()}")
+    else:
+        parser.add_argument(flag, dest=param.name, default=default, type=kind, help=f"{doc} (default: {default})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bayon", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="FUNCTION")
+    for name, fn in dagger_functions().items():
+        sub = commands.add_parser(kebab(name), help=(fn.doc or "").split("\n")[0], description=fn.doc)
+        for param in fn.parameters.values():
+            add_parameter(sub, param)
+        sub.add_argument("-o", "--output", metavar="PATH", help="write the result to PATH (like `dagger call -o`)")
+    commands.add_parser("doctor", help="check the host tools each stage needs and print how to install the missing ones")
+    return parser
+
+
+def _flat(values: Sequence[str]) -> list[str]:
+    return [v for value in values for v in value.split(",") if v]
+
+
+def _secrets(name: str, args: argparse.Namespace) -> dict[str, str]:
+    """Secret name (the flag, e.g. npm-token) → the reference given; values are read only when a step runs."""
+    params = dagger_functions()[name].parameters.values()
+    return {kebab(p.name): getattr(args, p.name) for p in params
+            if _base_type(p.resolved_type) is dagger.Secret and getattr(args, p.name)}
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+async def call(args: argparse.Namespace) -> int:
+    """Run one function locally; returns the exit code."""
+    name = args.command.replace("-", "_")
+    async with LocalExecutor(Path(args.source), _secrets(name, args)) as local:
+        executor = ProgressExecutor(local)
+        if name == "plan":
+            target = args.function or args.function_flag
+            if not target:
+                raise UsageError("plan: name the function to plan, e.g. `bayon plan quality`")
+            _emit(await functions.plan(target, executor), args.output)
+            return EXIT_PASSED
+        if name == "reports":
+            report = await functions.gate(args.function.replace("-", "_"), executor)
+            out = Path(args.output or "reports")
+            for rel, data in functions.report_files(report).items():
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                (out / rel).write_bytes(data)
+            print(f"wrote {len(functions.report_files(report))} report file(s) to {out}", file=sys.stderr)
+            return EXIT_PASSED
+        if name in functions.FIXERS:
+            report = await run_steps(name, executor, functions.FIXERS[name](await functions.load(executor)))
+            changed = local.changed_files()
+            local.apply(changed)
+            print("\n".join(f"fixed {path}" for path in changed) or "nothing to fix", file=sys.stderr)
+        else:
+            report = await functions.gate(name, executor, _flat(getattr(args, "only", [])), _flat(getattr(args, "skip", [])))
+        fmt = getattr(args, "format", "table")
+        _emit(render(report, fmt, getattr(args, "repo_path", "")), args.output)
+        if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as summary:
+                summary.write(render(report, "markdown"))
+        return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def _first_bayon_error(group: BaseExceptionGroup) -> BayonError | ConfigError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, (BayonError, ConfigError)):
+            return exc
+        if isinstance(exc, BaseExceptionGroup) and (found := _first_bayon_error(exc)):
+            return found
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "doctor":
+            return doctor.main()
+        return asyncio.run(call(args))
+    except KeyboardInterrupt:
+        print("bayon: interrupted; every child process was stopped", file=sys.stderr)
+        return 130
+    except (BayonError, ConfigError) as exc:
+        print(f"bayon: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
+    except BaseExceptionGroup as group:
+        found = _first_bayon_error(group)
+        if found is None:
+            raise
+        print(f"bayon: {found}", file=sys.stderr)
+        return getattr(found, "exit_code", 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Run steps as Dagger containers: one install layer per Node major, then one container per step on top of it.
+
+The builders (`install_container`, `step_container`, `changeset`) are synchronous and engine-free, so the plan tests
+inspect the exact selection chains whose layers the engine caches; the async methods only await leaves of them.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import time
+from collections.abc import Mapping
+
+import anyio
+import dagger
+from dagger import dag
+
+from .executor import install_id, substitute
+from .gate import stderr_tail
+from .report import StepResult
+from .sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
+from .step import NPM_MAJOR, Step, StepRun, node_image
+
+SOURCE_ROOT = "/src"
+REPORTS_ROOT = "/bayon/reports"
+NPM_CACHE_PATH = "/bayon/npm-cache"
+SOURCE_EXCLUDES = list(SOURCE_IGNORE)
+INSTALL_ENV = {"NPM_CONFIG_UPDATE_NOTIFIER": "false", "NPM_CONFIG_FUND": "false", "NEXT_TELEMETRY_DISABLED": "1",
+               "CI": "true", "NPM_CONFIG_CACHE": NPM_CACHE_PATH}
+NPMRC = ".npmrc"
+NPM_TOKEN_SECRET = "npm-token"
+MISSING_LOCKFILE = "package-lock.json is missing; run `npm install` and commit package-lock.json"
+
+
+def npm_cache_key(lock_hash: str, node_major: int) -> str:
+    return f"bayon-npm-{lock_hash[:16]}-node{node_major}"
+
+
+def reports_dir(step: Step) -> str:
+    """Where a step writes its reports: outside the source, so reports never show up in a fixer's changes."""
+    return f"{REPORTS_ROOT}/{step.id.replace('/', '-')}"
+
+
+def step_workdir(step: Step) -> str:
+    return posixpath.normpath(posixpath.join(SOURCE_ROOT, step.workdir))
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else '(no message)'}"
+
+
+class MissingLockfileError(Exception):
+    """The source has no package-lock.json, so the install cannot be reproducible."""
+
+
+class DaggerExecutor:
+    """Runs steps in containers. `secrets` maps a secret name ("npm-token") to its Secret; unknown names stay unset."""
+
+    name = "dagger"
+
+    def __init__(self, source: dagger.Directory, secrets: Mapping[str, dagger.Secret] | None = None) -> None:
+        self.source = source
+        self.secrets = dict(secrets or {})
+        self._created = time.monotonic()
+        self._lock_inputs: tuple[str, bool] | None = None
+        self._installs: dict[int, tuple[StepResult, dagger.Container | None]] = {}
+        self._install_locks: dict[int, anyio.Lock] = {}
+
+    def install_container(self, node_major: int, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
+        """Image, pinned npm, `npm ci` from package.json + lockfile (+ .npmrc) only, and then the source on top."""
+        ctr = dag.container().from_(node_image(node_major))
+        for name, value in INSTALL_ENV.items():
+            ctr = ctr.with_env_variable(name, value)
+        ctr = (
+            ctr.with_exec(["npm", "install", "-g", f"npm@{NPM_MAJOR}"])
+            .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(npm_cache_key(lock_hash, node_major)))
+            .with_workdir(SOURCE_ROOT)
+        )
+        for name in LOCK_INPUTS if npmrc else LOCK_INPUTS[:2]:
+            ctr = ctr.with_file(f"{SOURCE_ROOT}/{name}", self.source.file(name))
+        token = self.secrets.get(NPM_TOKEN_SECRET)
+        if token is not None:
+            ctr = ctr.with_secret_variable("NPM_TOKEN", token)
+        ctr = ctr.with_exec(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"])
+        if token is not None:
+            ctr = ctr.without_secret_variable("NPM_TOKEN")
+        return ctr.with_directory(SOURCE_ROOT, self.source, exclude=SOURCE_EXCLUDES)
+
+    def step_container(self, base: dagger.Container, step: Step) -> dagger.Container:
+        """The step's env, secrets, caches (relative paths resolve against its workdir) and services, then its exec."""
+        reports, workdir = reports_dir(step), step_workdir(step)
+        ctr = base
+        for name, value in sorted(step.env.items()):
+            ctr = ctr.with_env_variable(name, substitute(value, reports))
+        for name, secret_name in sorted(step.secrets.items()):
+            if secret_name in self.secrets:
+                ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
+        for cache in step.caches:
+            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache.key))
+        for svc in step.services:
+            service = (
+                dag.container()
+                .from_(svc.image)
+                .with_exposed_port(svc.port)
+                .as_service(args=list(svc.args), use_entrypoint=True)
+            )
+            ctr = ctr.with_service_binding(svc.name, service)
+            ctr = ctr.with_env_variable(svc.url_env, f"http://{svc.name}:{svc.port}")
+        return (
+            ctr.with_directory(reports, dag.directory())
+            .with_workdir(workdir)
+            .with_exec([substitute(arg, reports) for arg in step.argv], expect=dagger.ReturnType.ANY)
+        )
+
+    @staticmethod
+    def report_directory(files: Mapping[str, bytes]) -> dagger.Directory:
+        """A Directory holding report files (what the `reports` function returns for export)."""
+        directory = dag.directory()
+        for path, data in sorted(files.items()):
+            directory = directory.with_new_file(path, data.decode("utf-8", errors="replace"))
+        return directory
+
+    def changeset(self, step: Step, lock_hash: str, *, npmrc: bool = False) -> dagger.Changeset:
+        """What a fixer step changed in the source (ignored paths on neither side), lazy and exportable."""
+        if not step.writes_source:
+            raise ValueError(f"{step.id} does not write the source; only fixer steps have changes")
+        ctr = self.step_container(self.install_container(step.node_major, lock_hash, npmrc=npmrc), step)
+        fixed = ctr.directory(SOURCE_ROOT).filter(exclude=SOURCE_EXCLUDES)
+        return fixed.changes(self.source.filter(exclude=SOURCE_EXCLUDES))
+
+    async def changes(self, step: Step) -> dagger.Changeset:
+        """`changeset` for the source's own lockfile (raises MissingLockfileError without one)."""
+        lock_hash, npmrc = await self._read_lock_inputs()
+        return self.changeset(step, lock_hash, npmrc=npmrc)
+
+    async def read_source_file(self, path: str) -> str | None:
+        """None when the file does not exist; without an engine this raises dagger.ClientConnectionError, because
+        answering None would claim the file is absent (e.g. silently using default config)."""
+        try:
+            return await self.source.file(path).contents()
+        except dagger.QueryError:
+            return None
+
+    def unavailable_reason(self, step: Step) -> str | None:
+        return None  # every Node major runs in its own image
+
+    async def install(self, node_major: int) -> StepResult:
+        """Run the install layer for a Node major once per executor; later calls return the first result."""
+        async with self._install_locks.setdefault(node_major, anyio.Lock()):
+            if node_major not in self._installs:
+                self._installs[node_major] = await self._install(node_major)
+        return self._installs[node_major][0]
+
+    async def _install(self, node_major: int) -> tuple[StepResult, dagger.Container | None]:
+        started = time.monotonic()
+        ctr, exit_code, reason = None, None, ""
+        try:
+            lock_hash, npmrc = await self._read_lock_inputs()
+            ctr = await self.install_container(node_major, lock_hash, npmrc=npmrc).sync()
+            exit_code = 0
+        except MissingLockfileError as exc:
+            reason = str(exc)
+        except dagger.ExecError as exc:
+            exit_code = exc.exit_code
+            detail = stderr_tail(exc.stderr) or stderr_tail(exc.stdout) or "(no output)"
+            reason = f"`{' '.join(exc.command)}` exited with code {exc.exit_code}:\n{detail}"
+        except dagger.DaggerError as exc:
+            reason = _one_line(exc)
+        status = "passed" if ctr is not None else "crashed"
+        result = StepResult(install_id(node_major), "npm", status, exit_code=exit_code, reason=reason,
+                            duration_s=time.monotonic() - started, started_s=started - self._created)
+        return result, ctr
+
+    async def _read_lock_inputs(self) -> tuple[str, bool]:
+        """sha256(package.json + package-lock.json) and whether .npmrc exists, read once."""
+        if self._lock_inputs is None:
+            texts = {name: await self.read_source_file(name) for name in LOCK_INPUTS}
+            if texts["package-lock.json"] is None:
+                raise MissingLockfileError(MISSING_LOCKFILE)
+            digest = lock_digest({name: text.encode() for name, text in texts.items() if text is not None})
+            self._lock_inputs = (digest, texts[NPMRC] is not None)
+        return self._lock_inputs
+
+    async def run(self, step: Step) -> StepRun:
+        """Run the step on the installed base; a tool or engine failure is reported in the StepRun, never raised."""
+        install = await self.install(step.node_major)
+        base = self._installs[step.node_major][1]
+        workdir = step_workdir(step)
+        if base is None:
+            return StepRun(exit_code=None, root=workdir, error=f"{install.id} {install.status}: {install.reason}")
+        ctr, reports = self.step_container(base, step), reports_dir(step)
+        started = time.monotonic()
+
+        def outcome(**fields) -> StepRun:
+            timing = {"duration_s": time.monotonic() - started, "started_s": started - self._created}
+            return StepRun(root=workdir, **timing, **fields)
+
+        try:
+            with anyio.fail_after(step.timeout_s):
+                exit_code = await ctr.exit_code()
+                stdout, stderr = await ctr.stdout(), await ctr.stderr()
+                files = {out: await _bytes_or_none(ctr.file(f"{reports}/{out}")) for out in step.outputs}
+                version = await _package_version(base, step.package)
+        except TimeoutError:
+            return outcome(exit_code=None, error=f"timed out after {step.timeout_s} s")
+        except dagger.ExecError as exc:
+            return outcome(exit_code=None, stdout=exc.stdout, stderr=exc.stderr, error=_one_line(exc))
+        except dagger.DaggerError as exc:
+            return outcome(exit_code=None, error=_one_line(exc))
+        return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version)
+
+
+async def _bytes_or_none(file: dagger.File) -> bytes | None:
+    try:
+        return (await file.contents()).encode()
+    except dagger.QueryError:
+        return None
+
+
+async def _package_version(ctr: dagger.Container, package: str | None) -> str | None:
+    """The installed version of an npm package (the tool version), or None."""
+    if package is None:
+        return None
+    try:
+        text = await ctr.file(f"{SOURCE_ROOT}/node_modules/{package}/package.json").contents()
+        return json.loads(text).get("version")
+    except (dagger.QueryError, ValueError):
+        return None

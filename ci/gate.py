@@ -1,0 +1,108 @@
+"""Run a stage's steps concurrently through an executor and turn what they did into a `Report`.
+
+This is where fail-closed lives: a step that could not run, exited with an unexpected code, or left no readable
+report is `crashed` (with the tool's stderr in the reason), never `passed`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from collections.abc import Iterable, Sequence
+
+import anyio
+
+from .executor import Executor
+from .report import Finding, Report, StepResult
+from .step import Judgement, ReportError, Step, StepRun
+
+STDERR_TAIL_LINES = 12
+
+
+def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
+    """The last non-empty lines of a tool's stderr, for a crash reason."""
+    kept = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def judge_run(step: Step, run: StepRun) -> Judgement:
+    """Apply the step's judge, but only to a run whose exit code the step declared; anything else crashed."""
+    if run.error:
+        return Judgement("crashed", reason=run.error)
+    code = run.exit_code
+    if code not in step.ok_codes | step.finding_codes:
+        detail = stderr_tail(run.stderr) or stderr_tail(run.stdout) or "(no output)"
+        return Judgement("crashed", reason=f"{step.tool} exited with code {code}:\n{detail}")
+    try:
+        return step.judge(run)
+    except ReportError as exc:
+        detail = stderr_tail(run.stderr)
+        return Judgement("crashed", reason=f"{exc}" + (f"\n{detail}" if detail else ""))
+
+
+def to_result(step: Step, run: StepRun, judgement: Judgement) -> StepResult:
+    return StepResult(
+        id=step.id,
+        tool=step.tool,
+        status=judgement.status,
+        tool_version=run.tool_version,
+        exit_code=run.exit_code,
+        duration_s=run.duration_s,
+        reason=judgement.reason,
+        started_s=run.started_s,
+    )
+
+
+def skipped(step: Step, reason: str) -> StepResult:
+    return StepResult(id=step.id, tool=step.tool, status="skipped", reason=reason)
+
+
+async def run_steps(
+    function: str,
+    executor: Executor,
+    steps: Sequence[Step],
+    allowed_unavailable: Iterable[str] = (),
+    skip_reasons: dict[str, str] | None = None,
+) -> Report:
+    """Install once per Node major, then run every runnable step concurrently; one failure never hides another."""
+    started = time.monotonic()
+    skip_reasons = dict(skip_reasons or {})
+    runnable: list[Step] = []
+    results: dict[str, StepResult] = {}
+    findings: dict[str, tuple[Finding, ...]] = {}
+    artifacts: dict[str, bytes] = {}
+    for step in steps:
+        reason = skip_reasons.get(step.id) or executor.unavailable_reason(step)
+        if reason:
+            results[step.id] = skipped(step, reason)
+        else:
+            runnable.append(step)
+
+    installs: dict[int, StepResult] = {}
+    for major in sorted({s.node_major for s in runnable}):
+        installs[major] = await executor.install(major)
+
+    async def one(step: Step) -> None:
+        install = installs[step.node_major]
+        if install.status != "passed":
+            results[step.id] = skipped(step, f"dependency install failed ({install.id})")
+            return
+        run = await executor.run(step)
+        judgement = judge_run(step, run)
+        results[step.id] = to_result(step, run, judgement)
+        findings[step.id] = tuple(replace(f, step=step.id, tool=step.tool) for f in judgement.findings)
+        artifacts.update({f"{step.id}/{name}": data for name, data in run.files.items() if data is not None})
+
+    async with anyio.create_task_group() as group:
+        for step in runnable:
+            group.start_soon(one, step)
+
+    ordered = [results[s.id] for s in steps]
+    return Report(
+        function=function,
+        steps=(*{r.id: r for r in installs.values()}.values(), *ordered),
+        findings=tuple(f for s in steps for f in findings.get(s.id, ())),
+        duration_s=time.monotonic() - started,
+        allowed_unavailable=frozenset(allowed_unavailable),
+        artifacts=artifacts,
+    )

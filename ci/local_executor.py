@@ -1,0 +1,167 @@
+"""Run steps as subprocesses on this host: for debugging without Docker, and for the project's own tests.
+
+Each run works in a scratch copy of the source with the cached dependency install hardlinked in, runs every step's
+argv there, enforces its timeout, and kills every child it started when the run ends or is interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import secrets as secret_refs
+from .errors import CouldNotRun
+from .executor import install_id, substitute
+from .report import StepResult
+from .processes import run_captured
+from .services import started
+from .sources import ignored
+from .step import Step, StepRun
+from .workspace import InstallFailed, copy_source, ensure_install, link_tree
+
+BASE_ENV = {"CI": "true", "NEXT_TELEMETRY_DISABLED": "1", "NPM_CONFIG_UPDATE_NOTIFIER": "false", "FORCE_COLOR": "0"}
+
+
+def host_node_major() -> int | None:
+    """The major version of `node` on PATH, or None when there is none."""
+    if shutil.which("node") is None:
+        return None
+    out = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return int(out.lstrip("v").split(".")[0]) if out.startswith("v") else None
+
+
+class LocalExecutor:
+    """The `Executor` for this host. Use as `async with LocalExecutor(path) as executor:`."""
+
+    name = "local"
+
+    def __init__(self, source: Path, secrets: Mapping[str, str] | None = None):
+        self.source = Path(source).resolve()
+        if not self.source.is_dir():
+            raise CouldNotRun(f"source {source} is not a directory; pass --source PATH to an app checkout")
+        self.secrets = dict(secrets or {})
+        self.node = host_node_major()
+        self.scratch = Path(tempfile.mkdtemp(prefix="bayon-"))
+        self.t0 = time.monotonic()
+        self._installs: dict[int, asyncio.Task[StepResult]] = {}
+
+    async def __aenter__(self) -> LocalExecutor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    @property
+    def workspace(self) -> Path:
+        return self.scratch / "src"
+
+    async def read_source_file(self, path: str) -> str | None:
+        file = self.source / path
+        return file.read_text() if file.is_file() else None
+
+    def unavailable_reason(self, step: Step) -> str | None:
+        if self.node is None:
+            raise CouldNotRun("node is not installed; install Node.js 20+ (`bayon doctor` prints the command)")
+        if step.node_pinned and step.node_major != self.node:
+            return (
+                f"Node {step.node_major} is not on this host (it has Node {self.node}); "
+                "`dagger call` runs every configured major"
+            )
+        return None
+
+    async def install(self, node_major: int) -> StepResult:
+        """Install once per host Node (local steps that are not pinned run on the host's Node)."""
+        major = self.node if self.node is not None else node_major
+        if major not in self._installs:
+            self._installs[major] = asyncio.ensure_future(self._install(major))
+        return await asyncio.shield(self._installs[major])
+
+    async def _install(self, major: int) -> StepResult:
+        started_s = time.monotonic() - self.t0
+        t = time.monotonic()
+        try:
+            cached, reused = await ensure_install(self.source, major, self._env({}))
+        except InstallFailed as exc:
+            return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
+        await asyncio.to_thread(copy_source, self.source, self.workspace)
+        await asyncio.to_thread(link_tree, cached, self.workspace / "node_modules")
+        reason = f"reused the install at {cached.parent.name}" if reused else "installed with npm ci"
+        return StepResult(
+            install_id(major), "npm", "passed", tool_version=_npm_version(), exit_code=0,
+            duration_s=time.monotonic() - t, reason=reason, started_s=started_s,
+        )
+
+    def _env(self, step_env: Mapping[str, str]) -> dict[str, str]:
+        return {**os.environ, **BASE_ENV, **step_env}
+
+    async def run(self, step: Step) -> StepRun:
+        reports = self.scratch / "reports" / step.id.replace("/", "-")
+        shutil.rmtree(reports, ignore_errors=True)
+        reports.mkdir(parents=True)
+        argv = [substitute(a, str(reports)) for a in step.argv]
+        env = self._env({k: substitute(v, str(reports)) for k, v in step.env.items()})
+        for var, name in step.secrets.items():
+            if name in self.secrets:
+                env[var] = secret_refs.resolve(self.secrets[name])
+        cwd = (self.workspace / step.workdir).resolve()
+        started_s = time.monotonic() - self.t0
+        t = time.monotonic()
+        async with contextlib.AsyncExitStack() as stack:
+            for service in step.services:
+                env[service.url_env] = await stack.enter_async_context(started(service))
+            code, out, err, error = await run_captured(argv, str(cwd), env, step.timeout_s)
+        return StepRun(
+            exit_code=code,
+            stdout=out.decode(errors="replace"),
+            stderr=err.decode(errors="replace"),
+            files={name: _read(reports / name) for name in step.outputs},
+            duration_s=time.monotonic() - t,
+            root=str(cwd),
+            tool_version=self._package_version(step.package),
+            error=error,
+            started_s=started_s,
+        )
+
+    def _package_version(self, package: str | None) -> str | None:
+        if not package:
+            return None
+        manifest = self.workspace / "node_modules" / package / "package.json"
+        return json.loads(manifest.read_text()).get("version") if manifest.is_file() else None
+
+    def changed_files(self) -> list[str]:
+        """Files of the scratch copy that differ from (or are new to) the source: what a fixer step changed."""
+        changed = []
+        for directory, dirs, files in os.walk(self.workspace):
+            base = Path(directory).relative_to(self.workspace)
+            dirs[:] = [d for d in dirs if not ignored((base / d).as_posix())]
+            for name in files:
+                rel = (base / name).as_posix()
+                original = self.source / rel
+                if not ignored(rel) and (not original.is_file() or original.read_bytes() != (self.workspace / rel).read_bytes()):
+                    changed.append(rel)
+        return sorted(changed)
+
+    def apply(self, paths: list[str]) -> None:
+        """Copy fixed files from the scratch copy back into the source."""
+        for rel in paths:
+            shutil.copy2(self.workspace / rel, self.source / rel)
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
+def _npm_version() -> str | None:
+    out = subprocess.run(["npm", "--version"], capture_output=True, text=True)
+    return out.stdout.strip() or None

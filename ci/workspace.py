@@ -1,0 +1,89 @@
+"""Local scratch copies of an app and one reusable dependency install per (lockfile, Node major).
+
+`npm ci` runs once per lockfile hash and Node major into `$BAYON_CACHE_DIR/deps/<key>/node_modules` (default
+`~/.cache/bayon`); each run hardlinks that tree into a scratch copy of the source, so a second run does not
+reinstall and never writes into the user's checkout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import CouldNotRun
+from .sources import LOCK_INPUTS, ignored, lock_digest
+
+INSTALL_ARGV = ("npm", "ci", "--prefer-offline", "--no-audit", "--no-fund")
+
+
+def cache_root() -> Path:
+    """Where installs and caches live (`BAYON_CACHE_DIR`, else `~/.cache/bayon`)."""
+    return Path(os.environ.get("BAYON_CACHE_DIR") or Path.home() / ".cache" / "bayon")
+
+
+def deps_key(source: Path, node_major: int) -> str:
+    """The install's cache key: the lock inputs' hash and the Node major."""
+    contents = {name: (source / name).read_bytes() for name in LOCK_INPUTS if (source / name).is_file()}
+    return f"{lock_digest(contents)[:16]}-node{node_major}"
+
+
+def copy_source(source: Path, dest: Path) -> None:
+    """Copy the app into `dest`, leaving out what `SOURCE_IGNORE` names (installs, build output, .git)."""
+
+    def skip(directory: str, names: list[str]) -> set[str]:
+        rel = Path(directory).relative_to(source)
+        return {n for n in names if ignored((rel / n).as_posix().removeprefix("./"))}
+
+    shutil.copytree(source, dest, ignore=skip, symlinks=True, dirs_exist_ok=True)
+
+
+class InstallFailed(Exception):
+    """`npm ci` failed; the message holds the tail of its output."""
+
+
+async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> tuple[Path, bool]:
+    """The cached `node_modules` for this source's lockfile and Node major, installing it if needed.
+
+    Returns (path, reused). Concurrent processes serialize on a lock file; the install is built in a temporary
+    directory and renamed into place, so a crash never leaves a half-installed tree behind.
+    """
+    if not (source / "package-lock.json").exists():
+        raise InstallFailed("package-lock.json is missing; run `npm install` and commit package-lock.json")
+    if shutil.which("npm") is None:
+        raise CouldNotRun("npm is not installed; install Node.js 20+ with npm (e.g. `apt-get install nodejs npm`)")
+    deps = cache_root() / "deps"
+    deps.mkdir(parents=True, exist_ok=True)
+    key = deps_key(source, node_major)
+    final = deps / key
+    with open(deps / f"{key}.lock", "w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        if (final / "node_modules").is_dir():
+            return final / "node_modules", True
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=deps))
+        try:
+            for name in LOCK_INPUTS:
+                if (source / name).exists():
+                    shutil.copy2(source / name, staging / name)
+            proc = await asyncio.create_subprocess_exec(
+                *INSTALL_ARGV, cwd=staging, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            output, _ = await proc.communicate()
+            if proc.returncode != 0:
+                tail = "\n".join(output.decode(errors="replace").strip().splitlines()[-15:])
+                raise InstallFailed(f"`npm ci` exited with code {proc.returncode}:\n{tail}")
+            staging.rename(final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return final / "node_modules", False
+
+
+def link_tree(cached: Path, dest: Path) -> None:
+    """Hardlink a cached node_modules into a scratch copy (`cp -al`: fast, no extra disk)."""
+    result = subprocess.run(["cp", "-al", str(cached), str(dest)], capture_output=True, text=True)
+    if result.returncode != 0:
+        shutil.copytree(cached, dest, symlinks=True)
