@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import anyio
 
@@ -57,14 +57,22 @@ def skipped(step: Step, reason: str) -> StepResult:
     return StepResult(id=step.id, tool=step.tool, status="skipped", reason=reason)
 
 
+Aggregate = Callable[[Report], tuple[StepResult, tuple[Finding, ...]]]
+"""A stage-level judge over its steps' results and artifacts (e.g. merged coverage against thresholds); pure."""
+
+
 async def run_steps(
     function: str,
     executor: Executor,
     steps: Sequence[Step],
     allowed_unavailable: Iterable[str] = (),
     skip_reasons: dict[str, str] | None = None,
+    aggregates: Sequence[Aggregate] = (),
 ) -> Report:
-    """Install once per Node major, then run every runnable step concurrently; one failure never hides another."""
+    """Install once per Node major, then run every runnable step concurrently; one failure never hides another.
+
+    `aggregates` then judge the steps together; each adds one step result (and its findings) to the report.
+    """
     started = time.monotonic()
     skip_reasons = dict(skip_reasons or {})
     runnable: list[Step] = []
@@ -98,7 +106,7 @@ async def run_steps(
             group.start_soon(one, step)
 
     ordered = [results[s.id] for s in steps]
-    return Report(
+    report = Report(
         function=function,
         steps=(*{r.id: r for r in installs.values()}.values(), *ordered),
         findings=tuple(f for s in steps for f in findings.get(s.id, ())),
@@ -106,3 +114,7 @@ async def run_steps(
         allowed_unavailable=frozenset(allowed_unavailable),
         artifacts=artifacts,
     )
+    for aggregate in aggregates:
+        result, found = aggregate(report)
+        report = replace(report, steps=(*report.steps, result), findings=(*report.findings, *found))
+    return report
