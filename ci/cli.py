@@ -8,6 +8,7 @@ Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 could not run (a
 from __future__ import annotations
 
 import argparse
+import functools
 import asyncio
 import json
 import os
@@ -23,6 +24,7 @@ from . import Ci, doctor, functions
 from .config import ConfigError
 from .errors import BayonError, UsageError
 from .gate import run_steps
+from .jest import COVERAGE
 from .local_executor import LocalExecutor
 from .progress import ProgressExecutor
 from .render import render
@@ -59,9 +61,10 @@ def add_parameter(parser: argparse.ArgumentParser, param: typing.Any) -> None:
         parser.add_argument(flag, dest=param.name, default=param.default_path or ".", metavar="PATH", help=doc)
     elif kind is dagger.Secret:
         parser.add_argument(flag, dest=param.name, metavar="env://NAME|file://PATH", help=doc,
-                            type=lambda ref, f=flag: check_ref(ref, f))
+                            type=functools.partial(_secret_ref, flag=flag))
     elif typing.get_origin(kind) is list:
-        parser.add_argument(flag, dest=param.name, action="append", default=[], metavar="NAME",
+        metavar = "PATH" if typing.get_args(kind)[0] is dagger.Directory else "NAME"
+        parser.add_argument(flag, dest=param.name, action="append", default=[], metavar=metavar,
                             help=f"{doc} (repeat, or separate with commas)")
     elif kind is bool:
         parser.add_argument(flag, dest=param.name, action="store_true", help=doc)
@@ -70,6 +73,13 @@ def add_parameter(parser: argparse.ArgumentParser, param: typing.Any) -> None:
         parser.add_argument(flag, dest=f"{param.name}_flag", metavar=param.name.upper(), help=f"same as {param.name.upper()}")
     else:
         parser.add_argument(flag, dest=param.name, default=default, type=kind, help=f"{doc} (default: {default})")
+
+
+def _secret_ref(ref: str, flag: str) -> str:
+    try:
+        return check_ref(ref, flag)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +105,14 @@ def _secrets(name: str, args: argparse.Namespace) -> dict[str, str]:
             if _base_type(p.resolved_type) is dagger.Secret and getattr(args, p.name)}
 
 
+def _coverage_files(path: str) -> tuple[str, dict[str, bytes]]:
+    """A `--shards` directory as merge-coverage takes it: its coverage-final.json files by relative path."""
+    root = Path(path)
+    if not root.is_dir():
+        raise UsageError(f"--shards {path}: not a directory; pass each shard's exported reports directory")
+    return path, {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob(COVERAGE))}
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text)
@@ -114,7 +132,7 @@ async def call(args: argparse.Namespace) -> int:
             _emit(await functions.plan(target, executor), args.output)
             return EXIT_PASSED
         if name == "reports":
-            report = await functions.gate(args.function.replace("-", "_"), executor)
+            report = await functions.gate(args.function.replace("-", "_"), executor, shard=args.shard)
             out = Path(args.output or "reports")
             for rel, data in functions.report_files(report).items():
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -126,8 +144,11 @@ async def call(args: argparse.Namespace) -> int:
             changed = local.changed_files()
             local.apply(changed)
             print("\n".join(f"fixed {path}" for path in changed) or "nothing to fix", file=sys.stderr)
+        elif name == "merge_coverage":
+            report = await functions.merge_coverage(executor, [_coverage_files(p) for p in _flat(args.shards)])
         else:
-            report = await functions.gate(name, executor, _flat(getattr(args, "only", [])), _flat(getattr(args, "skip", [])))
+            report = await functions.gate(name, executor, _flat(getattr(args, "only", [])), _flat(getattr(args, "skip", [])),
+                                          getattr(args, "shard", None))
         fmt = getattr(args, "format", "table")
         _emit(render(report, fmt, getattr(args, "repo_path", "")), args.output)
         if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):

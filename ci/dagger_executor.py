@@ -15,20 +15,22 @@ import anyio
 import dagger
 from dagger import dag
 
-from .executor import install_id, substitute
+from .errors import one_line
+from .executor import NPM_TOKEN_SECRET, cache_key, install_id, substitute, tool_script
 from .gate import stderr_tail
 from .report import StepResult
 from .sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
 from .step import NPM_MAJOR, Step, StepRun, node_image
 
 SOURCE_ROOT = "/src"
+REPO_ROOT = "/repo"
 REPORTS_ROOT = "/bayon/reports"
+TOOLS_ROOT = "/bayon/tools"
 NPM_CACHE_PATH = "/bayon/npm-cache"
 SOURCE_EXCLUDES = list(SOURCE_IGNORE)
 INSTALL_ENV = {"NPM_CONFIG_UPDATE_NOTIFIER": "false", "NPM_CONFIG_FUND": "false", "NEXT_TELEMETRY_DISABLED": "1",
                "CI": "true", "NPM_CONFIG_CACHE": NPM_CACHE_PATH}
 NPMRC = ".npmrc"
-NPM_TOKEN_SECRET = "npm-token"
 MISSING_LOCKFILE = "package-lock.json is missing; run `npm install` and commit package-lock.json"
 
 
@@ -41,13 +43,14 @@ def reports_dir(step: Step) -> str:
     return f"{REPORTS_ROOT}/{step.id.replace('/', '-')}"
 
 
-def step_workdir(step: Step) -> str:
-    return posixpath.normpath(posixpath.join(SOURCE_ROOT, step.workdir))
+def step_workdir(step: Step, repo_path: str = "") -> str:
+    """Where a step runs: in the source, or for an `in_repo` step in the repository at the app's place."""
+    root = posixpath.join(REPO_ROOT, repo_path) if step.in_repo else SOURCE_ROOT
+    return posixpath.normpath(posixpath.join(root, step.workdir))
 
 
-def _one_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0] if lines else '(no message)'}"
+class StepFailed(Exception):
+    """A step whose output was asked for did not exit 0; the message holds the tail of its output."""
 
 
 class MissingLockfileError(Exception):
@@ -59,9 +62,12 @@ class DaggerExecutor:
 
     name = "dagger"
 
-    def __init__(self, source: dagger.Directory, secrets: Mapping[str, dagger.Secret] | None = None) -> None:
+    def __init__(self, source: dagger.Directory, secrets: Mapping[str, dagger.Secret] | None = None,
+                 repo: dagger.Directory | None = None, repo_path: str = "") -> None:
         self.source = source
         self.secrets = dict(secrets or {})
+        self.repo = repo
+        self.repo_path = repo_path
         self._created = time.monotonic()
         self._lock_inputs: tuple[str, bool] | None = None
         self._installs: dict[int, tuple[StepResult, dagger.Container | None]] = {}
@@ -87,17 +93,20 @@ class DaggerExecutor:
             ctr = ctr.without_secret_variable("NPM_TOKEN")
         return ctr.with_directory(SOURCE_ROOT, self.source, exclude=SOURCE_EXCLUDES)
 
-    def step_container(self, base: dagger.Container, step: Step) -> dagger.Container:
-        """The step's env, secrets, caches (relative paths resolve against its workdir) and services, then its exec."""
-        reports, workdir = reports_dir(step), step_workdir(step)
+    def step_container(self, base: dagger.Container, step: Step, lock_hash: str = "") -> dagger.Container:
+        """The step's env, secrets, caches (relative paths resolve against its workdir; `{lock}` in a key is
+        `lock_hash`), helper scripts and services, then its exec."""
+        reports, workdir = reports_dir(step), step_workdir(step, self.repo_path)
         ctr = base
         for name, value in sorted(step.env.items()):
-            ctr = ctr.with_env_variable(name, substitute(value, reports))
+            ctr = ctr.with_env_variable(name, substitute(value, reports, TOOLS_ROOT))
         for name, secret_name in sorted(step.secrets.items()):
             if secret_name in self.secrets:
                 ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
         for cache in step.caches:
-            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache.key))
+            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache_key(cache, lock_hash)))
+        for name in step.tools:
+            ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))
         for svc in step.services:
             service = (
                 dag.container()
@@ -110,7 +119,7 @@ class DaggerExecutor:
         return (
             ctr.with_directory(reports, dag.directory())
             .with_workdir(workdir)
-            .with_exec([substitute(arg, reports) for arg in step.argv], expect=dagger.ReturnType.ANY)
+            .with_exec([substitute(arg, reports, TOOLS_ROOT) for arg in step.argv], expect=dagger.ReturnType.ANY)
         )
 
     @staticmethod
@@ -125,7 +134,7 @@ class DaggerExecutor:
         """What a fixer step changed in the source (ignored paths on neither side), lazy and exportable."""
         if not step.writes_source:
             raise ValueError(f"{step.id} does not write the source; only fixer steps have changes")
-        ctr = self.step_container(self.install_container(step.node_major, lock_hash, npmrc=npmrc), step)
+        ctr = self.installed_step(step, lock_hash, npmrc=npmrc)
         fixed = ctr.directory(SOURCE_ROOT).filter(exclude=SOURCE_EXCLUDES)
         return fixed.changes(self.source.filter(exclude=SOURCE_EXCLUDES))
 
@@ -133,6 +142,25 @@ class DaggerExecutor:
         """`changeset` for the source's own lockfile (raises MissingLockfileError without one)."""
         lock_hash, npmrc = await self._read_lock_inputs()
         return self.changeset(step, lock_hash, npmrc=npmrc)
+
+    def installed_step(self, step: Step, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
+        """The step's container on its own install layer (the chain `run` executes, built from scratch)."""
+        return self.step_container(self.install_container(step.node_major, lock_hash, npmrc=npmrc), step, lock_hash)
+
+    @staticmethod
+    def output_directory(ctr: dagger.Container, step: Step, path: str) -> dagger.Directory:
+        """A directory the step writes, relative to its workdir (e.g. the build's `out`), lazy and exportable."""
+        return ctr.directory(posixpath.join(step_workdir(step), path))
+
+    async def output(self, step: Step, path: str) -> dagger.Directory:
+        """`output_directory` for the source's own lockfile, once the step exited 0 (else StepFailed)."""
+        lock_hash, npmrc = await self._read_lock_inputs()
+        ctr = self.installed_step(step, lock_hash, npmrc=npmrc)
+        code = await ctr.exit_code()
+        if code != 0:
+            detail = stderr_tail(await ctr.stderr()) or stderr_tail(await ctr.stdout()) or "(no output)"
+            raise StepFailed(f"{step.id} exited with code {code}:\n{detail}")
+        return self.output_directory(ctr, step, path)
 
     async def read_source_file(self, path: str) -> str | None:
         """None when the file does not exist; without an engine this raises dagger.ClientConnectionError, because
@@ -166,7 +194,7 @@ class DaggerExecutor:
             detail = stderr_tail(exc.stderr) or stderr_tail(exc.stdout) or "(no output)"
             reason = f"`{' '.join(exc.command)}` exited with code {exc.exit_code}:\n{detail}"
         except dagger.DaggerError as exc:
-            reason = _one_line(exc)
+            reason = one_line(exc)
         status = "passed" if ctr is not None else "crashed"
         result = StepResult(install_id(node_major), "npm", status, exit_code=exit_code, reason=reason,
                             duration_s=time.monotonic() - started, started_s=started - self._created)
@@ -182,14 +210,25 @@ class DaggerExecutor:
             self._lock_inputs = (digest, texts[NPMRC] is not None)
         return self._lock_inputs
 
+    def repo_base(self, step: Step) -> dagger.Container:
+        """An `in_repo` step's image with the repository (its `.git` included) mounted: no install, no source."""
+        if self.repo is None:
+            raise ValueError(f"{step.id} runs in the repository, but this function has no `repo` argument")
+        return dag.container().from_(step.image).with_directory(REPO_ROOT, self.repo)
+
     async def run(self, step: Step) -> StepRun:
-        """Run the step on the installed base; a tool or engine failure is reported in the StepRun, never raised."""
-        install = await self.install(step.node_major)
-        base = self._installs[step.node_major][1]
-        workdir = step_workdir(step)
-        if base is None:
-            return StepRun(exit_code=None, root=workdir, error=f"{install.id} {install.status}: {install.reason}")
-        ctr, reports = self.step_container(base, step), reports_dir(step)
+        """Run the step on the installed base (an `in_repo` step on the repository instead); a tool or engine
+        failure is reported in the StepRun, never raised."""
+        workdir = step_workdir(step, self.repo_path)
+        if step.in_repo:
+            base = self.repo_base(step)
+        else:
+            install = await self.install(step.node_major)
+            base = self._installs[step.node_major][1]
+            if base is None:
+                return StepRun(exit_code=None, root=workdir, error=f"{install.id} {install.status}: {install.reason}")
+        lock_hash = self._lock_inputs[0] if self._lock_inputs else ""  # read by the install that made `base`
+        ctr, reports = self.step_container(base, step, lock_hash), reports_dir(step)
         started = time.monotonic()
 
         def outcome(**fields) -> StepRun:
@@ -205,9 +244,9 @@ class DaggerExecutor:
         except TimeoutError:
             return outcome(exit_code=None, error=f"timed out after {step.timeout_s} s")
         except dagger.ExecError as exc:
-            return outcome(exit_code=None, stdout=exc.stdout, stderr=exc.stderr, error=_one_line(exc))
+            return outcome(exit_code=None, stdout=exc.stdout, stderr=exc.stderr, error=one_line(exc))
         except dagger.DaggerError as exc:
-            return outcome(exit_code=None, error=_one_line(exc))
+            return outcome(exit_code=None, error=one_line(exc))
         return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version)
 
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from .report import StepResult
-from .step import Step, StepRun
+from .step import Cache, Step, StepRun
+
+NPM_TOKEN_SECRET = "npm-token"
+"""The secret a private registry's token travels under; only the dependency install receives it (as NPM_TOKEN)."""
 
 REPORTS_PLACEHOLDER = "{reports}"
 """Stands in argv and env for the directory where a step writes its report files (outside the source tree)."""
+
+TOOLS_PLACEHOLDER = "{tools}"
+"""Stands in argv and env for the directory holding the step's helper scripts (`Step.tools`, from `ci/scripts`)."""
+
+TOOLS_DIR = Path(__file__).parent / "scripts"
+
+LOCK_PLACEHOLDER = "{lock}"
+"""Stands in a cache key for the app's lock hash (package.json, lockfile, .npmrc): the cache follows the dependencies."""
 
 
 class Executor(Protocol):
@@ -34,6 +46,18 @@ def install_id(node_major: int) -> str:
     return f"setup/install/node{node_major}"
 
 
-def substitute(value: str, reports_dir: str) -> str:
-    """Replace the reports placeholder in an argv item or env value."""
-    return value.replace(REPORTS_PLACEHOLDER, reports_dir)
+def substitute(value: str, reports_dir: str, tools_dir: str = str(TOOLS_DIR)) -> str:
+    """Replace the reports and tools placeholders in an argv item or env value."""
+    return value.replace(REPORTS_PLACEHOLDER, reports_dir).replace(TOOLS_PLACEHOLDER, tools_dir)
+
+
+def cache_key(cache: Cache, lock_hash: str) -> str:
+    """The cache's volume key with the lock placeholder filled in (the hash's first 16 hex digits)."""
+    if LOCK_PLACEHOLDER in cache.key and not lock_hash:
+        raise ValueError(f"cache {cache.key!r} is keyed by the lock hash, but none was given")
+    return cache.key.replace(LOCK_PLACEHOLDER, lock_hash[:16])
+
+
+def tool_script(name: str) -> str:
+    """The text of a helper script from `ci/scripts` (what `{tools}/<name>` holds)."""
+    return (TOOLS_DIR / name).read_text()

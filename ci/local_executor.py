@@ -19,13 +19,13 @@ from pathlib import Path
 
 from . import secrets as secret_refs
 from .errors import CouldNotRun
-from .executor import install_id, substitute
+from .executor import NPM_TOKEN_SECRET, cache_key, install_id, substitute
 from .report import StepResult
 from .processes import run_captured
 from .services import started
 from .sources import ignored
 from .step import Step, StepRun
-from .workspace import InstallFailed, copy_source, ensure_install, link_tree
+from .workspace import InstallFailed, copy_source, ensure_install, link_cache, link_tree, lock_hash
 
 BASE_ENV = {"CI": "true", "NEXT_TELEMETRY_DISABLED": "1", "NPM_CONFIG_UPDATE_NOTIFIER": "false", "FORCE_COLOR": "0"}
 
@@ -49,6 +49,7 @@ class LocalExecutor:
             raise CouldNotRun(f"source {source} is not a directory; pass --source PATH to an app checkout")
         self.secrets = dict(secrets or {})
         self.node = host_node_major()
+        self.lock_hash = lock_hash(self.source)
         self.scratch = Path(tempfile.mkdtemp(prefix="bayon-"))
         self.t0 = time.monotonic()
         self._installs: dict[int, asyncio.Task[StepResult]] = {}
@@ -91,7 +92,10 @@ class LocalExecutor:
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
         try:
-            cached, reused = await ensure_install(self.source, major, self._env({}))
+            env = self._env({})
+            if NPM_TOKEN_SECRET in self.secrets:  # the install is the one step that sees the registry token
+                env["NPM_TOKEN"] = secret_refs.resolve(self.secrets[NPM_TOKEN_SECRET])
+            cached, reused = await ensure_install(self.source, major, env)
         except InstallFailed as exc:
             return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
         await asyncio.to_thread(copy_source, self.source, self.workspace)
@@ -115,6 +119,9 @@ class LocalExecutor:
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
         cwd = (self.workspace / step.workdir).resolve()
+        for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
+            if not os.path.isabs(cache.path):
+                link_cache(cache_key(cache, self.lock_hash), cwd / cache.path)
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
         async with contextlib.AsyncExitStack() as stack:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The Dagger runtime sets this before importing the module; the SDK reads it at import time.
+os.environ.setdefault("DAGGER_MAIN_OBJECT", "Ci")
+
 from ci.local_executor import LocalExecutor
 from ci.sources import ignored
 
