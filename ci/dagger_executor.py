@@ -45,7 +45,7 @@ def reports_dir(step: Step) -> str:
 
 def step_workdir(step: Step, repo_path: str = "") -> str:
     """Where a step runs: in the source, or for an `in_repo` step in the repository at the app's place."""
-    root = posixpath.join(REPO_ROOT, repo_path) if step.in_repo else SOURCE_ROOT
+    root = posixpath.join(REPO_ROOT, repo_path.lstrip("/")) if step.in_repo else SOURCE_ROOT
     return posixpath.normpath(posixpath.join(root, step.workdir))
 
 
@@ -212,14 +212,14 @@ class DaggerExecutor:
 
     def repo_base(self, step: Step) -> dagger.Container:
         """An `in_repo` step's image with the repository (its `.git` included) mounted: no install, no source."""
-        if self.repo is None:
-            raise ValueError(f"{step.id} runs in the repository, but this function has no `repo` argument")
         return dag.container().from_(step.image).with_directory(REPO_ROOT, self.repo)
 
     async def run(self, step: Step) -> StepRun:
         """Run the step on the installed base (an `in_repo` step on the repository instead); a tool or engine
         failure is reported in the StepRun, never raised."""
         workdir = step_workdir(step, self.repo_path)
+        if step.in_repo and self.repo is None:
+            return StepRun(exit_code=None, root=workdir, error=f"{step.id} needs the repository: this function has none")
         if step.in_repo:
             base = self.repo_base(step)
         else:

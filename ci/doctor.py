@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import dataclass
+
+from .services import find
 
 MIN_NODE = 20
 
@@ -28,9 +29,10 @@ TOOLS = (
 
 def version(tool: Tool) -> str | None:
     """The tool's version line, or None when it is not on PATH."""
-    if shutil.which(tool.command) is None:
+    path = find(tool.command)
+    if path is None:
         return None
-    out = subprocess.run([tool.command, *tool.version_args], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([path, *tool.version_args], capture_output=True, text=True, timeout=30)
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else "present"
 
 

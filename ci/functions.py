@@ -8,16 +8,16 @@ codes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from . import quality
+from . import changes, quality, unit_tests
 from .config import Config, load_config
-from .errors import UsageError
+from .errors import UsageError, unwrap_groups
 from .executor import Executor
 from .gate import Aggregate, run_steps
 from .render import render
-from .report import Report
+from .report import Finding, Report, StepResult
 from .step import Step
 
 StepsFor = Callable[[Config], list[Step]]
@@ -32,7 +32,10 @@ class Stage:
     aggregates: AggregatesFor = lambda config: []
 
 
-STAGES: dict[str, Stage] = {"quality": Stage(quality.steps)}
+STAGES: dict[str, Stage] = {
+    "quality": Stage(quality.steps),
+    "unit_tests": Stage(unit_tests.steps, unit_tests.aggregates),
+}
 """The stages `ci` runs, in order; `--only` / `--skip` take these names."""
 
 GATES: dict[str, Stage] = {
@@ -64,8 +67,10 @@ def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, st
             for name in STAGES if (only and name not in only) or name in skip}
 
 
-def ci_steps(config: Config, only: Sequence[str] = (), skip: Sequence[str] = ()) -> tuple[list[Step], dict[str, str]]:
-    """Every stage's steps, and why those that `--only` / `--skip` leave out are skipped."""
+def ci_steps(config: Config, only: Sequence[str] = (), skip: Sequence[str] = (),
+             docs_only: str | None = None) -> tuple[list[Step], dict[str, str]]:
+    """Every stage's steps, and why those left out are skipped: `--only` / `--skip`, or `docs_only` (the reason) for
+    the test and build steps when `--base` found documentation changes only."""
     left_out = selected(only, skip)
     steps, reasons = [], {}
     for name, stage in STAGES.items():
@@ -73,7 +78,44 @@ def ci_steps(config: Config, only: Sequence[str] = (), skip: Sequence[str] = ())
         steps += stage_steps
         if name in left_out:
             reasons.update({s.id: left_out[name] for s in stage_steps})
+        elif docs_only:
+            reasons.update({s.id: docs_only for s in stage_steps if s.id.startswith(changes.SKIPPED_PREFIXES)})
     return steps, reasons
+
+
+async def _ci(executor: Executor, config: Config, only: Sequence[str], skip: Sequence[str], base: str) -> Report:
+    """Every stage at once; `base` first runs the git step, whose docs-only verdict skips the test and build steps.
+
+    A stage whose steps are all left out runs none of its stage-level judges either (they would judge nothing).
+    """
+    scope, docs_only = await changes.detect(executor, base, config.tests.docs_patterns) if base else (None, None)
+    steps, reasons = ci_steps(config, only, skip, docs_only)
+    left_out = selected(only, skip)
+    members: dict[str, list[str]] = {}
+    aggregates: list[Aggregate] = []
+    for name, stage in STAGES.items():
+        ids = members[name] = [s.id for s in stage.steps(config)]
+        if name not in left_out and not (ids and all(i in reasons for i in ids)):
+            aggregates += [_recorded(a, ids) for a in stage.aggregates(config)]
+    report = await run_steps("ci", executor, steps, skip_reasons=reasons, aggregates=aggregates)
+    return replace(report, steps=(scope, *report.steps) if scope else report.steps,
+                   stages={name: tuple(ids) for name, ids in members.items()})
+
+
+def _recorded(aggregate: Aggregate, ids: list[str]) -> Aggregate:
+    """The aggregate, also noting the id of the result it adds among its stage's step ids."""
+
+    def judge(report: Report) -> tuple[StepResult, tuple[Finding, ...]]:
+        result, found = aggregate(report)
+        ids.append(result.id)
+        return result, found
+
+    return judge
+
+
+def _one_stage(function: str, report: Report) -> Report:
+    """A single gate's report, its steps (installs aside) grouped as one stage named after the function."""
+    return replace(report, stages={function: tuple(s.id for s in report.steps if not s.id.startswith("setup/"))})
 
 
 def steps_of(function: str, config: Config) -> list[Step]:
@@ -88,18 +130,32 @@ def steps_of(function: str, config: Config) -> list[Step]:
     raise UsageError(f"plan: no function {function!r}; choose from {names}")
 
 
-async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip: Sequence[str] = ()) -> Report:
-    """Run a gate function: `ci` (every stage) or one stage or step."""
+@unwrap_groups
+async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip: Sequence[str] = (),
+               shard: str | None = None, base: str = "") -> Report:
+    """Run a gate function: `ci` (every stage) or one stage or step; `shard` (i/n) runs one shard of unit_tests;
+    `base` (a git revision, `ci` only) skips the test and build steps when only documentation changed since it."""
+    if shard is not None and function != "unit_tests":
+        raise UsageError(f"--shard {shard}: only unit-tests runs by shard")
+    if base and function != "ci":
+        raise UsageError(f"--base {base}: only ci skips steps on a docs-only change")
+    one = unit_tests.Shard.parse(shard) if shard is not None else None
     config = await load(executor)
+    if one is not None:
+        return _one_stage(function, await run_steps(function, executor, unit_tests.steps(config, one),
+                                                    aggregates=unit_tests.aggregates(config, one)))
     if function == "ci":
-        steps, reasons = ci_steps(config, only, skip)
-        left_out = selected(only, skip)
-        aggregates = [a for name, stage in STAGES.items() if name not in left_out for a in stage.aggregates(config)]
-        return await run_steps(function, executor, steps, skip_reasons=reasons, aggregates=aggregates)
+        return await _ci(executor, config, only, skip, base)
     if function not in GATES:
         raise UsageError(f"no gate {function!r}; choose from ci, {', '.join(GATES)}")
     stage = GATES[function]
-    return await run_steps(function, executor, stage.steps(config), aggregates=stage.aggregates(config))
+    return _one_stage(function, await run_steps(function, executor, stage.steps(config),
+                                                aggregates=stage.aggregates(config)))
+
+
+async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Mapping[str, bytes]]]) -> Report:
+    """Merge the shards' coverage (each directory's coverage-final.json files by path) and apply the coverage gate."""
+    return unit_tests.merge_report((await load(executor)).tests, directories)
 
 
 async def plan(function: str, executor: Executor) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import anyio
 
-from .executor import Executor
+from .errors import BayonError, one_line, unwrap_groups
+from .executor import Executor, install_id
 from .report import Finding, Report, StepResult
 from .step import Judgement, ReportError, Step, StepRun
 
@@ -61,6 +62,7 @@ Aggregate = Callable[[Report], tuple[StepResult, tuple[Finding, ...]]]
 """A stage-level judge over its steps' results and artifacts (e.g. merged coverage against thresholds); pure."""
 
 
+@unwrap_groups
 async def run_steps(
     function: str,
     executor: Executor,
@@ -69,7 +71,9 @@ async def run_steps(
     skip_reasons: dict[str, str] | None = None,
     aggregates: Sequence[Aggregate] = (),
 ) -> Report:
-    """Install once per Node major, then run every runnable step concurrently; one failure never hides another.
+    """Run every runnable step concurrently, each as soon as its Node major's install (shared, memoized) is done;
+    one failure never hides another. An executor that raises (it must not) crashes that step only; a `BayonError`
+    (a tool or service missing) ends the run with that error, never with an ExceptionGroup.
 
     `aggregates` then judge the steps together; each adds one step result (and its findings) to the report.
     """
@@ -87,15 +91,31 @@ async def run_steps(
             runnable.append(step)
 
     installs: dict[int, StepResult] = {}
-    for major in sorted({s.node_major for s in runnable}):
-        installs[major] = await executor.install(major)
+    install_locks: dict[int, anyio.Lock] = {}
+
+    async def install(major: int) -> StepResult:
+        """Once per major; the first step needing it runs it, the others wait (majors install concurrently)."""
+        async with install_locks.setdefault(major, anyio.Lock()):
+            if major not in installs:
+                try:
+                    installs[major] = await executor.install(major)
+                except BayonError:
+                    raise
+                except Exception as exc:  # an executor must not raise; if one does, that install crashed
+                    installs[major] = StepResult(install_id(major), "npm", "crashed", reason=one_line(exc))
+        return installs[major]
 
     async def one(step: Step) -> None:
-        install = installs[step.node_major]
-        if install.status != "passed":
-            results[step.id] = skipped(step, f"dependency install failed ({install.id})")
+        install_result = await install(step.node_major)
+        if install_result.status != "passed":
+            results[step.id] = skipped(step, f"dependency install failed ({install_result.id})")
             return
-        run = await executor.run(step)
+        try:
+            run = await executor.run(step)
+        except BayonError:
+            raise  # a missing tool or service ends the whole run (exit 3), as designed
+        except Exception as exc:  # defend: the step crashed with the message, its siblings finish
+            run = StepRun(exit_code=None, error=one_line(exc))
         judgement = judge_run(step, run)
         results[step.id] = to_result(step, run, judgement)
         findings[step.id] = tuple(replace(f, step=step.id, tool=step.tool) for f in judgement.findings)
@@ -108,7 +128,7 @@ async def run_steps(
     ordered = [results[s.id] for s in steps]
     report = Report(
         function=function,
-        steps=(*{r.id: r for r in installs.values()}.values(), *ordered),
+        steps=(*{r.id: r for _, r in sorted(installs.items())}.values(), *ordered),
         findings=tuple(f for s in steps for f in findings.get(s.id, ())),
         duration_s=time.monotonic() - started,
         allowed_unavailable=frozenset(allowed_unavailable),

@@ -43,11 +43,14 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, source: Path, secrets: Mapping[str, str] | None = None):
+    def __init__(self, source: Path, secrets: Mapping[str, str] | None = None, repo: Path | None = None,
+                 repo_path: str = ""):
         self.source = Path(source).resolve()
         if not self.source.is_dir():
             raise CouldNotRun(f"source {source} is not a directory; pass --source PATH to an app checkout")
         self.secrets = dict(secrets or {})
+        self.repo = Path(repo).resolve() if repo else None
+        self.repo_path = repo_path
         self.node = host_node_major()
         self.lock_hash = lock_hash(self.source)
         self.scratch = Path(tempfile.mkdtemp(prefix="bayon-"))
@@ -118,7 +121,7 @@ class LocalExecutor:
         for var, name in step.secrets.items():
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
-        cwd = (self.workspace / step.workdir).resolve()
+        cwd = (self._repo_dir() if step.in_repo else self.workspace / step.workdir).resolve()
         for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
             if not os.path.isabs(cache.path):
                 link_cache(cache_key(cache, self.lock_hash), cwd / cache.path)
@@ -139,6 +142,11 @@ class LocalExecutor:
             error=error,
             started_s=started_s,
         )
+
+    def _repo_dir(self) -> Path:
+        """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given, else the source itself (git
+        finds the checkout holding it). It runs in the checkout, not a scratch copy, so such steps only read."""
+        return self.repo / self.repo_path.lstrip("/") if self.repo else self.source
 
     def _package_version(self, package: str | None) -> str | None:
         if not package:

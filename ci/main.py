@@ -13,7 +13,9 @@ from dagger import DefaultPath, Doc, Ignore, function, object_type
 
 from . import functions
 from .dagger_executor import DaggerExecutor
+from .jest import COVERAGE
 from .render import render
+from .report import Report
 from .sources import SOURCE_IGNORE
 
 Source = Annotated[
@@ -27,8 +29,13 @@ RepoPath = Annotated[str, Doc("Where the source sits in the repository, prefixed
 NpmToken = Annotated[dagger.Secret | None, Doc("Token for a private npm registry, given to the install step only")]
 Stages = Annotated[list[str] | None, Doc("Run only these stages of ci (e.g. quality)")]
 SkipStages = Annotated[list[str] | None, Doc("Skip these stages of ci (reported as skipped)")]
-GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, lint, typecheck or format-check")]
-PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, lint-fix, format-fix")]
+GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, lint, typecheck, format-check or unit-tests")]
+PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, lint-fix, "
+                              "format-fix")]
+Shard = Annotated[str | None, Doc("Run only shard i of n of the unit tests (e.g. 1/2), for a CI matrix; the coverage "
+                                  "gate is then left to merge-coverage")]
+ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
+                                                     "(`reports --function unit-tests --shard i/n`)")]
 
 
 class GateFailed(Exception):
@@ -40,12 +47,23 @@ def _executor(source: dagger.Directory, npm_token: dagger.Secret | None) -> Dagg
 
 
 async def _gate(name: str, source: dagger.Directory, fmt: str, repo_path: str, npm_token: dagger.Secret | None,
-                only: list[str] | None = None, skip: list[str] | None = None) -> str:
-    report = await functions.gate(name, _executor(source, npm_token), only or (), skip or ())
+                only: list[str] | None = None, skip: list[str] | None = None, shard: str | None = None) -> str:
+    report = await functions.gate(name, _executor(source, npm_token), only or (), skip or (), shard)
+    return _verdict(report, fmt, repo_path)
+
+
+def _verdict(report: Report, fmt: str, repo_path: str) -> str:
+    """The rendered report when it passed; otherwise GateFailed with it, so the call fails."""
     text = render(report, fmt, repo_path)
     if not report.passed:
         raise GateFailed(text)
     return text
+
+
+async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
+    """The coverage-final.json files of an exported reports directory, by path."""
+    return {path: (await directory.file(path).contents()).encode()
+            for path in await directory.glob(f"**/{COVERAGE}")}
 
 
 async def _fix(name: str, source: dagger.Directory, npm_token: dagger.Secret | None) -> dagger.Changeset:
@@ -99,10 +117,25 @@ class Ci:
         return await _fix("format_fix", source, npm_token)
 
     @function
-    async def reports(self, source: Source, function: GateName = "ci", npm_token: NpmToken = None) -> dagger.Directory:
+    async def unit_tests(self, source: Source, shard: Shard = None, format: Format = "table", repo_path: RepoPath = "",
+                         npm_token: NpmToken = None) -> str:
+        """Jest with coverage on every configured Node major (and shard), in parallel; then the coverage gate."""
+        return await _gate("unit_tests", source, format, repo_path, npm_token, shard=shard)
+
+    @function
+    async def merge_coverage(self, source: Source, shards: ShardReports, format: Format = "table",
+                             repo_path: RepoPath = "") -> str:
+        """Merge the coverage data of `unit-tests --shard i/n` runs and apply the coverage gate (no Jest needed)."""
+        directories = [(f"shards[{i}]", await _coverage_files(d)) for i, d in enumerate(shards)]
+        report = await functions.merge_coverage(_executor(source, None), directories)
+        return _verdict(report, format, repo_path)
+
+    @function
+    async def reports(self, source: Source, function: GateName = "ci", npm_token: NpmToken = None,
+                      shard: Shard = None) -> dagger.Directory:
         """Run a gate and return its report files (report.json, report.md, each tool's report), pass or fail."""
         executor = _executor(source, npm_token)
-        report = await functions.gate(function.replace("-", "_"), executor)
+        report = await functions.gate(function.replace("-", "_"), executor, shard=shard)
         return executor.report_directory(functions.report_files(report))
 
     @function

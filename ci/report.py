@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import timeline
+
 SCHEMA_VERSION = 1
 
 Severity = Literal["error", "warning", "info"]
@@ -70,6 +72,8 @@ class Report:
     allowed_unavailable: frozenset[str] = frozenset()
     artifacts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
     """Each tool's own report files (`<step id>/<name>`), exported by `reports`; not part of the JSON."""
+    stages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Stage name → the ids of its steps and stage-level judges: what the stage summary groups by."""
 
     @property
     def passed(self) -> bool:
@@ -87,6 +91,18 @@ class Report:
             "duration_s": round(self.duration_s, 3),
             "steps": [s.to_json() for s in self.steps],
             "findings": [f.to_json() for f in self.findings],
+            **self.timing(),
+        }
+
+    def timing(self) -> dict[str, Any]:
+        """The optional extensions saying where the time went: `stages`, `wall_s`, `critical_path` (`ci.timeline`)."""
+        stages = timeline.stages(self.steps, self.stages, self.allowed_unavailable)
+        return {
+            **({"stages": [{"name": s.name, "status": s.status, "duration_s": round(s.duration_s, 3)} for s in stages]}
+               if stages else {}),
+            "wall_s": round(timeline.wall_s(self.steps), 3),
+            "critical_path": [{"id": link.id, "duration_s": round(link.duration_s, 3), "share": round(link.share, 3)}
+                              for link in timeline.critical_path(self.steps)],
         }
 
     def dumps(self) -> str:
@@ -102,4 +118,5 @@ def merge(function: str, reports: list[Report], duration_s: float) -> Report:
         duration_s=duration_s,
         allowed_unavailable=frozenset().union(*(r.allowed_unavailable for r in reports)),
         artifacts={k: v for r in reports for k, v in r.artifacts.items()},
+        stages={name: ids for r in reports for name, ids in r.stages.items()},
     )

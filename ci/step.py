@@ -96,7 +96,11 @@ class Step:
     `ok_codes` are exit codes meaning "ran clean", `finding_codes` "ran and found problems"; any other code is a
     crash. `node_pinned` marks a step that must run on exactly `node_major` (a matrix entry); others may run on
     whatever Node the local host has. `secrets` maps an env var name to a secret name the caller supplies (never a value). `package` names the
-    npm package whose installed version is the tool version.
+    npm package whose installed version is the tool version. `tools` names the pipeline's own helper scripts
+    (`ci/scripts/<name>`) the step runs as `{tools}/<name>`; `Cache.key` may hold `{lock}`, the app's lock hash.
+    `tool_image` replaces the Node image for a tool that brings its own (such a step needs no dependency install).
+    `in_repo` runs the step in the repository with its history (`.git`), at the place of the app, instead of in the
+    app source: in Dagger the `repo` argument, locally the git checkout holding `--source`.
     """
 
     id: str
@@ -116,6 +120,9 @@ class Step:
     timeout_s: int = DEFAULT_TIMEOUT_S
     package: str | None = None
     writes_source: bool = False
+    tools: tuple[str, ...] = ()
+    tool_image: str | None = None
+    in_repo: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", _frozen(self.env))
@@ -123,7 +130,7 @@ class Step:
 
     @property
     def image(self) -> str:
-        return node_image(self.node_major)
+        return self.tool_image or node_image(self.node_major)
 
     def plan(self) -> dict[str, Any]:
         """The step as data (what `bayon plan` prints and the plan tests inspect); never holds a secret value."""
@@ -141,4 +148,6 @@ class Step:
             "ok_codes": sorted(self.ok_codes),
             "finding_codes": sorted(self.finding_codes),
             "timeout_s": self.timeout_s,
+            "tools": list(self.tools),
+            **({"in_repo": True} if self.in_repo else {}),
         }

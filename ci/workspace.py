@@ -26,10 +26,26 @@ def cache_root() -> Path:
     return Path(os.environ.get("BAYON_CACHE_DIR") or Path.home() / ".cache" / "bayon")
 
 
+def lock_hash(source: Path) -> str:
+    """The hash of the app's lock inputs, as the Dagger executor computes it."""
+    return lock_digest({name: (source / name).read_bytes() for name in LOCK_INPUTS if (source / name).is_file()})
+
+
 def deps_key(source: Path, node_major: int) -> str:
     """The install's cache key: the lock inputs' hash and the Node major."""
-    contents = {name: (source / name).read_bytes() for name in LOCK_INPUTS if (source / name).is_file()}
-    return f"{lock_digest(contents)[:16]}-node{node_major}"
+    return f"{lock_hash(source)[:16]}-node{node_major}"
+
+
+def link_cache(key: str, target: Path) -> None:
+    """The local cache volume: `$BAYON_CACHE_DIR/caches/<key>`, symlinked at `target` in a scratch copy."""
+    cache = cache_root() / "caches" / key
+    cache.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    target.symlink_to(cache, target_is_directory=True)
 
 
 def copy_source(source: Path, dest: Path) -> None:
