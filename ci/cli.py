@@ -12,6 +12,7 @@ import functools
 import asyncio
 import json
 import os
+import shutil
 import sys
 import types
 import typing
@@ -20,15 +21,15 @@ from pathlib import Path
 
 import dagger
 
-from . import Ci, doctor, functions
+from . import Ci, doctor, functions, github_api
 from .config import ConfigError
 from .errors import BayonError, UsageError
 from .gate import run_steps
-from .jest import COVERAGE
 from .local_executor import LocalExecutor
 from .progress import ProgressExecutor
 from .render import render
-from .secrets import check_ref
+from .secrets import check_ref, resolve
+from .unit_tests import MERGE_INPUTS
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
 
@@ -57,7 +58,10 @@ def add_parameter(parser: argparse.ArgumentParser, param: typing.Any) -> None:
     kind = _base_type(param.resolved_type)
     doc = param.doc or ""
     default = json.loads(param.default_value) if param.default_value is not None else None
-    if kind is dagger.Directory:
+    if kind is dagger.Directory and param.default_path == "/":  # Dagger: the repository root; here: git finds it
+        parser.add_argument(flag, dest=param.name, default=None, metavar="PATH",
+                            help=f"{doc} (default: the git checkout holding --source)")
+    elif kind is dagger.Directory:
         parser.add_argument(flag, dest=param.name, default=param.default_path or ".", metavar="PATH", help=doc)
     elif kind is dagger.Secret:
         parser.add_argument(flag, dest=param.name, metavar="env://NAME|file://PATH", help=doc,
@@ -106,11 +110,11 @@ def _secrets(name: str, args: argparse.Namespace) -> dict[str, str]:
 
 
 def _coverage_files(path: str) -> tuple[str, dict[str, bytes]]:
-    """A `--shards` directory as merge-coverage takes it: its coverage-final.json files by relative path."""
+    """A `--shards` directory as merge-coverage takes it: its coverage files by relative path."""
     root = Path(path)
     if not root.is_dir():
         raise UsageError(f"--shards {path}: not a directory; pass each shard's exported reports directory")
-    return path, {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob(COVERAGE))}
+    return path, {p.relative_to(root).as_posix(): p.read_bytes() for name in MERGE_INPUTS for p in root.rglob(name)}
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -120,10 +124,34 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+async def _export(name: str, executor: ProgressExecutor, local: LocalExecutor, output: str | None) -> int:
+    """Run an output function's step and copy the directory it wrote to `-o PATH`, once the step exited 0."""
+    if not output:
+        raise UsageError(f"{kebab(name)}: give -o PATH, the directory to write the output to")
+    step, path = await functions.output(name, executor)
+    report = await run_steps(name, executor, [step])
+    if next(s for s in report.steps if s.id == step.id).exit_code != 0:
+        sys.stderr.write(render(report, "table"))
+        return EXIT_FAILED
+    shutil.copytree(local.workspace / step.workdir / path, output, dirs_exist_ok=True)
+    print(f"wrote {path}/ to {output}", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def _upload(args: argparse.Namespace) -> github_api.Upload | None:
+    """Where `--github-token` sends the merged SARIF, checked before anything runs; None without a token."""
+    if not getattr(args, "github_token", None):
+        return None
+    return github_api.Upload(args.github_repository, args.commit_sha, args.ref,
+                             resolve(args.github_token), args.repo_path).check()
+
+
 async def call(args: argparse.Namespace) -> int:
     """Run one function locally; returns the exit code."""
     name = args.command.replace("-", "_")
-    async with LocalExecutor(Path(args.source), _secrets(name, args)) as local:
+    upload = _upload(args)
+    async with LocalExecutor(Path(args.source), _secrets(name, args), getattr(args, "repo", None),
+                             getattr(args, "repo_path", "")) as local:
         executor = ProgressExecutor(local)
         if name == "plan":
             target = args.function or args.function_flag
@@ -132,13 +160,16 @@ async def call(args: argparse.Namespace) -> int:
             _emit(await functions.plan(target, executor), args.output)
             return EXIT_PASSED
         if name == "reports":
-            report = await functions.gate(args.function.replace("-", "_"), executor, shard=args.shard)
+            report = await functions.gate(args.function.replace("-", "_"), executor, shard=args.shard,
+                                          base=args.base)
             out = Path(args.output or "reports")
             for rel, data in functions.report_files(report).items():
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 (out / rel).write_bytes(data)
             print(f"wrote {len(functions.report_files(report))} report file(s) to {out}", file=sys.stderr)
             return EXIT_PASSED
+        if name in functions.OUTPUTS:
+            return await _export(name, executor, local, args.output)
         if name in functions.FIXERS:
             report = await run_steps(name, executor, functions.FIXERS[name](await functions.load(executor)))
             changed = local.changed_files()
@@ -148,7 +179,10 @@ async def call(args: argparse.Namespace) -> int:
             report = await functions.merge_coverage(executor, [_coverage_files(p) for p in _flat(args.shards)])
         else:
             report = await functions.gate(name, executor, _flat(getattr(args, "only", [])), _flat(getattr(args, "skip", [])),
-                                          getattr(args, "shard", None))
+                                          getattr(args, "shard", None), getattr(args, "base", ""),
+                                          getattr(args, "baseline", ""))
+            if upload is not None:
+                report = await functions.code_scanning(report, upload)
         fmt = getattr(args, "format", "table")
         _emit(render(report, fmt, getattr(args, "repo_path", "")), args.output)
         if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):

@@ -93,16 +93,19 @@ class Tests:
     coverage: Coverage = _f(Coverage, "Coverage thresholds of the unit-test gate.")
     integration: Integration = _f(Integration, "Integration tests against the AWS emulator.")
     docs_patterns: list[str] = _f(
-        ["**/*.md", "docs/**"], "Path globs of documentation: a change touching only these skips tests and build."
+        ["**/*.md", "docs/**"],
+        "Path globs of documentation (`**` spans directories): when `ci --base` finds only these changed, it skips "
+        "tests and build. Matched relative to the app, or to the repository root for paths outside the app.",
+        examples=[["**/*.md", "docs/**", "**/*.png"]],
     )
 
 
 @dataclass(frozen=True)
 class Budgets:
-    """Bundle-size budgets for the JavaScript each route loads first, in KB after gzip."""
+    """Bundle-size budgets for the JavaScript each exported page loads, in kB (1000 bytes) after gzip."""
 
     total_gzip_kb: float | None = _f(
-        None, "Budget for the first-load JavaScript of all routes together; none by default.", min=0, examples=[800]
+        None, "Budget for the distinct scripts of all routes together; none by default.", min=0, examples=[800]
     )
     route_gzip_kb: float | None = _f(
         None, "Budget for each route not listed in routes; none by default.", min=0, examples=[200]
@@ -128,7 +131,8 @@ class Build:
 class AllowlistEntry:
     """An accepted advisory: the audit gate ignores it until it expires."""
 
-    id: str = _f(REQUIRED, "Advisory id as npm audit reports it.", non_empty=True, examples=["GHSA-xxxx-xxxx-xxxx"])
+    id: str = _f(REQUIRED, "Advisory id: its GHSA id or npm's numeric id (for Snyk also its SNYK-... or CVE id).",
+                 non_empty=True, examples=["GHSA-xxxx-xxxx-xxxx"])
     reason: str = _f(REQUIRED, "Why this advisory is accepted.", non_empty=True)
     expires: date = _f(REQUIRED, "Date (YYYY-MM-DD) after which the entry fails the gate.", examples=["2026-06-30"])
 
@@ -174,7 +178,9 @@ class Licenses:
     include_dev: bool = _f(False, "Check dev dependencies too.")
     deny: list[str] = _f(["GPL-*", "AGPL-*"], "SPDX license id globs that fail the gate.")
     warn: list[str] = _f(["LGPL-*"], "SPDX license id globs that only warn.")
-    allow: list[str] = _f([], "SPDX license id globs allowed; if any, every other license warns.", examples=[["MIT"]])
+    allow: list[str] = _f(
+        [], "SPDX license id globs that pass even when deny or warn match; if any, every other license warns.",
+        examples=[["MIT"]])
     unknown: Literal["warn", "fail"] = _f("warn", "What an unknown or missing license does: warn, or fail the gate.")
     exceptions: list[LicenseException] = _f([], "Packages whose license is accepted, each with a reason.")
 

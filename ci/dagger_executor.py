@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import posixpath
 import time
+import uuid
 from collections.abc import Mapping
 
 import anyio
@@ -16,7 +17,7 @@ import dagger
 from dagger import dag
 
 from .errors import one_line
-from .executor import NPM_TOKEN_SECRET, cache_key, install_id, substitute, tool_script
+from .executor import NPM_TOKEN_SECRET, cache_key, install_id, missing_secrets, substitute, tool_script
 from .gate import stderr_tail
 from .report import StepResult
 from .sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
@@ -66,6 +67,7 @@ class DaggerExecutor:
                  repo: dagger.Directory | None = None, repo_path: str = "") -> None:
         self.source = source
         self.secrets = dict(secrets or {})
+        self.run_id = uuid.uuid4().hex
         self.repo = repo
         self.repo_path = repo_path
         self._created = time.monotonic()
@@ -99,7 +101,7 @@ class DaggerExecutor:
         reports, workdir = reports_dir(step), step_workdir(step, self.repo_path)
         ctr = base
         for name, value in sorted(step.env.items()):
-            ctr = ctr.with_env_variable(name, substitute(value, reports, TOOLS_ROOT))
+            ctr = ctr.with_env_variable(name, substitute(value, reports, TOOLS_ROOT, self.run_id))
         for name, secret_name in sorted(step.secrets.items()):
             if secret_name in self.secrets:
                 ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
@@ -119,7 +121,8 @@ class DaggerExecutor:
         return (
             ctr.with_directory(reports, dag.directory())
             .with_workdir(workdir)
-            .with_exec([substitute(arg, reports, TOOLS_ROOT) for arg in step.argv], expect=dagger.ReturnType.ANY)
+            .with_exec([substitute(arg, reports, TOOLS_ROOT, self.run_id) for arg in step.argv],
+                       expect=dagger.ReturnType.ANY)
         )
 
     @staticmethod
@@ -171,7 +174,7 @@ class DaggerExecutor:
             return None
 
     def unavailable_reason(self, step: Step) -> str | None:
-        return None  # every Node major runs in its own image
+        return missing_secrets(step, self.secrets)  # every Node major runs in its own image
 
     async def install(self, node_major: int) -> StepResult:
         """Run the install layer for a Node major once per executor; later calls return the first result."""
@@ -211,8 +214,12 @@ class DaggerExecutor:
         return self._lock_inputs
 
     def repo_base(self, step: Step) -> dagger.Container:
-        """An `in_repo` step's image with the repository (its `.git` included) mounted: no install, no source."""
-        return dag.container().from_(step.image).with_directory(REPO_ROOT, self.repo)
+        """An `in_repo` step's image, its `tool_install` layers, then the repository (its `.git` included) mounted: no
+        dependency install, no source."""
+        ctr = dag.container().from_(step.image)
+        for command in step.tool_install:
+            ctr = ctr.with_exec(list(command))
+        return ctr.with_directory(REPO_ROOT, self.repo)
 
     async def run(self, step: Step) -> StepRun:
         """Run the step on the installed base (an `in_repo` step on the repository instead); a tool or engine

@@ -21,7 +21,10 @@ class Tool:
 TOOLS = (
     Tool("node", "every stage", "apt-get install -y nodejs  # Node.js 20 or newer"),
     Tool("npm", "every stage", "apt-get install -y npm"),
-    Tool("git", "ci --base, security/secrets", "apt-get install -y git"),
+    Tool("git", "ci --base, security/secrets, security/sast --base", "apt-get install -y git"),
+    Tool("detect-secrets", "security/secrets", "pip install detect-secrets==1.5.0  # into bayon's own environment"),
+    Tool("semgrep", "security/sast", "pipx install semgrep==1.185.0  # apart: it pins other versions of dagger-io's "
+                                     "dependencies", ("--version", "--disable-version-check")),
     Tool("moto_server", "tests/integration", "pip install 'moto[server]'"),
     Tool("chromium", "lighthouse", "apt-get install -y chromium"),
 )
@@ -48,8 +51,8 @@ def main() -> int:
         if line is None or (tool.command == "node" and node_too_old(line)):
             missing += 1
             problem = "missing" if line is None else f"{line} is older than Node {MIN_NODE}"
-            print(f"✘ {tool.command:<12} {problem} (needed by {tool.stages}); install: {tool.install}")
+            print(f"✘ {tool.command:<14} {problem} (needed by {tool.stages}); install: {tool.install}")
         else:
-            print(f"✔ {tool.command:<12} {line}")
+            print(f"✔ {tool.command:<14} {line}")
     print("all tools present" if not missing else f"{missing} tool(s) missing: install them with the commands above")
     return 3 if missing else 0

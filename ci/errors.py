@@ -29,7 +29,7 @@ class CouldNotRun(BayonError):
 
 def one_line(exc: BaseException) -> str:
     """`Type: first line of the message`: how an unexpected exception shows in a step's reason."""
-    lines = [line for line in str(exc).splitlines() if line.strip()]
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return f"{type(exc).__name__}: {lines[0] if lines else '(no message)'}"
 
 

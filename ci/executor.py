@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +22,10 @@ TOOLS_DIR = Path(__file__).parent / "scripts"
 
 LOCK_PLACEHOLDER = "{lock}"
 """Stands in a cache key for the app's lock hash (package.json, lockfile, .npmrc): the cache follows the dependencies."""
+
+RUN_ID_PLACEHOLDER = "{run_id}"
+"""Stands in an env value for the executor's run id, fresh on every run: a step whose result depends on outside data
+(an advisory database) uses it so the engine never serves its exec from cache, while `bayon plan` stays the same."""
 
 
 class Executor(Protocol):
@@ -46,9 +51,16 @@ def install_id(node_major: int) -> str:
     return f"setup/install/node{node_major}"
 
 
-def substitute(value: str, reports_dir: str, tools_dir: str = str(TOOLS_DIR)) -> str:
-    """Replace the reports and tools placeholders in an argv item or env value."""
-    return value.replace(REPORTS_PLACEHOLDER, reports_dir).replace(TOOLS_PLACEHOLDER, tools_dir)
+def substitute(value: str, reports_dir: str, tools_dir: str = str(TOOLS_DIR), run_id: str | None = None) -> str:
+    """Replace the reports and tools placeholders (and the run id's, when given) in an argv item or env value."""
+    value = value.replace(REPORTS_PLACEHOLDER, reports_dir).replace(TOOLS_PLACEHOLDER, tools_dir)
+    return value if run_id is None else value.replace(RUN_ID_PLACEHOLDER, run_id)
+
+
+def missing_secrets(step: Step, given: Collection[str]) -> str | None:
+    """Why a step that `needs_secrets` cannot run: the secrets it names that were not given (None if it can run)."""
+    missing = sorted(set(step.secrets.values()) - set(given)) if step.needs_secrets else []
+    return f"no {', '.join(missing)} secret given (pass --{missing[0]} to run it)" if missing else None
 
 
 def cache_key(cache: Cache, lock_hash: str) -> str:

@@ -106,8 +106,8 @@ async def run_steps(
         return installs[major]
 
     async def one(step: Step) -> None:
-        install_result = await install(step.node_major)
-        if install_result.status != "passed":
+        install_result = None if step.in_repo else await install(step.node_major)  # in_repo: no dependencies
+        if install_result is not None and install_result.status != "passed":
             results[step.id] = skipped(step, f"dependency install failed ({install_result.id})")
             return
         try:

@@ -12,14 +12,16 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import secrets as secret_refs
 from .errors import CouldNotRun
-from .executor import NPM_TOKEN_SECRET, cache_key, install_id, substitute
+from .executor import NPM_TOKEN_SECRET, cache_key, install_id, missing_secrets, substitute
 from .report import StepResult
 from .processes import run_captured
 from .services import started
@@ -49,6 +51,7 @@ class LocalExecutor:
         if not self.source.is_dir():
             raise CouldNotRun(f"source {source} is not a directory; pass --source PATH to an app checkout")
         self.secrets = dict(secrets or {})
+        self.run_id = uuid.uuid4().hex
         self.repo = Path(repo).resolve() if repo else None
         self.repo_path = repo_path
         self.node = host_node_major()
@@ -82,7 +85,7 @@ class LocalExecutor:
                 f"Node {step.node_major} is not on this host (it has Node {self.node}); "
                 "`dagger call` runs every configured major"
             )
-        return None
+        return missing_secrets(step, self.secrets)
 
     async def install(self, node_major: int) -> StepResult:
         """Install once per host Node (local steps that are not pinned run on the host's Node)."""
@@ -116,8 +119,10 @@ class LocalExecutor:
         reports = self.scratch / "reports" / step.id.replace("/", "-")
         shutil.rmtree(reports, ignore_errors=True)
         reports.mkdir(parents=True)
-        argv = [substitute(a, str(reports)) for a in step.argv]
-        env = self._env({k: substitute(v, str(reports)) for k, v in step.env.items()})
+        argv = [substitute(a, str(reports), run_id=self.run_id) for a in step.argv]
+        env = self._env({k: substitute(v, str(reports), run_id=self.run_id) for k, v in step.env.items()})
+        if step.tool_install:  # the tool its image installs comes from bayon's own environment first, then PATH
+            env["PATH"] = os.pathsep.join(filter(None, (os.path.dirname(sys.executable), env.get("PATH"))))
         for var, name in step.secrets.items():
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])

@@ -11,12 +11,12 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
-from . import functions
+from . import functions, github_api
 from .dagger_executor import DaggerExecutor
-from .jest import COVERAGE
 from .render import render
 from .report import Report
-from .sources import SOURCE_IGNORE
+from .sources import REPO_IGNORE, SOURCE_IGNORE
+from .unit_tests import MERGE_INPUTS
 
 Source = Annotated[
     dagger.Directory,
@@ -24,16 +24,40 @@ Source = Annotated[
     Ignore(list(SOURCE_IGNORE)),
     Doc("The app to run on (its package.json, lockfile and pipeline.yaml at the top), e.g. examples/coagent"),
 ]
+Repo = Annotated[
+    dagger.Directory,
+    DefaultPath("/"),
+    Ignore(list(REPO_IGNORE)),
+    Doc("The git repository holding the source, with its history (.git): what --base compares and the secrets scan "
+        "and SAST read"),
+]
+Base = Annotated[str, Doc("A git revision (PR base, previous commit): when only docs changed since it, skip tests and "
+                          "build")]
+ScanBase = Annotated[str, Doc("A git revision (PR base, previous commit): scan the commits since it for secrets and report "
+                              "only SAST findings new against it; none scans the whole history")]
+GitHubToken = Annotated[dagger.Secret | None, Doc("A token that may upload code scanning results (security-events: "
+                                                  "write): with it the merged SARIF goes to GitHub code scanning")]
+GitHubRepository = Annotated[str, Doc("The repository to upload the SARIF to, owner/name (in Actions: "
+                                      "github.repository)")]
+CommitSha = Annotated[str, Doc("The full SHA of the commit the SARIF describes (in Actions: github.sha)")]
+GitRef = Annotated[str, Doc("The full ref the SARIF describes, e.g. refs/heads/main (in Actions: github.ref)")]
 Format = Annotated[str, Doc("How to print the report: table, json, markdown or github (annotations + table)")]
 RepoPath = Annotated[str, Doc("Where the source sits in the repository, prefixed to annotation paths (e.g. examples/coagent)")]
 NpmToken = Annotated[dagger.Secret | None, Doc("Token for a private npm registry, given to the install step only")]
+SnykToken = Annotated[dagger.Secret | None, Doc("Snyk API token: with it the audit also runs `snyk test` (without it, "
+                                                "that step is skipped)")]
 Stages = Annotated[list[str] | None, Doc("Run only these stages of ci (e.g. quality)")]
 SkipStages = Annotated[list[str] | None, Doc("Skip these stages of ci (reported as skipped)")]
-GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, lint, typecheck, format-check or unit-tests")]
-PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, lint-fix, "
+GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, lint, typecheck, format-check, unit-tests, "
+                              "integration-tests, build, security, audit, secrets, sast, licenses or sbom")]
+PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
+                              "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
+                              "lint-fix, "
                               "format-fix")]
 Shard = Annotated[str | None, Doc("Run only shard i of n of the unit tests (e.g. 1/2), for a CI matrix; the coverage "
                                   "gate is then left to merge-coverage")]
+Baseline = Annotated[str, Doc("Bundle-size baseline file in the source, instead of build.baseline "
+                              "(e.g. .bayon/baselines/main.json)")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -42,14 +66,24 @@ class GateFailed(Exception):
     """The gate's verdict was "failed": the message is the whole report, so the failing call shows it."""
 
 
-def _executor(source: dagger.Directory, npm_token: dagger.Secret | None) -> DaggerExecutor:
-    return DaggerExecutor(source, secrets={"npm-token": npm_token} if npm_token else {})
+def _executor(source: dagger.Directory, npm_token: dagger.Secret | None, repo: dagger.Directory | None = None,
+              repo_path: str = "", snyk_token: dagger.Secret | None = None) -> DaggerExecutor:
+    given = {"npm-token": npm_token, "snyk-token": snyk_token}
+    return DaggerExecutor(source, secrets={name: s for name, s in given.items() if s}, repo=repo, repo_path=repo_path)
 
 
 async def _gate(name: str, source: dagger.Directory, fmt: str, repo_path: str, npm_token: dagger.Secret | None,
                 only: list[str] | None = None, skip: list[str] | None = None, shard: str | None = None) -> str:
     report = await functions.gate(name, _executor(source, npm_token), only or (), skip or (), shard)
     return _verdict(report, fmt, repo_path)
+
+
+async def _upload(token: dagger.Secret | None, repository: str, commit_sha: str, ref: str,
+                  repo_path: str) -> github_api.Upload | None:
+    """Where to upload the merged SARIF, checked before anything runs; None without a token."""
+    if token is None:
+        return None
+    return github_api.Upload(repository, commit_sha, ref, await token.plaintext(), repo_path).check()
 
 
 def _verdict(report: Report, fmt: str, repo_path: str) -> str:
@@ -61,9 +95,9 @@ def _verdict(report: Report, fmt: str, repo_path: str) -> str:
 
 
 async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
-    """The coverage-final.json files of an exported reports directory, by path."""
-    return {path: (await directory.file(path).contents()).encode()
-            for path in await directory.glob(f"**/{COVERAGE}")}
+    """The coverage files merge-coverage reads from an exported reports directory, by path."""
+    paths = [path for name in MERGE_INPUTS for path in await directory.glob(f"**/{name}")]
+    return {path: (await directory.file(path).contents()).encode() for path in paths}
 
 
 async def _fix(name: str, source: dagger.Directory, npm_token: dagger.Secret | None) -> dagger.Changeset:
@@ -77,10 +111,12 @@ class Ci:
     """Bayon Pipeline: CI/CD stages for a Next.js + TypeScript app on AWS, as Dagger Functions."""
 
     @function
-    async def ci(self, source: Source, only: Stages = None, skip: SkipStages = None, format: Format = "table",
-                 repo_path: RepoPath = "", npm_token: NpmToken = None) -> str:
-        """Run every stage of continuous integration concurrently (today: quality)."""
-        return await _gate("ci", source, format, repo_path, npm_token, only, skip)
+    async def ci(self, source: Source, repo: Repo, only: Stages = None, skip: SkipStages = None, base: Base = "",
+                 format: Format = "table", repo_path: RepoPath = "", npm_token: NpmToken = None) -> str:
+        """Run every stage of continuous integration concurrently; with --base, a docs-only change skips tests and
+        build (in Dagger, --repo-path tells where the source sits in the repository; bayon asks git)."""
+        executor = _executor(source, npm_token, repo, repo_path)
+        return _verdict(await functions.gate("ci", executor, only or (), skip or (), base=base), format, repo_path)
 
     @function
     async def quality(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
@@ -131,11 +167,85 @@ class Ci:
         return _verdict(report, format, repo_path)
 
     @function
-    async def reports(self, source: Source, function: GateName = "ci", npm_token: NpmToken = None,
-                      shard: Shard = None) -> dagger.Directory:
-        """Run a gate and return its report files (report.json, report.md, each tool's report), pass or fail."""
+    async def integration_tests(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
+                                npm_token: NpmToken = None) -> str:
+        """Jest's integration tests (tests.integration.config) against moto, an AWS emulator run as a service."""
+        return await _gate("integration_tests", source, format, repo_path, npm_token)
+
+    @function
+    async def build(self, source: Source, baseline: Baseline = "", format: Format = "table", repo_path: RepoPath = "",
+                    npm_token: NpmToken = None) -> str:
+        """`next build` (static export) and the JavaScript each page loads, raw and gzip, against build.budgets and
+        the baseline file (growth over build.max_growth_pct fails)."""
+        report = await functions.gate("build", _executor(source, npm_token), baseline=baseline)
+        return _verdict(report, format, repo_path)
+
+    @function
+    async def build_output(self, source: Source, npm_token: NpmToken = None) -> dagger.Directory:
+        """The static site `next build` exports (out/), whatever the budgets say
+        (`dagger call build-output --source=. export --path=out`)."""
         executor = _executor(source, npm_token)
-        report = await functions.gate(function.replace("-", "_"), executor, shard=shard)
+        step, path = await functions.output("build_output", executor)
+        return await executor.output(step, path)
+
+    @function(cache="never")
+    async def security(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
+                       repo_path: RepoPath = "", npm_token: NpmToken = None, snyk_token: SnykToken = None,
+                       github_token: GitHubToken = None, github_repository: GitHubRepository = "",
+                       commit_sha: CommitSha = "", ref: GitRef = "") -> str:
+        """Security: dependency audit, licenses, SBOM, the secrets scan (tree and history) and SAST, run concurrently,
+        each reporting even when another fails; with --github-token the merged SARIF goes to code scanning. Never
+        cached (advisories change without any commit)."""
+        upload = await _upload(github_token, github_repository, commit_sha, ref, repo_path)
+        executor = _executor(source, npm_token, repo, repo_path, snyk_token)
+        report = await functions.gate("security", executor, base=base)
+        return _verdict(await functions.code_scanning(report, upload) if upload else report, format, repo_path)
+
+    @function
+    async def secrets(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
+                      repo_path: RepoPath = "") -> str:
+        """Secrets in the working tree and the git history (detect-secrets); any the baseline does not accept fails.
+        Findings show rule, file, line, commit and a redacted preview, never the value."""
+        executor = _executor(source, None, repo, repo_path)
+        return _verdict(await functions.gate("secrets", executor, base=base), format, repo_path)
+
+    @function
+    async def sast(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
+                   repo_path: RepoPath = "") -> str:
+        """Semgrep OSS with the pipeline's own rules (and security.sast.rules), offline; with --base, only findings
+        new against it."""
+        executor = _executor(source, None, repo, repo_path)
+        return _verdict(await functions.gate("sast", executor, base=base), format, repo_path)
+
+    @function(cache="never")
+    async def audit(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
+                    npm_token: NpmToken = None, snyk_token: SnykToken = None) -> str:
+        """`npm audit` of the production and dev dependencies, reported apart (and Snyk given a token); fails from
+        security.audit.fail_on up, on an expired allowlist entry, and when advisories cannot be fetched."""
+        executor = _executor(source, npm_token, snyk_token=snyk_token)
+        return _verdict(await functions.gate("audit", executor), format, repo_path)
+
+    @function
+    async def licenses(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
+                       npm_token: NpmToken = None) -> str:
+        """Licenses of the installed dependencies against security.licenses (SPDX expressions; GPL/AGPL fail)."""
+        return await _gate("licenses", source, format, repo_path, npm_token)
+
+    @function
+    async def sbom(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
+                   npm_token: NpmToken = None) -> str:
+        """A CycloneDX SBOM of the installed dependencies (dev ones flagged), checked; `reports --function sbom`
+        exports it."""
+        return await _gate("sbom", source, format, repo_path, npm_token)
+
+    @function(cache="never")
+    async def reports(self, source: Source, repo: Repo, function: GateName = "ci", base: ScanBase = "",
+                      npm_token: NpmToken = None, shard: Shard = None, snyk_token: SnykToken = None,
+                      repo_path: RepoPath = "") -> dagger.Directory:
+        """Run a gate and return its report files (report.json, report.md, report.sarif, each tool's report), pass
+        or fail; never cached, so a security report is always fresh."""
+        executor = _executor(source, npm_token, repo, repo_path, snyk_token=snyk_token)
+        report = await functions.gate(function.replace("-", "_"), executor, shard=shard, base=base)
         return executor.report_directory(functions.report_files(report))
 
     @function

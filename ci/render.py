@@ -34,6 +34,12 @@ def verdict_line(report: Report) -> str:
     return f"{report.function}: {word} in {report.duration_s:.1f} s ({len(report.findings)} finding(s))"
 
 
+def critical_path_line(timing: dict) -> str:
+    """`wall 13.9 s; critical path: a 1.5s (11%) → b 12.3s (88%)` from `Report.timing()`."""
+    links = " → ".join(f"{c['id']} {c['duration_s']:.1f}s ({c['share']:.0%})" for c in timing["critical_path"])
+    return f"wall {timing['wall_s']:.1f} s; critical path: {links or '(no step ran)'}"
+
+
 def location(f: Finding) -> str:
     return ":".join(str(p) for p in (f.file, f.line, f.column) if p is not None) or "-"
 
@@ -48,6 +54,14 @@ def table(report: Report) -> str:
     for s in report.steps:
         steps.add_row(s.id, s.tool, s.tool_version or "", s.status, f"{s.duration_s:.1f}s", s.reason)
     console.print(steps)
+    timing = report.timing()
+    if timing.get("stages"):
+        stages = Table(title="stages", title_justify="left")
+        for column in ("stage", "status", "time"):
+            stages.add_column(column)
+        for stage in timing["stages"]:
+            stages.add_row(stage["name"], stage["status"], f"{stage['duration_s']:.1f}s")
+        console.print(stages)
     if report.findings:
         found = Table(title="findings", title_justify="left")
         for column in ("location", "severity", "rule", "message"):
@@ -57,6 +71,7 @@ def table(report: Report) -> str:
         console.print(found)
         if len(report.findings) > MAX_ROWS:
             console.print(f"... and {len(report.findings) - MAX_ROWS} more (see --format json)")
+    console.print(critical_path_line(timing))
     console.print(verdict_line(report))
     return out.getvalue()
 
@@ -67,8 +82,14 @@ def _cell(text: str) -> str:
 
 def markdown(report: Report) -> str:
     """Markdown for a job summary or PR comment."""
-    lines = [f"## {ICONS['passed' if report.passed else 'failed']} {verdict_line(report)}", "",
-             "| step | tool | status | time | reason |", "| --- | --- | --- | --- | --- |"]
+    timing = report.timing()
+    lines = [f"## {ICONS['passed' if report.passed else 'failed']} {verdict_line(report)}", ""]
+    if timing.get("stages"):
+        lines += ["| stage | status | time |", "| --- | --- | --- |"]
+        lines += [f"| {s['name']} | {ICONS[s['status']]} {s['status']} | {s['duration_s']:.1f}s |" for s in timing["stages"]]
+        lines += [""]
+    lines += [_cell(critical_path_line(timing)), "",
+              "| step | tool | status | time | reason |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| `{s.id}` | {s.tool} {s.tool_version or ''} | {ICONS[s.status]} {s.status} | {s.duration_s:.1f}s "
               f"| {_cell(s.reason)} |" for s in report.steps]
     if report.findings:

@@ -35,6 +35,11 @@ def ignored(relpath: str) -> bool:
     return False
 
 
+REPO_IGNORE = ("**/node_modules", "**/.next", "**/.venv", "**/__pycache__", "**/.aws-sam", "**/*.tsbuildinfo")
+"""What the `repo` argument (the repository with its `.git`, for `ci --base`) leaves out: installs and build output
+only, never tracked files (git would see a left-out tracked file as deleted, a change that is not docs)."""
+
+
 LOCK_INPUTS = ("package.json", "package-lock.json", ".npmrc")
 """The files that decide the dependency tree: the install layer's only inputs besides the image and npm cache."""
 

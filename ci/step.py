@@ -24,6 +24,17 @@ def node_image(major: int) -> str:
     return NODE_IMAGE.format(major=major)
 
 
+PYTHON_IMAGE = "python:3.11-slim-bookworm"
+"""The image of steps whose tool is a Python package (detect-secrets, Semgrep), installed by `python_tool`."""
+
+
+def python_tool(*pins: str) -> tuple[tuple[str, ...], ...]:
+    """`tool_install` for `PYTHON_IMAGE`: git (the tools read history), then the exactly pinned packages."""
+    return (("apt-get", "update", "-qq"),
+            ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"),
+            ("pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--root-user-action=ignore", *pins))
+
+
 @dataclass(frozen=True)
 class Cache:
     """A cache volume: `key` names it in the engine (and locally a directory), `path` is where it is mounted."""
@@ -101,6 +112,10 @@ class Step:
     `tool_image` replaces the Node image for a tool that brings its own (such a step needs no dependency install).
     `in_repo` runs the step in the repository with its history (`.git`), at the place of the app, instead of in the
     app source: in Dagger the `repo` argument, locally the git checkout holding `--source`.
+    `needs_secrets` makes the step optional: it runs only when every secret it names was given, else it is skipped.
+    `tool_install` are the commands that put the tool into `tool_image` (in Dagger, cached layers before the
+    repository or source is mounted); on the host the tool comes from bayon's own Python environment, then PATH
+    (`bayon doctor` checks it).
     """
 
     id: str
@@ -123,6 +138,8 @@ class Step:
     tools: tuple[str, ...] = ()
     tool_image: str | None = None
     in_repo: bool = False
+    needs_secrets: bool = False
+    tool_install: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", _frozen(self.env))
@@ -150,4 +167,5 @@ class Step:
             "timeout_s": self.timeout_s,
             "tools": list(self.tools),
             **({"in_repo": True} if self.in_repo else {}),
+            **({"tool_install": [list(c) for c in self.tool_install]} if self.tool_install else {}),
         }

@@ -18,4 +18,12 @@ fi
 
 scripts/setup.sh
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.lock
+# Semgrep (security/sast) gets an environment of its own: it pins other versions of dagger-io's dependencies.
+if ! command -v semgrep >/dev/null; then
+  tools=.bayon/tools
+  [ -x "$tools/semgrep/bin/semgrep" ] || { python3 -m venv "$tools/semgrep" \
+    && "$tools/semgrep/bin/pip" install -q --disable-pip-version-check semgrep==1.185.0; }
+  mkdir -p "$tools/bin" && ln -sf ../semgrep/bin/semgrep "$tools/bin/semgrep"
+  export PATH="$PWD/$tools/bin:$PATH"
+fi
 exec .venv/bin/python -m pytest "$@"

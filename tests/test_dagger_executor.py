@@ -287,3 +287,75 @@ def test_unavailable_reason_is_none_for_any_major():
     executor = DaggerExecutor(source())
     assert executor.name == "dagger"
     assert all(executor.unavailable_reason(step(node_major=m)) is None for m in (18, 20, 22, 24))
+
+
+# 9. a Python tool's own image, in the repository (the secrets scan, SAST)
+
+def tool_steps():
+    from ci import sast, secrets_scan
+    from ci.config import load_config
+
+    config = load_config(None)
+    return secrets_scan.steps(config, "main")[0], sast.steps(config)[0]
+
+
+def in_repo_executor(secrets=None) -> DaggerExecutor:
+    return DaggerExecutor(source(), secrets, repo=dag.host().directory("."), repo_path="examples/coagent")
+
+
+@pytest.mark.parametrize("which, pin", [(0, "detect-secrets==1.5.0"), (1, "semgrep==1.185.0")])
+def test_a_python_tool_is_installed_pinned_before_the_repository_with_its_history(which, pin):
+    executor = in_repo_executor()
+    tool_step = tool_steps()[which]
+    ctr = executor.step_container(executor.repo_base(tool_step), tool_step)
+    chain = fields(ctr)
+    assert (chain[1].name, chain[1].args) == ("from", {"address": "python:3.11-slim-bookworm"})
+    execs = [f.args["args"] for f in chain if f.name == "withExec"]
+    assert execs[:3] == [["apt-get", "update", "-qq"],
+                         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"],
+                         ["pip", "install", "--no-cache-dir", "--disable-pip-version-check",
+                          "--root-user-action=ignore", pin]]
+    mount = index(ctr, "withDirectory", path="/repo")
+    assert mount > max(i for i, f in enumerate(chain) if f.name == "withExec" and f.args["args"] in execs[:3])
+    assert chain[mount].args == {"path": "/repo", "source": executor.repo}  # no exclude: .git comes along
+    assert not find(ctr, "withDirectory", path="/src") and "npm" not in render(ctr)
+    assert chain[-2].args == {"path": "/repo/examples/coagent"}
+
+
+def test_the_scanners_and_rules_are_written_into_the_image_and_run_with_the_exact_argv():
+    from ci.executor import tool_script
+
+    executor = in_repo_executor()
+    secrets_step, sast_step = tool_steps()
+    ctr = executor.step_container(executor.repo_base(secrets_step), secrets_step)
+    assert fields(ctr)[-1].args == {"args": [
+        "python3", "/bayon/tools/secrets-scan.py", "--output", "/bayon/reports/security-secrets/secrets.json",
+        "--baseline", ".secrets.baseline", "--base", "main"], "expect": "ANY"}
+    (script,) = find(ctr, "withNewFile", path="/bayon/tools/secrets-scan.py")
+    assert script.args["contents"] == tool_script("secrets-scan.py")
+    ctr = executor.step_container(executor.repo_base(sast_step), sast_step)
+    written = {f.args["path"] for f in find(ctr, "withNewFile")}
+    assert written == {"/bayon/tools/sast-scan.py", "/bayon/tools/semgrep/typescript.yaml"}
+    assert fields(ctr)[-1].args["args"][:6] == ["python3", "/bayon/tools/sast-scan.py", "--rules",
+                                                "/bayon/tools/semgrep", "--rules-if-present", ".bayon/semgrep"]
+
+
+def test_no_secret_reaches_the_scanners_and_equal_inputs_give_equal_plans(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", PLANTED)
+    executor = in_repo_executor({"github-token": dag.secret("env://GITHUB_TOKEN"), "npm-token": dag.secret("env://X")})
+    for tool_step in tool_steps():
+        ctr = executor.step_container(executor.repo_base(tool_step), tool_step)
+        assert not find(ctr, "withSecretVariable") and not find(ctr, "withEnvVariable")
+        assert PLANTED not in render(ctr)
+        again = in_repo_executor()
+        assert render(ctr) == render(again.step_container(again.repo_base(tool_step), tool_step))
+
+
+def test_the_repository_argument_keeps_git_history():
+    from ci.cli import dagger_functions
+    from ci.sources import REPO_IGNORE
+
+    for name in ("secrets", "sast", "security"):
+        repo = dagger_functions()[name].parameters["repo"]
+        assert repo.default_path == "/" and list(repo.ignore) == list(REPO_IGNORE), name
+    assert not [p for p in REPO_IGNORE if ".git" in p.split("/")]

@@ -50,3 +50,15 @@ def test_markdown_and_table_show_every_step_and_finding():
 def test_an_unknown_format_is_a_one_line_usage_error():
     with pytest.raises(UsageError, match="--format yaml: unknown format; choose from table, json, markdown, github"):
         render(REPORT, "yaml")
+
+
+def test_table_and_markdown_show_each_stage_the_wall_time_and_the_critical_path():
+    timed = Report("ci", (StepResult("setup/install/node22", "npm", "passed", duration_s=2.0, started_s=0.0),
+                          StepResult("quality/lint", "eslint", "failed", duration_s=8.0, started_s=2.0),
+                          StepResult("tests/unit/node22", "jest", "skipped", reason="docs-only change against main: a.md")),
+                   (), stages={"quality": ("quality/lint",), "unit_tests": ("tests/unit/node22",)})
+    line = "wall 10.0 s; critical path: setup/install/node22 2.0s (20%) → quality/lint 8.0s (80%)"
+    table = render(timed, "table")
+    assert line in table and "│ quality    │ failed  │ 8.0s │" in table and "│ unit_tests │ skipped │ 0.0s │" in table
+    md = render(timed, "markdown")
+    assert line in md and "| quality | ❌ failed | 8.0s |" in md and "| unit_tests | ⏭️ skipped | 0.0s |" in md

@@ -38,3 +38,40 @@ def test_ci_runs_on_every_push_pull_request_and_by_hand():
     assert triggers["push"]["branches"] == ["**"]
     assert "pull_request" in triggers and "workflow_dispatch" in triggers
     assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_ci_checks_out_the_history_and_passes_the_event_base():
+    job = yaml.safe_load((WORKFLOWS / "ci.yml").read_text())["jobs"]["ci"]
+    assert job["steps"][0]["with"]["fetch-depth"] == 0, "git needs the base commit to compare against"
+    call = job["steps"][1]["with"]["call"]
+    assert "--base=${{ github.event.pull_request.base.sha" in call  # a pull request: its base
+    assert "github.event.before" in call  # a push: the previous tip of the branch ...
+    assert "!github.event.created" in call and "!github.event.forced" in call  # ... unless new or rewritten
+    assert call.rstrip().endswith("|| '' }}")  # else no base: everything runs
+
+
+def test_security_runs_on_main_and_develop_weekly_and_by_hand():
+    workflow = yaml.safe_load((WORKFLOWS / "security.yml").read_text())
+    triggers = workflow[True]
+    assert triggers["push"]["branches"] == triggers["pull_request"]["branches"] == ["main", "develop"]
+    assert triggers["schedule"] == [{"cron": "0 9 * * 1"}] and "workflow_dispatch" in triggers
+
+
+def test_only_the_security_job_may_write_security_events_and_it_uploads_with_the_job_token():
+    for path in pipeline_workflows():
+        workflow = yaml.safe_load(path.read_text())
+        assert "security-events" not in workflow["permissions"], path.name
+        for name, job in workflow["jobs"].items():
+            if path.name != "security.yml":
+                assert "security-events" not in job.get("permissions", {}), f"{path.name}:{name}"
+    job = yaml.safe_load((WORKFLOWS / "security.yml").read_text())["jobs"]["security"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write"}
+    checkout, dagger = job["steps"]
+    assert checkout["with"]["fetch-depth"] == 0, "the secrets scan reads the whole history"
+    assert dagger["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
+    call = dagger["with"]["call"]
+    assert call.startswith("security --source examples/coagent --repo-path examples/coagent")
+    assert "'--github-token env://GITHUB_TOKEN'" in call and "!github.event.pull_request.head.repo.fork" in call
+    for flag in ("--github-repository ${{ github.repository }}", "--commit-sha ${{ github.sha }}",
+                 "--ref ${{ github.ref }}", "--base=${{ github.event.pull_request.base.sha"):
+        assert flag in call

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.workspace import InstallFailed, copy_source, deps_key, ensure_install, link_tree
+from ci.workspace import InstallFailed, cache_root, copy_source, deps_key, ensure_install, link_cache, link_tree
 from conftest import COAGENT
 
 
@@ -46,3 +46,16 @@ def test_a_second_run_reuses_the_install_through_hardlinks(tmp_path: Path):
     link_tree(second, tmp_path / "node_modules")
     probe = Path("next") / "package.json"
     assert (tmp_path / "node_modules" / probe).stat().st_ino == (second / probe).stat().st_ino
+
+
+def test_a_cache_volume_is_a_directory_under_the_cache_root_linked_into_the_copy(tmp_path: Path):
+    target = tmp_path / "src" / ".next" / "cache"
+    target.mkdir(parents=True)
+    (target / "stale").write_text("from the checkout")  # replaced: the volume is what the step sees
+    key = f"bayon-next-{tmp_path.name}-node20"  # a fresh volume, even when BAYON_CACHE_DIR is kept warm
+    link_cache(key, target)
+    (target / "turbopack").mkdir()
+    link_cache(key, target)  # a second run finds what the first left
+    volume = cache_root() / "caches" / key
+    assert target.resolve() == volume.resolve() and (volume / "turbopack").is_dir()
+    assert not (volume / "stale").exists()
