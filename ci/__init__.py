@@ -1,3 +1,10 @@
 """Bayon Pipeline: portable CI/CD pipeline-as-code for a Next.js + TypeScript app on AWS, on Dagger."""
 
-from .main import Ci as Ci
+
+def __getattr__(name: str):
+    """`ci.Ci`, the Dagger module's main object, imported on first use: `bayon` never needs the Dagger SDK."""
+    if name == "Ci":
+        from .main import Ci
+
+        return Ci
+    raise AttributeError(f"module 'ci' has no attribute {name!r}")

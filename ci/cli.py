@@ -1,7 +1,8 @@
 """`bayon`: the Dagger module's functions run on this host, with the same names and flags as `dagger call`.
 
-The command line is derived from the Dagger registration of `Ci` (function names, arguments, docs, defaults), so
-the two cannot drift; what each function does comes from `ci.functions`, run by the local executor.
+The command line is derived from the Dagger registration of `Ci` (function names, arguments, docs, defaults; through
+`ci/schemas/functions.json`, kept equal to it by a test), so the two cannot drift; what each function does comes from
+`ci.functions`, run by the local executor.
 Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 could not run (a tool or service missing).
 """
 
@@ -14,14 +15,11 @@ import json
 import os
 import shutil
 import sys
-import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
 
-import dagger
-
-from . import Ci, doctor, functions, github_api
+from . import doctor, functions, github_api, signature
 from .config import ConfigError
 from .errors import BayonError, UsageError
 from .gate import run_steps
@@ -38,45 +36,29 @@ def kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-def dagger_functions() -> dict[str, typing.Any]:
-    """The module's functions as Dagger registers them (the constructor excluded)."""
-    return {name: fn for name, fn in Ci.__dagger_object_type__.functions.items() if name}
-
-
-def _base_type(annotation: typing.Any) -> typing.Any:
-    """`X | None` → X; anything else unchanged."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
-
-
-def add_parameter(parser: argparse.ArgumentParser, param: typing.Any) -> None:
+def add_parameter(parser: argparse.ArgumentParser, param: dict[str, typing.Any]) -> None:
     """One `dagger call` argument as a `bayon` flag: Directory → path, Secret → env:// or file:// reference."""
-    flag = f"--{kebab(param.name)}"
-    kind = _base_type(param.resolved_type)
-    doc = param.doc or ""
-    default = json.loads(param.default_value) if param.default_value is not None else None
-    if kind is dagger.Directory and param.default_path == "/":  # Dagger: the repository root; here: git finds it
-        parser.add_argument(flag, dest=param.name, default=None, metavar="PATH",
+    name, kind, doc, default = param["name"], param["kind"], param["doc"], param["default"]
+    flag = f"--{kebab(name)}"
+    if kind == "repository":  # Dagger: the repository root; here: git finds it
+        parser.add_argument(flag, dest=name, default=None, metavar="PATH",
                             help=f"{doc} (default: the git checkout holding --source)")
-    elif kind is dagger.Directory:
-        parser.add_argument(flag, dest=param.name, default=param.default_path or ".", metavar="PATH", help=doc)
-    elif kind is dagger.Secret:
-        parser.add_argument(flag, dest=param.name, metavar="env://NAME|file://PATH", help=doc,
+    elif kind == "directory":
+        parser.add_argument(flag, dest=name, default=param["default_path"] or ".", metavar="PATH", help=doc)
+    elif kind == "secret":
+        parser.add_argument(flag, dest=name, metavar="env://NAME|file://PATH", help=doc,
                             type=functools.partial(_secret_ref, flag=flag))
-    elif typing.get_origin(kind) is list:
-        metavar = "PATH" if typing.get_args(kind)[0] is dagger.Directory else "NAME"
-        parser.add_argument(flag, dest=param.name, action="append", default=[], metavar=metavar,
+    elif kind in ("list", "directories"):
+        parser.add_argument(flag, dest=name, action="append", default=[], metavar="PATH" if kind == "directories" else "NAME",
                             help=f"{doc} (repeat, or separate with commas)")
-    elif kind is bool:
-        parser.add_argument(flag, dest=param.name, action="store_true", help=doc)
-    elif not param.is_optional:
-        parser.add_argument(param.name, nargs="?", metavar=param.name.upper(), help=doc)
-        parser.add_argument(flag, dest=f"{param.name}_flag", metavar=param.name.upper(), help=f"same as {param.name.upper()}")
+    elif kind == "bool":
+        parser.add_argument(flag, dest=name, action="store_true", help=doc)
+    elif param["required"]:
+        parser.add_argument(name, nargs="?", metavar=name.upper(), help=doc)
+        parser.add_argument(flag, dest=f"{name}_flag", metavar=name.upper(), help=f"same as {name.upper()}")
     else:
-        parser.add_argument(flag, dest=param.name, default=default, type=kind, help=f"{doc} (default: {default})")
+        parser.add_argument(flag, dest=name, default=default, type={"int": int, "str": str}[kind],
+                            help=f"{doc} (default: {default})")
 
 
 def _secret_ref(ref: str, flag: str) -> str:
@@ -89,9 +71,9 @@ def _secret_ref(ref: str, flag: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bayon", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="FUNCTION")
-    for name, fn in dagger_functions().items():
-        sub = commands.add_parser(kebab(name), help=(fn.doc or "").split("\n")[0], description=fn.doc)
-        for param in fn.parameters.values():
+    for name, fn in signature.load().items():
+        sub = commands.add_parser(kebab(name), help=fn["doc"].split("\n")[0], description=fn["doc"])
+        for param in fn["parameters"]:
             add_parameter(sub, param)
         sub.add_argument("-o", "--output", metavar="PATH", help="write the result to PATH (like `dagger call -o`)")
     commands.add_parser("doctor", help="check the host tools each stage needs and print how to install the missing ones")
@@ -104,9 +86,9 @@ def _flat(values: Sequence[str]) -> list[str]:
 
 def _secrets(name: str, args: argparse.Namespace) -> dict[str, str]:
     """Secret name (the flag, e.g. npm-token) → the reference given; values are read only when a step runs."""
-    params = dagger_functions()[name].parameters.values()
-    return {kebab(p.name): getattr(args, p.name) for p in params
-            if _base_type(p.resolved_type) is dagger.Secret and getattr(args, p.name)}
+    params = signature.load()[name]["parameters"]
+    return {kebab(p["name"]): getattr(args, p["name"]) for p in params
+            if p["kind"] == "secret" and getattr(args, p["name"])}
 
 
 def _coverage_files(path: str) -> tuple[str, dict[str, bytes]]:

@@ -7,11 +7,12 @@ import json
 
 from .findings import finding, relative, verdict
 from .report import Finding
-from .step import Judgement, ReportError, Step, StepRun
+from .step import Judgement, ReportError, Step, StepRun, tool_cache
 
 REPORT = "eslint.json"
 BIN = "node_modules/.bin/eslint"
-ARGV = (BIN, ".", "--format", "json", "--output-file", "{reports}/" + REPORT)
+CACHE = ("--cache", "--cache-strategy", "content", "--cache-location", ".bayon/cache/eslint/")
+ARGV = (BIN, ".", "--format", "json", "--output-file", "{reports}/" + REPORT, *CACHE)
 
 
 def parse(report: bytes, root: str) -> list[Finding]:
@@ -45,6 +46,7 @@ def judge(run: StepRun, max_warnings: int) -> Judgement:
 def step(node_major: int, max_warnings: int) -> Step:
     return Step(
         id="quality/lint", tool="eslint", argv=ARGV, node_major=node_major, outputs=(REPORT,), package="eslint",
+        caches=(tool_cache("eslint", node_major),),
         judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
     )
 
@@ -53,6 +55,7 @@ def fix_step(node_major: int, max_warnings: int) -> Step:
     """`eslint --fix`: rewrites what it can; what it cannot fix is still judged."""
     return Step(
         id="quality/lint-fix", tool="eslint", argv=(*ARGV, "--fix"), node_major=node_major, outputs=(REPORT,),
+        caches=(tool_cache("eslint", node_major),),
         package="eslint", judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
         writes_source=True,
     )

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from .processes import run_captured
 from .services import started
 from .sources import ignored
 from .step import Step, StepRun
-from .workspace import InstallFailed, copy_source, ensure_install, link_cache, link_tree, lock_hash
+from .workspace import InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh
 
 BASE_ENV = {"CI": "true", "NEXT_TELEMETRY_DISABLED": "1", "NPM_CONFIG_UPDATE_NOTIFIER": "false", "FORCE_COLOR": "0"}
 
@@ -56,7 +55,7 @@ class LocalExecutor:
         self.repo_path = repo_path
         self.node = host_node_major()
         self.lock_hash = lock_hash(self.source)
-        self.scratch = Path(tempfile.mkdtemp(prefix="bayon-"))
+        self.scratch, self._scratch_lock = claim_scratch(self.source)
         self.t0 = time.monotonic()
         self._installs: dict[int, asyncio.Task[StepResult]] = {}
 
@@ -67,7 +66,12 @@ class LocalExecutor:
         self.close()
 
     def close(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        """Free the scratch directory: a temporary one is removed; the reusable one keeps its copy for the next run."""
+        if self._scratch_lock is None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        else:
+            shutil.rmtree(self.scratch / "reports", ignore_errors=True)
+            self._scratch_lock.close()
 
     @property
     def workspace(self) -> Path:
@@ -104,8 +108,7 @@ class LocalExecutor:
             cached, reused = await ensure_install(self.source, major, env)
         except InstallFailed as exc:
             return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
-        await asyncio.to_thread(copy_source, self.source, self.workspace)
-        await asyncio.to_thread(link_tree, cached, self.workspace / "node_modules")
+        await asyncio.to_thread(refresh, self.source, self.workspace, cached, cached.parent.name)
         reason = f"reused the install at {cached.parent.name}" if reused else "installed with npm ci"
         return StepResult(
             install_id(major), "npm", "passed", tool_version=_npm_version(), exit_code=0,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from .findings import finding, relative, verdict
 from .report import Finding
-from .step import Judgement, ReportError, Step, StepRun
+from .step import Judgement, ReportError, Step, StepRun, tool_cache
 
 BIN = "node_modules/.bin/prettier"
+CACHE = ("--cache", "--cache-strategy", "content", "--cache-location", ".bayon/cache/prettier/cache")
 FIX_HINT = "not formatted with Prettier; run `bayon format-fix` or `npx prettier --write {file}`"
 
 
@@ -31,15 +32,14 @@ def judge_fix(run: StepRun) -> Judgement:
 def step(node_major: int) -> Step:
     # Prettier exits 2 when it cannot parse a file or its config: a crash, not a finding.
     return Step(
-        id="quality/format", tool="prettier", argv=(BIN, "--list-different", "."), node_major=node_major,
-        package="prettier", judge=judge, timeout_s=300,
+        id="quality/format", tool="prettier", argv=(BIN, "--list-different", ".", *CACHE), node_major=node_major,
+        package="prettier", judge=judge, timeout_s=300, caches=(tool_cache("prettier", node_major),),
     )
 
 
 def fix_step(node_major: int) -> Step:
     return Step(
-        id="quality/format-fix", tool="prettier", argv=(BIN, "--write", "--list-different", "."),
+        id="quality/format-fix", tool="prettier", argv=(BIN, "--write", "--list-different", ".", *CACHE),
         node_major=node_major, package="prettier", judge=judge_fix, ok_codes=frozenset({0, 1}), finding_codes=frozenset(),
-        timeout_s=300,
-        writes_source=True,
+        timeout_s=300, writes_source=True, caches=(tool_cache("prettier", node_major),),
     )

@@ -43,6 +43,15 @@ class Cache:
     path: str
 
 
+TOOL_CACHE_DIR = ".bayon/cache"
+"""Where tools keep their own caches inside the source copy (ignored as source, never part of a fixer's changes)."""
+
+
+def tool_cache(tool: str, node_major: int) -> Cache:
+    """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major."""
+    return Cache(key=f"bayon-{tool}-{{lock}}-node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}")
+
+
 @dataclass(frozen=True)
 class Service:
     """A network service the step talks to (e.g. an AWS emulator).

@@ -6,9 +6,11 @@ import re
 
 from .findings import finding, relative, verdict
 from .report import Finding
-from .step import Judgement, ReportError, Step, StepRun
+from .step import Judgement, ReportError, Step, StepRun, tool_cache
 
-ARGV = ("node_modules/.bin/tsc", "--noEmit", "--pretty", "false")
+# --incremental keeps what it learnt in a cache volume, so an unchanged project is not checked again from scratch.
+ARGV = ("node_modules/.bin/tsc", "--noEmit", "--pretty", "false", "--incremental",
+        "--tsBuildInfoFile", ".bayon/cache/tsc/tsconfig.tsbuildinfo")
 LOCATED = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\): (?P<sev>error|warning) (?P<code>TS\d+): (?P<msg>.*)$")
 GLOBAL = re.compile(r"^(?P<sev>error|warning) (?P<code>TS\d+): (?P<msg>.*)$")
 
@@ -39,5 +41,6 @@ def step(node_major: int) -> Step:
     # tsc exits 2 instead of 1 when it also wrote a tsbuildinfo (incremental projects): both mean "diagnostics".
     return Step(
         id="quality/typecheck", tool="tsc", argv=ARGV, node_major=node_major, finding_codes=frozenset({1, 2}),
+        caches=(tool_cache("tsc", node_major),),
         package="typescript", judge=judge, timeout_s=300,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -96,6 +97,42 @@ async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> 
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return final / "node_modules", False
+
+
+def claim_scratch(source: Path) -> tuple[Path, object | None]:
+    """The scratch directory for runs on `source`: the same path every run, so tools' caches (keyed by path) hit and
+    the hardlinked node_modules is kept; a run that finds it busy (another run on the same source) gets a fresh
+    temporary one. Returns (path, lock); the lock (None for a temporary directory) is held until released."""
+    work = cache_root() / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(source).encode()).hexdigest()[:16]
+    lock = open(work / f"{name}.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return Path(tempfile.mkdtemp(prefix="bayon-")), None
+    (work / name).mkdir(exist_ok=True)
+    return work / name, lock
+
+
+def refresh(source: Path, dest: Path, cached: Path, key: str) -> None:
+    """Make `dest` a copy of the source on top of the cached node_modules: everything else a previous run left is
+    removed (build output, reports, fixes), the node_modules hardlinks are kept while the install key is the same."""
+    marker = dest.parent / "node_modules.key"
+    keep = marker.is_file() and marker.read_text() == key and (dest / "node_modules").is_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    for child in dest.iterdir():
+        if keep and child.name == "node_modules":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    copy_source(source, dest)
+    if not keep:
+        link_tree(cached, dest / "node_modules")
+        marker.write_text(key)
 
 
 def link_tree(cached: Path, dest: Path) -> None:

@@ -14,7 +14,8 @@ from dagger import dag
 
 from ci import changes, functions
 from ci.changes import Changes, check_ref, docs_only, glob_regex, is_docs, parse, summary
-from ci.cli import dagger_functions, main
+from ci.cli import main
+from ci.signature import dagger_functions
 from ci.dagger_executor import REPO_ROOT, DaggerExecutor
 from ci.errors import CouldNotRun, UsageError
 from ci.local_executor import LocalExecutor

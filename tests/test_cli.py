@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from ci.cli import build_parser, dagger_functions, kebab, main
+from ci import signature
+from ci.cli import build_parser, kebab, main
+from ci.signature import dagger_functions
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -29,6 +33,17 @@ def test_every_dagger_function_is_a_bayon_command_with_the_same_flags():
         derived = flags(sub) - {f"--{kebab(p.name)}-flag" for p in fn.parameters.values()}
         assert derived == expected, name
     assert set(commands) == {kebab(n) for n in dagger_functions()} | {"doctor"}
+
+
+def test_the_committed_signatures_are_the_registration():
+    """bayon reads ci/schemas/functions.json; `python -m ci.signature --write` regenerates it."""
+    assert signature.load() == signature.from_registration()
+
+
+def test_bayon_starts_without_importing_the_dagger_sdk():
+    code = "import sys, ci.cli; ci.cli.build_parser(); print('dagger' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_a_required_argument_is_positional_too():

@@ -352,7 +352,7 @@ def test_no_secret_reaches_the_scanners_and_equal_inputs_give_equal_plans(monkey
 
 
 def test_the_repository_argument_keeps_git_history():
-    from ci.cli import dagger_functions
+    from ci.signature import dagger_functions
     from ci.sources import REPO_IGNORE
 
     for name in ("secrets", "sast", "security"):

@@ -9,7 +9,7 @@ import pytest
 from dagger.mod import cli as modcli
 
 from ci import Ci
-from ci.cli import dagger_functions
+from ci.signature import dagger_functions
 
 
 def test_the_entry_point_loads_the_main_object():

@@ -14,7 +14,8 @@ from dagger import dag
 from registry import Registry
 
 from ci import audit, functions, security
-from ci.cli import build_parser, dagger_functions
+from ci.cli import build_parser
+from ci.signature import dagger_functions
 from ci.config import load_config
 from ci.dagger_executor import DaggerExecutor
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 
-from ci.workspace import InstallFailed, cache_root, copy_source, deps_key, ensure_install, link_cache, link_tree
+from ci.workspace import (
+    InstallFailed, cache_root, claim_scratch, copy_source, deps_key, ensure_install, link_cache, link_tree, refresh,
+)
 from conftest import COAGENT
 
 
@@ -52,10 +55,39 @@ def test_a_cache_volume_is_a_directory_under_the_cache_root_linked_into_the_copy
     target = tmp_path / "src" / ".next" / "cache"
     target.mkdir(parents=True)
     (target / "stale").write_text("from the checkout")  # replaced: the volume is what the step sees
-    key = f"bayon-next-{tmp_path.name}-node20"  # a fresh volume, even when BAYON_CACHE_DIR is kept warm
+    key = f"bayon-next-{uuid.uuid4().hex}-node20"  # a fresh volume, even when BAYON_CACHE_DIR is kept warm
     link_cache(key, target)
     (target / "turbopack").mkdir()
     link_cache(key, target)  # a second run finds what the first left
     volume = cache_root() / "caches" / key
     assert target.resolve() == volume.resolve() and (volume / "turbopack").is_dir()
     assert not (volume / "stale").exists()
+
+
+def test_a_refresh_replaces_the_copy_but_keeps_the_linked_install(tmp_path: Path):
+    src, dest, cached = tmp_path / "src", tmp_path / "work" / "src", tmp_path / "deps" / "node_modules"
+    (src / "lib").mkdir(parents=True)
+    (src / "lib" / "a.ts").write_text("a")
+    (cached / "pkg").mkdir(parents=True)
+    (cached / "pkg" / "index.js").write_text("pkg")
+    refresh(src, dest, cached, "key-1")
+    (dest / "out").mkdir()  # what a previous run left: build output, a fixed file
+    (dest / "lib" / "a.ts").write_text("changed by a fixer")
+    inode = (dest / "node_modules" / "pkg" / "index.js").stat().st_ino
+    (src / "lib" / "b.ts").write_text("b")
+    refresh(src, dest, cached, "key-1")
+    assert sorted(p.name for p in dest.iterdir()) == ["lib", "node_modules"]
+    assert (dest / "lib" / "a.ts").read_text() == "a" and (dest / "lib" / "b.ts").is_file()
+    assert (dest / "node_modules" / "pkg" / "index.js").stat().st_ino == inode  # not linked again
+    refresh(src, dest, cached, "key-2")  # another install: linked afresh
+    assert (dest / "node_modules" / "pkg" / "index.js").stat().st_ino == (cached / "pkg" / "index.js").stat().st_ino
+
+
+def test_a_second_concurrent_run_gets_a_scratch_of_its_own(tmp_path: Path):
+    first, lock = claim_scratch(tmp_path)
+    second, none = claim_scratch(tmp_path)
+    assert lock is not None and none is None and second != first
+    lock.close()
+    again, lock = claim_scratch(tmp_path)
+    assert again == first
+    lock.close()
