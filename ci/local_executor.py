@@ -108,10 +108,13 @@ class LocalExecutor:
             cached, reused = await ensure_install(self.source, major, env)
         except InstallFailed as exc:
             return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
-        await asyncio.to_thread(refresh, self.source, self.workspace, cached, cached.parent.name)
+        _, npm_version = await asyncio.gather(
+            asyncio.to_thread(refresh, self.source, self.workspace, cached, cached.parent.name),
+            asyncio.to_thread(_npm_version),
+        )
         reason = f"reused the install at {cached.parent.name}" if reused else "installed with npm ci"
         return StepResult(
-            install_id(major), "npm", "passed", tool_version=_npm_version(), exit_code=0,
+            install_id(major), "npm", "passed", tool_version=npm_version, exit_code=0,
             duration_s=time.monotonic() - t, reason=reason, started_s=started_s,
         )
 

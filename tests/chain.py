@@ -50,3 +50,11 @@ def render(obj: Type) -> str:
         args = ", ".join(f"{k}: {_arg(v)}" for k, v in f.args.items())
         parts.append(f"{f.name}({args})" if args else f.name)
     return ".".join(parts)
+
+
+def bound_service(ctr: Type, alias: str) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
+    """Where the service bound under `alias` is bound in `ctr`, and that service's own chain as (name, args) pairs."""
+    binding = index(ctr, "withServiceBinding", alias=alias)
+    service = fields(ctr)[binding].args["service"]
+    assert type(service).__name__ == "Service"
+    return binding, [(f.name, f.args) for f in fields(service)]

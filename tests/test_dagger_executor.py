@@ -9,7 +9,7 @@ from __future__ import annotations
 import anyio
 import dagger
 import pytest
-from chain import fields, find, index, names, render
+from chain import bound_service, fields, find, index, names, render
 from dagger import dag
 
 from ci.dagger_executor import (
@@ -174,12 +174,10 @@ def test_step_secrets_are_secret_variables_never_env(monkeypatch):
 def test_service_is_bound_before_the_exec_with_its_url():
     executor = DaggerExecutor(source())
     ctr = executor.step_container(executor.install_container(22, HASH), step(id="tests/integration", services=(MOTO,)))
-    binding = index(ctr, "withServiceBinding", alias="moto")
+    binding, service = bound_service(ctr, "moto")
     assert binding < len(fields(ctr)) - 1
     assert find(ctr, "withEnvVariable", name="AWS_ENDPOINT_URL")[0].args["value"] == "http://moto:5000"
-    service = fields(ctr)[binding].args["service"]
-    assert isinstance(service, dagger.Service)
-    assert [(f.name, f.args) for f in fields(service)] == [
+    assert service == [
         ("container", {}),
         ("from", {"address": "motoserver/moto:5.1.4"}),
         ("withExposedPort", {"port": 5000}),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagger
 import pytest
-from chain import fields, find, index
+from chain import bound_service, fields, find
 from conftest import FIXTURES, copy_app, run_local
 from dagger import dag
 
@@ -72,10 +72,8 @@ def test_a_failed_integration_test_is_a_finding_at_its_line():
 def test_moto_is_a_service_container_bound_as_moto_with_its_url():
     executor = DaggerExecutor(dag.host().directory("examples/coagent"))
     ctr = executor.step_container(executor.install_container(22, HASH), the_step(), HASH)
-    binding = index(ctr, "withServiceBinding", alias="moto")
-    service = fields(ctr)[binding].args["service"]
-    assert isinstance(service, dagger.Service)
-    assert [(f.name, f.args) for f in fields(service)] == [
+    binding, service = bound_service(ctr, "moto")
+    assert service == [
         ("container", {}),
         ("from", {"address": "motoserver/moto:5.1.4"}),
         ("withExposedPort", {"port": 5000}),
