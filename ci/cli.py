@@ -144,11 +144,11 @@ async def call(args: argparse.Namespace) -> int:
         if name == "reports":
             report = await functions.gate(args.function.replace("-", "_"), executor, shard=args.shard,
                                           base=args.base)
-            out = Path(args.output or "reports")
-            for rel, data in functions.report_files(report).items():
+            out, files = Path(args.output or "reports"), functions.report_files(report)
+            for rel, data in files.items():
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 (out / rel).write_bytes(data)
-            print(f"wrote {len(functions.report_files(report))} report file(s) to {out}", file=sys.stderr)
+            print(f"wrote {len(files)} report file(s) to {out}", file=sys.stderr)
             return EXIT_PASSED
         if name in functions.OUTPUTS:
             return await _export(name, executor, local, args.output)
@@ -173,15 +173,6 @@ async def call(args: argparse.Namespace) -> int:
         return EXIT_PASSED if report.passed else EXIT_FAILED
 
 
-def _first_bayon_error(group: BaseExceptionGroup) -> BayonError | ConfigError | None:
-    for exc in group.exceptions:
-        if isinstance(exc, (BayonError, ConfigError)):
-            return exc
-        if isinstance(exc, BaseExceptionGroup) and (found := _first_bayon_error(exc)):
-            return found
-    return None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -192,15 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bayon: interrupted; every child process was stopped", file=sys.stderr)
         return 130
-    except (BayonError, ConfigError) as exc:
+    except (BayonError, ConfigError) as exc:  # task-group errors arrive unwrapped (`errors.unwrap_groups`)
         print(f"bayon: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
-    except BaseExceptionGroup as group:
-        found = _first_bayon_error(group)
-        if found is None:
-            raise
-        print(f"bayon: {found}", file=sys.stderr)
-        return getattr(found, "exit_code", 2)
 
 
 if __name__ == "__main__":
