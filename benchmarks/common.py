@@ -1,7 +1,7 @@
 """Shared by the benchmarks: an installed copy of the sample app, `bayon` timed as a user runs it, and the same
 steps run one after another by hand, in the same run.
 
-The by-hand commands are derived from the pipeline's own steps (`ci.functions.steps_of`, filtered the way the local
+The by-hand commands are derived from the pipeline's own steps (`ci.pipeline.registry.steps_of`, filtered the way the local
 executor filters them), so a benchmark stays right as stages are added. Services a step needs (moto) are started for
 the by-hand run too, with the same helper, and count in its time.
 
@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ci.config import load_config  # noqa: E402
-from ci.executor import substitute  # noqa: E402
-from ci.functions import steps_of  # noqa: E402
-from ci.local_executor import BASE_ENV, LocalExecutor, host_node_major  # noqa: E402
-from ci.services import started  # noqa: E402
-from ci.step import TOOL_CACHE_DIR, Step  # noqa: E402
-from ci.workspace import copy_source, ensure_install, link_tree  # noqa: E402
+from ci.core.executor import substitute  # noqa: E402
+from ci.pipeline.registry import steps_of  # noqa: E402
+from ci.core.executor import STEP_ENV
+from ci.executors.local.executor import LocalExecutor, host_node_major  # noqa: E402
+from ci.executors.local.services import started  # noqa: E402
+from ci.core.step import TOOL_CACHE_DIR, Step  # noqa: E402
+from ci.executors.local.workspace import copy_source, ensure_install, link_tree  # noqa: E402
 
 COAGENT = ROOT / "examples" / "coagent"
 
@@ -59,7 +60,7 @@ class Bench:
         major = host_node_major()
         if major is None:
             sys.exit("node is not installed; the benchmarks run the real tools")
-        env = {**os.environ, **BASE_ENV}
+        env = {**os.environ, **STEP_ENV}
         t = time.perf_counter()
         self.node_modules, reused = asyncio.run(ensure_install(self.app, major, env))
         took = time.perf_counter() - t
@@ -117,7 +118,7 @@ class Bench:
     async def _one(self, step: Step) -> int:
         reports = self.tmp / "by-hand-reports" / step.id.replace("/", "-")
         reports.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **BASE_ENV, **{k: substitute(v, str(reports)) for k, v in step.env.items()}}
+        env = {**os.environ, **STEP_ENV, **{k: substitute(v, str(reports)) for k, v in step.env.items()}}
         async with contextlib.AsyncExitStack() as stack:
             for service in step.services:
                 env[service.url_env] = await stack.enter_async_context(started(service))

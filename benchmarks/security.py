@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from common import Bench, machine, side_by_side, verdict
-from ci.workspace import link_tree
+from ci.executors.local.workspace import link_tree
 
 COMMITS = 500
 ROUNDS = 3

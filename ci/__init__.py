@@ -4,7 +4,7 @@
 def __getattr__(name: str):
     """`ci.Ci`, the Dagger module's main object, imported on first use: `bayon` never needs the Dagger SDK."""
     if name == "Ci":
-        from .main import Ci
+        from ci.main import Ci
 
         return Ci
     raise AttributeError(f"module 'ci' has no attribute {name!r}")

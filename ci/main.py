@@ -1,4 +1,4 @@
-"""The Dagger surface: one documented function per pipeline stage or step, each a thin call into `functions`.
+"""The Dagger face: one documented function per pipeline stage or step, each a thin call into the runner.
 
 Gates return their report when they pass and fail the call (non-zero `dagger call` exit) with the report as the
 error when they do not. The local CLI `bayon` is derived from these declarations (names, flags, docs).
@@ -6,17 +6,19 @@ error when they do not. The local CLI `bayon` is derived from these declarations
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
-from . import functions, github_api
-from .dagger_executor import DaggerExecutor
-from .render import render
-from .report import Report
-from .sources import REPO_IGNORE, SOURCE_IGNORE
-from .unit_tests import MERGE_INPUTS
+from ci.core.report import Report
+from ci.core.sources import REPO_IGNORE, SOURCE_IGNORE
+from ci.executors.dagger import DaggerExecutor
+from ci.integrations import github
+from ci.output.render import render
+from ci.pipeline import runner
+from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
     dagger.Directory,
@@ -43,6 +45,8 @@ CommitSha = Annotated[str, Doc("The full SHA of the commit the SARIF describes (
 GitRef = Annotated[str, Doc("The full ref the SARIF describes, e.g. refs/heads/main (in Actions: github.ref)")]
 Format = Annotated[str, Doc("How to print the report: table, json, markdown or github (annotations + table)")]
 RepoPath = Annotated[str, Doc("Where the source sits in the repository, prefixed to annotation paths (e.g. examples/coagent)")]
+FixRepoPath = Annotated[str, Doc("Where the source sits in the repository: the changes are rooted there, so `export "
+                                 "--path .` from the repository root writes into the app (e.g. examples/coagent)")]
 NpmToken = Annotated[dagger.Secret | None, Doc("Token for a private npm registry, given to the install step only")]
 SnykToken = Annotated[dagger.Secret | None, Doc("Snyk API token: with it the audit also runs `snyk test` (without it, "
                                                 "that step is skipped)")]
@@ -74,16 +78,16 @@ def _executor(source: dagger.Directory, npm_token: dagger.Secret | None, repo: d
 
 async def _gate(name: str, source: dagger.Directory, fmt: str, repo_path: str, npm_token: dagger.Secret | None,
                 only: list[str] | None = None, skip: list[str] | None = None, shard: str | None = None) -> str:
-    report = await functions.gate(name, _executor(source, npm_token), only or (), skip or (), shard)
+    report = await runner.gate(name, _executor(source, npm_token), only or (), skip or (), shard)
     return _verdict(report, fmt, repo_path)
 
 
 async def _upload(token: dagger.Secret | None, repository: str, commit_sha: str, ref: str,
-                  repo_path: str) -> github_api.Upload | None:
+                  repo_path: str) -> github.Upload | None:
     """Where to upload the merged SARIF, checked before anything runs; None without a token."""
     if token is None:
         return None
-    return github_api.Upload(repository, commit_sha, ref, await token.plaintext(), repo_path).check()
+    return github.Upload(repository, commit_sha, ref, await token.plaintext(), repo_path).check()
 
 
 def _verdict(report: Report, fmt: str, repo_path: str) -> str:
@@ -100,10 +104,15 @@ async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
     return {path: (await directory.file(path).contents()).encode() for path in paths}
 
 
-async def _fix(name: str, source: dagger.Directory, npm_token: dagger.Secret | None) -> dagger.Changeset:
+async def _fix(name: str, source: dagger.Directory, npm_token: dagger.Secret | None,
+               repo_path: str) -> dagger.Changeset:
+    """The fixer's changes, once the runner judged that it ran; what it could not fix goes to the function's log.
+    A crashed fixer fails the call with its reason."""
     executor = _executor(source, npm_token)
-    (step,) = functions.FIXERS[name](await functions.load(executor))
-    return await executor.changes(step)
+    ran = await runner.fix(name, executor)
+    if not ran.report.passed:
+        print(render(ran.report, "table"), file=sys.stderr)
+    return await executor.changes(ran.step, repo_path)
 
 
 @object_type
@@ -116,7 +125,7 @@ class Ci:
         """Run every stage of continuous integration concurrently; with --base, a docs-only change skips tests and
         build (in Dagger, --repo-path tells where the source sits in the repository; bayon asks git)."""
         executor = _executor(source, npm_token, repo, repo_path)
-        return _verdict(await functions.gate("ci", executor, only or (), skip or (), base=base), format, repo_path)
+        return _verdict(await runner.gate("ci", executor, only or (), skip or (), base=base), format, repo_path)
 
     @function
     async def quality(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
@@ -143,14 +152,18 @@ class Ci:
         return await _gate("format_check", source, format, repo_path, npm_token)
 
     @function
-    async def lint_fix(self, source: Source, npm_token: NpmToken = None) -> dagger.Changeset:
-        """`eslint --fix`: the changes to export (`dagger call lint-fix --source=. export --path=.`)."""
-        return await _fix("lint_fix", source, npm_token)
+    async def lint_fix(self, source: Source, repo_path: FixRepoPath = "", npm_token: NpmToken = None
+                       ) -> dagger.Changeset:
+        """`eslint --fix`: the changes to export (`dagger call lint-fix --source=. export --path=.`); fails when
+        ESLint crashed, and logs what it could not fix."""
+        return await _fix("lint_fix", source, npm_token, repo_path)
 
     @function
-    async def format_fix(self, source: Source, npm_token: NpmToken = None) -> dagger.Changeset:
-        """`prettier --write`: the changes to export (`dagger call format-fix --source=. export --path=.`)."""
-        return await _fix("format_fix", source, npm_token)
+    async def format_fix(self, source: Source, repo_path: FixRepoPath = "", npm_token: NpmToken = None
+                         ) -> dagger.Changeset:
+        """`prettier --write`: the changes to export (`dagger call format-fix --source=. export --path=.`); fails
+        when Prettier crashed."""
+        return await _fix("format_fix", source, npm_token, repo_path)
 
     @function
     async def unit_tests(self, source: Source, shard: Shard = None, format: Format = "table", repo_path: RepoPath = "",
@@ -163,7 +176,7 @@ class Ci:
                              repo_path: RepoPath = "") -> str:
         """Merge the coverage data of `unit-tests --shard i/n` runs and apply the coverage gate (no Jest needed)."""
         directories = [(f"shards[{i}]", await _coverage_files(d)) for i, d in enumerate(shards)]
-        report = await functions.merge_coverage(_executor(source, None), directories)
+        report = await runner.merge_coverage(_executor(source, None), directories)
         return _verdict(report, format, repo_path)
 
     @function
@@ -177,7 +190,7 @@ class Ci:
                     npm_token: NpmToken = None) -> str:
         """`next build` (static export) and the JavaScript each page loads, raw and gzip, against build.budgets and
         the baseline file (growth over build.max_growth_pct fails)."""
-        report = await functions.gate("build", _executor(source, npm_token), baseline=baseline)
+        report = await runner.gate("build", _executor(source, npm_token), baseline=baseline)
         return _verdict(report, format, repo_path)
 
     @function
@@ -185,8 +198,8 @@ class Ci:
         """The static site `next build` exports (out/), whatever the budgets say
         (`dagger call build-output --source=. export --path=out`)."""
         executor = _executor(source, npm_token)
-        step, path = await functions.output("build_output", executor)
-        return await executor.output(step, path)
+        ran, path = await runner.output("build_output", executor)
+        return executor.output_of(ran.step, path)
 
     @function(cache="never")
     async def security(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
@@ -198,8 +211,7 @@ class Ci:
         cached (advisories change without any commit)."""
         upload = await _upload(github_token, github_repository, commit_sha, ref, repo_path)
         executor = _executor(source, npm_token, repo, repo_path, snyk_token)
-        report = await functions.gate("security", executor, base=base)
-        return _verdict(await functions.code_scanning(report, upload) if upload else report, format, repo_path)
+        return _verdict(await runner.gate("security", executor, base=base, upload=upload), format, repo_path)
 
     @function
     async def secrets(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
@@ -207,7 +219,7 @@ class Ci:
         """Secrets in the working tree and the git history (detect-secrets); any the baseline does not accept fails.
         Findings show rule, file, line, commit and a redacted preview, never the value."""
         executor = _executor(source, None, repo, repo_path)
-        return _verdict(await functions.gate("secrets", executor, base=base), format, repo_path)
+        return _verdict(await runner.gate("secrets", executor, base=base), format, repo_path)
 
     @function
     async def sast(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
@@ -215,7 +227,7 @@ class Ci:
         """Semgrep OSS with the pipeline's own rules (and security.sast.rules), offline; with --base, only findings
         new against it."""
         executor = _executor(source, None, repo, repo_path)
-        return _verdict(await functions.gate("sast", executor, base=base), format, repo_path)
+        return _verdict(await runner.gate("sast", executor, base=base), format, repo_path)
 
     @function(cache="never")
     async def audit(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
@@ -223,7 +235,7 @@ class Ci:
         """`npm audit` of the production and dev dependencies, reported apart (and Snyk given a token); fails from
         security.audit.fail_on up, on an expired allowlist entry, and when advisories cannot be fetched."""
         executor = _executor(source, npm_token, snyk_token=snyk_token)
-        return _verdict(await functions.gate("audit", executor), format, repo_path)
+        return _verdict(await runner.gate("audit", executor), format, repo_path)
 
     @function
     async def licenses(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
@@ -245,10 +257,10 @@ class Ci:
         """Run a gate and return its report files (report.json, report.md, report.sarif, each tool's report), pass
         or fail; never cached, so a security report is always fresh."""
         executor = _executor(source, npm_token, repo, repo_path, snyk_token=snyk_token)
-        report = await functions.gate(function.replace("-", "_"), executor, shard=shard, base=base)
-        return executor.report_directory(functions.report_files(report))
+        report = await runner.reports(function, executor, shard=shard, base=base)
+        return executor.report_directory(runner.report_files(report), executor.step_reports(report))
 
     @function
     async def plan(self, source: Source, function: PlanName) -> str:
         """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values)."""
-        return await functions.plan(function, _executor(source, None))
+        return await runner.plan(function, _executor(source, None))

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from types import SimpleNamespace
 
 import dagger
 import pytest
+from apps import COAGENT, FIXTURES
+from chain import fields, find, names, render
+from dagger import dag
+from dagger._exceptions import QueryErrorValue
 from dagger.mod import cli as modcli
 
 from ci import Ci
-from ci.signature import dagger_functions
+from ci.cli.signature import dagger_functions, from_registration
+from ci.core.executor import substitute
+from ci.executors.dagger import SOURCE_EXCLUDES, TOOLS_ROOT, DaggerExecutor, reports_dir
+from ci.pipeline.runner import StepDidNotRun
+from ci.stages.quality import eslint
+
+LINT = eslint.step(22, 0)
+ESLINT_ARGV = [substitute(a, reports_dir(LINT), TOOLS_ROOT) for a in LINT.argv]
+ESLINT_FIX_ARGV = [substitute(a, reports_dir(eslint.fix_step(22, 0)), TOOLS_ROOT) for a in eslint.fix_step(22, 0).argv]
 
 
 def test_the_entry_point_loads_the_main_object():
@@ -42,3 +56,119 @@ def test_the_whole_registration_builds(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(dagger.Module, "id", fake_id)
     assert asyncio.run(Ci.__dagger_module__._typedefs()) == "module-id"
+
+
+# The registration is what it was before the move to subpackages (issue 7), but for the fixers' --repo-path.
+
+def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path():
+    before = json.loads((FIXTURES / "registration-before-layout.json").read_text())
+    now = from_registration()
+    assert set(now) == set(before)
+    for name, fn in now.items():
+        params = {p["name"]: p for p in fn["parameters"]}
+        old = {p["name"]: p for p in before[name]["parameters"]}
+        added = set(params) - set(old)
+        assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()), name
+        assert {k: params[k] for k in old} == old, name
+
+
+# The faces go through the one runner: fixers, outputs and reports, judged the same way in Dagger (offline: the
+# engine's answers stubbed at the SDK's leaves, the chains real).
+
+def app_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The executor reads the sample app's files from disk instead of asking the engine."""
+
+    async def read(self, path: str) -> str | None:
+        file = COAGENT / path
+        return file.read_text() if file.is_file() else None
+
+    monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
+
+
+def engine_answers(monkeypatch: pytest.MonkeyPatch, exit_code: int, files: dict[str, str]) -> None:
+    """The engine's answers to the leaves `run` awaits: the exit code, empty output, and the report files."""
+
+    async def code(self) -> int:
+        return exit_code
+
+    async def text(self) -> str:
+        return ""
+
+    async def contents(self) -> str:
+        path = fields(self)[-1].args["path"]
+        if path.rsplit("/", 1)[-1] in files:
+            return files[path.rsplit("/", 1)[-1]]
+        raise dagger.QueryError([QueryErrorValue(f"{path}: no such file or directory")], SimpleNamespace(document=""))
+
+    async def sync(self):
+        return self
+
+    monkeypatch.setattr(dagger.Container, "exit_code", code)
+    monkeypatch.setattr(dagger.Container, "stdout", text)
+    monkeypatch.setattr(dagger.Container, "stderr", text)
+    monkeypatch.setattr(dagger.Container, "sync", sync)
+    monkeypatch.setattr(dagger.File, "contents", contents)
+
+
+def test_a_crashed_fixer_fails_the_call_with_its_reason(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 2, {})  # ESLint exits 2: it crashed
+    with pytest.raises(StepDidNotRun, match=r"^quality/lint-fix crashed: eslint exited with code 2"):
+        asyncio.run(Ci().lint_fix(source=dag.directory()))
+
+
+def test_a_fixer_without_its_report_fails_the_call(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 0, {})  # exit 0 but no eslint.json: fail closed
+    with pytest.raises(StepDidNotRun, match="quality/lint-fix crashed"):
+        asyncio.run(Ci().lint_fix(source=dag.directory()))
+
+
+def test_a_fixer_that_ran_returns_changes_rooted_at_repo_path_and_logs_what_it_could_not_fix(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    app_files(monkeypatch)
+    left = [{"filePath": "/src/lib/a.ts", "messages": [
+        {"ruleId": "no-undef", "severity": 2, "message": "'x' is not defined.", "line": 3, "column": 1}]}]
+    engine_answers(monkeypatch, 1, {"eslint.json": json.dumps(left)})
+    source = dag.directory()
+    changes = asyncio.run(Ci().lint_fix(source=source, repo_path="examples/coagent"))
+    assert isinstance(changes, dagger.Changeset)
+    # Both sides are rooted at the app's place in the repository: the fixed source, and the source as given.
+    assert names(changes) == ["directory", "withDirectory", "changes"]
+    fixed = fields(changes)[1].args["source"]
+    assert fields(changes)[1].args["path"] == "examples/coagent"
+    before = fields(changes)[-1].args["from"]
+    assert names(before) == ["directory", "withDirectory"] and fields(before)[1].args["path"] == "examples/coagent"
+    assert fields(before)[1].args["source"] == source.filter(exclude=SOURCE_EXCLUDES)
+    assert find(fixed, "withExec", args=ESLINT_FIX_ARGV)  # the very exec the runner judged
+    assert names(fixed)[-2:] == ["directory", "filter"]
+    log = capsys.readouterr().err
+    assert "no-undef" in log and "lib/a.ts:3:1" in log and "lint_fix: FAILED" in log
+
+
+def test_without_repo_path_the_changes_are_rooted_at_the_source(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 0, {"prettier.txt": ""})
+    changes = asyncio.run(Ci().format_fix(source=dag.directory()))
+    assert names(changes)[-3:] == ["directory", "filter", "changes"]
+    assert fields(changes)[-1].args["from"] == dag.directory().filter(exclude=SOURCE_EXCLUDES)
+
+
+def test_build_output_refuses_a_build_that_exited_non_zero(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 1, {})
+    with pytest.raises(StepDidNotRun, match="^build/next .*no out/ to return"):
+        asyncio.run(Ci().build_output(source=dag.directory()))
+
+
+def test_reports_exports_each_steps_report_directory_from_its_container(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 0, {"eslint.json": "[]"})
+    directory = asyncio.run(Ci().reports(source=dag.directory(), repo=dag.directory(), function="lint"))
+    chain = render(directory)
+    assert "withNewFile(path: 'report.json'" in chain and "withNewFile(path: 'report.sarif'" in chain
+    (step_dir,) = find(directory, "withDirectory", path="quality/lint")
+    reports = step_dir.args["source"]
+    assert fields(reports)[-1].args == {"path": "/bayon/reports/quality-lint"}
+    assert find(reports, "withExec", args=ESLINT_ARGV)  # read from the container that ran ESLint
+    assert "eslint.json" not in chain.split("withDirectory(path: 'quality/lint'")[0]  # not re-sent inline

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from apps import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 PROJECT_OWN = {"tests.yml"}  # the project's own test workflow may be ordinary
 ENGINE = json.loads((ROOT / "dagger.json").read_text())["engineVersion"]

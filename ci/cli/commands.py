@@ -1,0 +1,112 @@
+"""What each `bayon` command does: the runner (`ci.pipeline.runner`) run by the local executor, its results turned
+into stdout, files and exit codes. Imported only once the command line parsed, so `bayon --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from ci.cli.parser import flat, kebab, secrets
+from ci.cli.progress import ProgressExecutor
+from ci.core.errors import UsageError
+from ci.core.report import Report
+from ci.core.secret_refs import resolve
+from ci.executors.local import LocalExecutor
+from ci.integrations import github
+from ci.output.render import render
+from ci.pipeline import runner
+from ci.pipeline.registry import FIXERS, OUTPUTS
+from ci.stages.tests.unit import MERGE_INPUTS
+
+EXIT_PASSED, EXIT_FAILED = 0, 1
+
+
+def _coverage_files(path: str) -> tuple[str, dict[str, bytes]]:
+    """A `--shards` directory as merge-coverage takes it: its coverage files by relative path."""
+    root = Path(path)
+    if not root.is_dir():
+        raise UsageError(f"--shards {path}: not a directory; pass each shard's exported reports directory")
+    return path, {p.relative_to(root).as_posix(): p.read_bytes() for name in MERGE_INPUTS for p in root.rglob(name)}
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def _upload(args: argparse.Namespace) -> github.Upload | None:
+    """Where `--github-token` sends the merged SARIF, checked before anything runs; None without a token."""
+    if not getattr(args, "github_token", None):
+        return None
+    return github.Upload(args.github_repository, args.commit_sha, args.ref,
+                         resolve(args.github_token), args.repo_path).check()
+
+
+def write_reports(report: Report, out: Path) -> int:
+    """The runner's report files and each tool's own report files, under `out`."""
+    files = {**runner.report_files(report), **report.artifacts}
+    for rel, data in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+    return len(files)
+
+
+async def _export(name: str, executor: ProgressExecutor, local: LocalExecutor, output: str | None) -> int:
+    """An output function: its step's directory copied to `-o PATH`, once the step exited 0."""
+    if not output:
+        raise UsageError(f"{kebab(name)}: give -o PATH, the directory to write the output to")
+    ran, path = await runner.output(name, executor)
+    shutil.copytree(local.workspace / ran.step.workdir / path, output, dirs_exist_ok=True)
+    print(f"wrote {path}/ to {output}", file=sys.stderr)
+    return EXIT_PASSED
+
+
+async def _fix(name: str, executor: ProgressExecutor, local: LocalExecutor, repo_path: str) -> Report:
+    """A fixer: the files it changed copied back into the source; its report says what it could not fix."""
+    ran = await runner.fix(name, executor)
+    changed = local.changed_files()
+    local.apply(changed)
+    shown = [f"{repo_path.strip('/')}/{path}" if repo_path.strip("/") else path for path in changed]
+    print("\n".join(f"fixed {path}" for path in shown) or "nothing to fix", file=sys.stderr)
+    return ran.report
+
+
+async def call(args: argparse.Namespace) -> int:
+    """Run one function locally; returns the exit code."""
+    name = args.command.replace("-", "_")
+    upload = _upload(args)
+    repo_path = getattr(args, "repo_path", "")
+    async with LocalExecutor(Path(args.source), secrets(name, args), getattr(args, "repo", None), repo_path) as local:
+        executor = ProgressExecutor(local)
+        if name == "plan":
+            target = args.function or args.function_flag
+            if not target:
+                raise UsageError("plan: name the function to plan, e.g. `bayon plan quality`")
+            _emit(await runner.plan(target, executor), args.output)
+            return EXIT_PASSED
+        if name == "reports":
+            out = Path(args.output or "reports")
+            count = write_reports(await runner.reports(args.function, executor, args.shard, args.base), out)
+            print(f"wrote {count} report file(s) to {out}", file=sys.stderr)
+            return EXIT_PASSED
+        if name in OUTPUTS:
+            return await _export(name, executor, local, args.output)
+        if name in FIXERS:
+            report = await _fix(name, executor, local, repo_path)
+        elif name == "merge_coverage":
+            report = await runner.merge_coverage(executor, [_coverage_files(p) for p in flat(args.shards)])
+        else:
+            report = await runner.gate(name, executor, flat(getattr(args, "only", [])), flat(getattr(args, "skip", [])),
+                                       getattr(args, "shard", None), getattr(args, "base", ""),
+                                       getattr(args, "baseline", ""), upload=upload)
+        fmt = getattr(args, "format", "table")
+        _emit(render(report, fmt, repo_path), args.output)
+        if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as summary:
+                summary.write(render(report, "markdown"))
+        return EXIT_PASSED if report.passed else EXIT_FAILED

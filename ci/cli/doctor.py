@@ -1,0 +1,58 @@
+"""`bayon doctor`: which host tools each stage needs, which are missing, and the command that installs each."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from ci.executors.local.services import find
+
+MIN_NODE = 20
+
+
+@dataclass(frozen=True)
+class Tool:
+    command: str
+    stages: str
+    install: str
+    version_args: tuple[str, ...] = ("--version",)
+
+
+TOOLS = (
+    Tool("node", "every stage", "apt-get install -y nodejs  # Node.js 20 or newer"),
+    Tool("npm", "every stage", "apt-get install -y npm"),
+    Tool("git", "ci --base, security/secrets, security/sast --base", "apt-get install -y git"),
+    Tool("detect-secrets", "security/secrets", "pip install detect-secrets==1.5.0  # into bayon's own environment"),
+    Tool("semgrep", "security/sast", "pipx install semgrep==1.185.0  # apart: it pins other versions of dagger-io's "
+                                     "dependencies", ("--version", "--disable-version-check")),
+    Tool("moto_server", "tests/integration", "pip install 'moto[server]'"),
+    Tool("chromium", "lighthouse", "apt-get install -y chromium"),
+)
+
+
+def version(tool: Tool) -> str | None:
+    """The tool's version line, or None when it is not on PATH."""
+    path = find(tool.command)
+    if path is None:
+        return None
+    out = subprocess.run([path, *tool.version_args], capture_output=True, text=True, timeout=30)
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else "present"
+
+
+def node_too_old(line: str | None) -> bool:
+    return bool(line) and line.startswith("v") and int(line[1:].split(".")[0]) < MIN_NODE
+
+
+def main() -> int:
+    """Print one line per tool; exit 3 when any is missing or too old."""
+    missing = 0
+    for tool in TOOLS:
+        line = version(tool)
+        if line is None or (tool.command == "node" and node_too_old(line)):
+            missing += 1
+            problem = "missing" if line is None else f"{line} is older than Node {MIN_NODE}"
+            print(f"✘ {tool.command:<14} {problem} (needed by {tool.stages}); install: {tool.install}")
+        else:
+            print(f"✔ {tool.command:<14} {line}")
+    print("all tools present" if not missing else f"{missing} tool(s) missing: install them with the commands above")
+    return 3 if missing else 0

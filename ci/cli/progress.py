@@ -1,0 +1,42 @@
+"""A progress display for local runs: each step's start and verdict on stderr, so stdout stays the report."""
+
+from __future__ import annotations
+
+import sys
+
+from ci.core.executor import Executor
+from ci.core.report import StepResult
+from ci.core.step import Step, StepRun
+
+MARKS = {"passed": "✔", "failed": "✘", "crashed": "✘", "skipped": "–", "unavailable": "?"}
+
+
+class ProgressExecutor:
+    """Wraps an executor and prints a line as each install and step starts and ends."""
+
+    def __init__(self, inner: Executor, stream=sys.stderr):
+        self.inner = inner
+        self.name = inner.name
+        self.stream = stream
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    async def read_source_file(self, path: str) -> str | None:
+        return await self.inner.read_source_file(path)
+
+    def unavailable_reason(self, step: Step) -> str | None:
+        return self.inner.unavailable_reason(step)
+
+    async def install(self, node_major: int) -> StepResult:
+        self._say("▶ installing dependencies")
+        result = await self.inner.install(node_major)
+        self._say(f"{MARKS[result.status]} {result.id} {result.duration_s:.1f}s {result.reason.splitlines()[0] if result.reason else ''}")
+        return result
+
+    async def run(self, step: Step) -> StepRun:
+        self._say(f"▶ {step.id}: {' '.join(step.argv)}")
+        run = await self.inner.run(step)
+        outcome = run.error or f"exit {run.exit_code}"
+        self._say(f"■ {step.id} {run.duration_s:.1f}s ({outcome})")
+        return run

@@ -1,0 +1,44 @@
+"""`pipeline.yaml`, the one config file of an app repo: its model, its loader and (`ci.config.schema`) its JSON Schema.
+
+The model (`model.py`) is the one description of the file; the loader (`loader.py`) validates a file against it with
+one-line errors, and the committed JSON Schema is generated from it (`python -m ci.config.schema --write`).
+"""
+
+from .loader import ConfigError, load_config
+from .model import (
+    DEFAULT,
+    AllowlistEntry,
+    Audit,
+    Budgets,
+    Build,
+    Config,
+    Coverage,
+    Integration,
+    LicenseException,
+    Licenses,
+    Quality,
+    Sast,
+    SecretsScan,
+    Security,
+    Tests,
+)
+
+__all__ = [
+    "DEFAULT",
+    "AllowlistEntry",
+    "Audit",
+    "Budgets",
+    "Build",
+    "Config",
+    "ConfigError",
+    "Coverage",
+    "Integration",
+    "LicenseException",
+    "Licenses",
+    "Quality",
+    "Sast",
+    "SecretsScan",
+    "Security",
+    "Tests",
+    "load_config",
+]

@@ -1,0 +1,230 @@
+"""The shape of `pipeline.yaml`: frozen pydantic models, each field with its default, doc, constraints and examples.
+
+The loader validates a file against these models and the published JSON Schema is generated from them, so the two
+cannot disagree. Every field has a default, so an app without the file works; a section left empty (`quality:`) means
+its defaults. Validation is strict: "80" is no number, 1.5 no integer, 1 no boolean, and numbers are finite.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _none_as_empty(value: Any) -> Any:
+    """A key left empty (`quality:`, `routes:`) as an empty mapping: its defaults."""
+    return {} if value is None else value
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    """The list, unless it names an item twice (pydantic has no unique-items constraint)."""
+    for index, item in enumerate(items):
+        if item in items[:index]:
+            raise PydanticCustomError("unique", "{item} is listed twice", {"item": item, "index": index})
+    return items
+
+
+def _iso_date(value: Any) -> Any:
+    """YYYY-MM-DD text as a date; other text, numbers and the rest fail the strict date check after this."""
+    return date.fromisoformat(value) if isinstance(value, str) and re.match(DATE_PATTERN, value) else value
+
+
+def _whole_number(value: Any) -> Any:
+    """An integer as written; pydantic matches a Literal by equality even in strict mode (`true` and `1.0` equal 1)."""
+    if type(value) is not int:
+        raise PydanticCustomError("int_type", "Input should be a whole number")
+    return value
+
+
+NodeMajor = Annotated[int, Field(ge=18, le=30)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date), Field(json_schema_extra={"pattern": DATE_PATTERN})]
+
+
+class _Model(BaseModel):
+    """Frozen, no unknown keys, no coercion, finite numbers only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class _Section(_Model):
+    """A model whose keys all have defaults: left empty, it means them."""
+
+    model_config = ConfigDict(json_schema_extra={"type": ["object", "null"]})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, data: Any) -> Any:
+        return _none_as_empty(data)
+
+
+class Quality(_Section):
+    """The code-quality stage: ESLint, tsc and Prettier, run concurrently."""
+
+    lint: bool = Field(True, description="Run ESLint and fail on any error.")
+    typecheck: bool = Field(True, description="Run `tsc --noEmit` and fail on any type error.")
+    format: bool = Field(True, description="Run `prettier --list-different` and fail on any unformatted file.")
+    max_warnings: int = Field(0, ge=0, description="ESLint warnings allowed before the gate fails.")
+
+
+class Coverage(_Section):
+    """Minimum Jest coverage per metric, in percent; the unit-test gate fails below any of them."""
+
+    lines: float = Field(70.0, ge=0, le=100, description="Minimum line coverage, in percent.")
+    branches: float = Field(70.0, ge=0, le=100, description="Minimum branch coverage, in percent.")
+    functions: float = Field(70.0, ge=0, le=100, description="Minimum function coverage, in percent.")
+    statements: float = Field(70.0, ge=0, le=100, description="Minimum statement coverage, in percent.")
+
+
+class Integration(_Section):
+    """Integration tests against an AWS emulator the pipeline starts."""
+
+    enabled: bool = Field(True, description="Run the integration tests.")
+    config: str = Field(
+        "jest.integration.config.mjs", description="Jest config file for the integration tests, relative to the app."
+    )
+    emulator_image: str = Field(
+        "motoserver/moto:5.1.4", description="Container image of the AWS emulator (moto in server mode)."
+    )
+
+
+class Tests(_Section):
+    """The unit and integration tests."""
+
+    __test__ = False  # not a pytest test class
+
+    node_versions: Annotated[list[NodeMajor], AfterValidator(_unique)] = Field(
+        [22, 24], min_length=1, json_schema_extra={"uniqueItems": True}, examples=[[20, 22, 24]],
+        description="Node majors the unit tests run on, in parallel: the test matrix.",
+    )
+    shards: int = Field(
+        1, ge=1, le=32, description="How many parts the unit tests are split into, run in parallel and merged."
+    )
+    coverage: Coverage = Field(Coverage(), description="Coverage thresholds of the unit-test gate.")
+    integration: Integration = Field(Integration(), description="Integration tests against the AWS emulator.")
+    docs_patterns: list[str] = Field(
+        ["**/*.md", "docs/**"], examples=[["**/*.md", "docs/**", "**/*.png"]],
+        description="Path globs of documentation (`**` spans directories): when `ci --base` finds only these changed, "
+        "it skips tests and build. Matched relative to the app, or to the repository root for paths outside the app.",
+    )
+
+
+class Budgets(_Section):
+    """Bundle-size budgets for the JavaScript each exported page loads, in kB (1000 bytes) after gzip."""
+
+    total_gzip_kb: float | None = Field(
+        None, ge=0, examples=[800],
+        description="Budget for the distinct scripts of all routes together; none by default.",
+    )
+    route_gzip_kb: float | None = Field(
+        None, ge=0, examples=[200], description="Budget for each route not listed in routes; none by default."
+    )
+    routes: Annotated[
+        dict[Annotated[str, Field(pattern="^/")], Annotated[float, Field(ge=0)]], BeforeValidator(_none_as_empty)
+    ] = Field(
+        {}, examples=[{"/": 150}], json_schema_extra={"type": ["object", "null"], "additionalProperties": False},
+        description="Budget per route path, overriding route_gzip_kb.",
+    )
+
+
+class Build(_Section):
+    """The production build (`next build`, static export) and its bundle-size gate."""
+
+    bundler: Literal["turbopack", "webpack"] = Field("turbopack", description="Bundler `next build` uses.")
+    budgets: Budgets = Field(Budgets(), description="Bundle-size budgets.")
+    baseline: str = Field(
+        ".bayon/baselines/bundle-sizes.json",
+        description="Baseline bundle-size file in the app repo, compared against the build.",
+    )
+    max_growth_pct: float = Field(10.0, ge=0, description="Growth over the baseline, in percent, that fails the gate.")
+
+
+class AllowlistEntry(_Model):
+    """An accepted advisory: the audit gate ignores it until it expires."""
+
+    id: str = Field(
+        min_length=1, examples=["GHSA-xxxx-xxxx-xxxx"],
+        description="Advisory id: its GHSA id or npm's numeric id (for Snyk also its SNYK-... or CVE id).",
+    )
+    reason: str = Field(min_length=1, description="Why this advisory is accepted.")
+    expires: IsoDate = Field(
+        examples=["2026-06-30"], description="Date (YYYY-MM-DD) after which the entry fails the gate."
+    )
+
+
+class Audit(_Section):
+    """The dependency audit (`npm audit`)."""
+
+    fail_on: Literal["low", "moderate", "high", "critical"] = Field(
+        "high", description="Lowest severity that fails the gate."
+    )
+    on_unavailable: Literal["fail", "warn"] = Field(
+        "fail", description="What an unreachable advisory service does to the gate: fail it, or only warn."
+    )
+    include_dev: bool = Field(True, description="Audit dev dependencies too (reported apart from production ones).")
+    allowlist: list[AllowlistEntry] = Field(
+        [], description="Accepted advisories, each with a reason and an expiry date."
+    )
+
+
+class SecretsScan(_Section):
+    """The secrets scan of the working tree and the git history."""
+
+    baseline: str = Field(".secrets.baseline", description="Baseline file of accepted findings, in the app repo.")
+
+
+class Sast(_Section):
+    """Static analysis with Semgrep, on rules kept in the repo."""
+
+    rules: str = Field(".bayon/semgrep", description="Semgrep rules directory or file in the app repo.")
+
+
+class LicenseException(_Model):
+    """A package whose license is accepted whatever the lists say."""
+
+    package: str = Field(min_length=1, examples=["sharp"], description="npm package name.")
+    reason: str = Field(min_length=1, description="Why this package's license is accepted.")
+
+
+class Licenses(_Section):
+    """License compliance of the installed dependencies."""
+
+    include_dev: bool = Field(False, description="Check dev dependencies too.")
+    deny: list[str] = Field(["GPL-*", "AGPL-*"], description="SPDX license id globs that fail the gate.")
+    warn: list[str] = Field(["LGPL-*"], description="SPDX license id globs that only warn.")
+    allow: list[str] = Field(
+        [], examples=[["MIT"]],
+        description="SPDX license id globs that pass even when deny or warn match; if any, every other license warns.",
+    )
+    unknown: Literal["warn", "fail"] = Field(
+        "warn", description="What an unknown or missing license does: warn, or fail the gate."
+    )
+    exceptions: list[LicenseException] = Field(
+        [], description="Packages whose license is accepted, each with a reason."
+    )
+
+
+class Security(_Section):
+    """The security stage: dependency audit, secrets, SAST and licenses."""
+
+    audit: Audit = Field(Audit(), description="Dependency audit.")
+    secrets: SecretsScan = Field(SecretsScan(), description="Secrets scan.")
+    sast: Sast = Field(Sast(), description="Static analysis (Semgrep).")
+    licenses: Licenses = Field(Licenses(), description="License compliance.")
+
+
+class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
+    """Bayon Pipeline configuration of one app (pipeline.yaml). Every key is optional."""
+
+    version: Annotated[Literal[1], BeforeValidator(_whole_number)] = Field(1, description="Version of this file's format.")
+    node: NodeMajor = Field(22, description="Node major for the steps that run on one version (lint, build, ...).")
+    quality: Quality = Field(Quality(), description="Code quality: ESLint, tsc and Prettier.")
+    tests: Tests = Field(Tests(), description="Unit tests (Node matrix, shards, coverage) and integration tests.")
+    build: Build = Field(Build(), description="Production build and bundle-size budgets.")
+    security: Security = Field(Security(), description="Dependency audit, secrets scan, SAST and license compliance.")
+
+
+DEFAULT = Config()

@@ -1,0 +1,82 @@
+"""The contract both executors (Dagger and local) fulfil, so stages never know which one runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+from typing import Protocol
+
+from ci.core.report import StepResult
+from ci.core.step import Cache, Step, StepRun
+
+INSTALL_ARGV = ("npm", "ci", "--prefer-offline", "--no-audit", "--no-fund")
+"""The dependency install, the same in both executors."""
+
+STEP_ENV = {"CI": "true", "NEXT_TELEMETRY_DISABLED": "1", "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+            "NPM_CONFIG_FUND": "false", "FORCE_COLOR": "0"}
+"""The environment every install and step gets in both executors (plain output, no telemetry, no prompts)."""
+
+NPM_TOKEN_SECRET = "npm-token"
+"""The secret a private registry's token travels under; only the dependency install receives it (as NPM_TOKEN)."""
+
+REPORTS_PLACEHOLDER = "{reports}"
+"""Stands in argv and env for the directory where a step writes its report files (outside the source tree)."""
+
+TOOLS_PLACEHOLDER = "{tools}"
+"""Stands in argv and env for the directory holding the step's helper scripts (`Step.tools`, from `ci/scripts`)."""
+
+TOOLS_DIR = Path(__file__).parent.parent / "scripts"
+
+LOCK_PLACEHOLDER = "{lock}"
+"""Stands in a cache key for the app's lock hash (package.json, lockfile, .npmrc): the cache follows the dependencies."""
+
+RUN_ID_PLACEHOLDER = "{run_id}"
+"""Stands in an env value for the executor's run id, fresh on every run: a step whose result depends on outside data
+(an advisory database) uses it so the engine never serves its exec from cache, while `bayon plan` stays the same."""
+
+
+class Executor(Protocol):
+    """Runs steps. `run` never raises for a tool's failure: it reports it in `StepRun.error` or the exit code."""
+
+    name: str
+
+    async def read_source_file(self, path: str) -> str | None:
+        """A text file of the source, or None when it does not exist."""
+
+    def unavailable_reason(self, step: Step) -> str | None:
+        """Why this executor cannot run `step` here (e.g. that Node major is not on this host), or None."""
+
+    async def install(self, node_major: int) -> StepResult:
+        """Install the app's dependencies for a Node major (memoized); a `setup/install` step result."""
+
+    async def run(self, step: Step) -> StepRun:
+        """Run one step on top of the installed dependencies and collect its outputs."""
+
+
+def install_id(node_major: int) -> str:
+    """The step id of the dependency install for a Node major."""
+    return f"setup/install/node{node_major}"
+
+
+def substitute(value: str, reports_dir: str, tools_dir: str = str(TOOLS_DIR), run_id: str | None = None) -> str:
+    """Replace the reports and tools placeholders (and the run id's, when given) in an argv item or env value."""
+    value = value.replace(REPORTS_PLACEHOLDER, reports_dir).replace(TOOLS_PLACEHOLDER, tools_dir)
+    return value if run_id is None else value.replace(RUN_ID_PLACEHOLDER, run_id)
+
+
+def missing_secrets(step: Step, given: Collection[str]) -> str | None:
+    """Why a step that `needs_secrets` cannot run: the secrets it names that were not given (None if it can run)."""
+    missing = sorted(set(step.secrets.values()) - set(given)) if step.needs_secrets else []
+    return f"no {', '.join(missing)} secret given (pass --{missing[0]} to run it)" if missing else None
+
+
+def cache_key(cache: Cache, lock_hash: str) -> str:
+    """The cache's volume key with the lock placeholder filled in (the hash's first 16 hex digits)."""
+    if LOCK_PLACEHOLDER in cache.key and not lock_hash:
+        raise ValueError(f"cache {cache.key!r} is keyed by the lock hash, but none was given")
+    return cache.key.replace(LOCK_PLACEHOLDER, lock_hash[:16])
+
+
+def tool_script(name: str) -> str:
+    """The text of a helper script from `ci/scripts` (what `{tools}/<name>` holds)."""
+    return (TOOLS_DIR / name).read_text()

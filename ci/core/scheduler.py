@@ -1,0 +1,132 @@
+"""Run a stage's steps concurrently through an executor and turn what they did into a `Report`.
+
+This is where fail-closed lives: a step that could not run, exited with an unexpected code, or left no readable
+report is `crashed` (with the tool's stderr in the reason), never `passed`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+
+import anyio
+
+from ci.core.errors import BayonError, one_line, unwrap_groups
+from ci.core.executor import Executor, install_id
+from ci.core.report import Finding, Report, StepResult
+from ci.core.step import Judgement, ReportError, Step, StepRun
+from ci.core.text import stderr_tail
+
+def judge_run(step: Step, run: StepRun) -> Judgement:
+    """Apply the step's judge, but only to a run whose exit code the step declared; anything else crashed."""
+    if run.error:
+        return Judgement("crashed", reason=run.error)
+    code = run.exit_code
+    if code not in step.ok_codes | step.finding_codes:
+        detail = stderr_tail(run.stderr) or stderr_tail(run.stdout) or "(no output)"
+        return Judgement("crashed", reason=f"{step.tool} exited with code {code}:\n{detail}")
+    try:
+        return step.judge(run)
+    except ReportError as exc:
+        detail = stderr_tail(run.stderr)
+        return Judgement("crashed", reason=f"{exc}" + (f"\n{detail}" if detail else ""))
+
+
+def to_result(step: Step, run: StepRun, judgement: Judgement) -> StepResult:
+    return StepResult(
+        id=step.id,
+        tool=step.tool,
+        status=judgement.status,
+        tool_version=run.tool_version,
+        exit_code=run.exit_code,
+        duration_s=run.duration_s,
+        reason=judgement.reason,
+        started_s=run.started_s,
+    )
+
+
+def skipped(step: Step, reason: str) -> StepResult:
+    return StepResult(id=step.id, tool=step.tool, status="skipped", reason=reason)
+
+
+Aggregate = Callable[[Report], tuple[StepResult, tuple[Finding, ...]]]
+"""A stage-level judge over its steps' results and artifacts (e.g. merged coverage against thresholds); pure."""
+
+
+@unwrap_groups
+async def run_steps(
+    function: str,
+    executor: Executor,
+    steps: Sequence[Step],
+    allowed_unavailable: Iterable[str] = (),
+    skip_reasons: dict[str, str] | None = None,
+    aggregates: Sequence[Aggregate] = (),
+) -> Report:
+    """Run every runnable step concurrently, each as soon as its Node major's install (shared, memoized) is done;
+    one failure never hides another. An executor that raises (it must not) crashes that step only; a `BayonError`
+    (a tool or service missing) ends the run with that error, never with an ExceptionGroup.
+
+    `aggregates` then judge the steps together; each adds one step result (and its findings) to the report.
+    """
+    started = time.monotonic()
+    skip_reasons = dict(skip_reasons or {})
+    runnable: list[Step] = []
+    results: dict[str, StepResult] = {}
+    findings: dict[str, tuple[Finding, ...]] = {}
+    artifacts: dict[str, bytes] = {}
+    for step in steps:
+        reason = skip_reasons.get(step.id) or executor.unavailable_reason(step)
+        if reason:
+            results[step.id] = skipped(step, reason)
+        else:
+            runnable.append(step)
+
+    installs: dict[int, StepResult] = {}
+    install_locks: dict[int, anyio.Lock] = {}
+
+    async def install(major: int) -> StepResult:
+        """Once per major; the first step needing it runs it, the others wait (majors install concurrently)."""
+        async with install_locks.setdefault(major, anyio.Lock()):
+            if major not in installs:
+                try:
+                    installs[major] = await executor.install(major)
+                except BayonError:
+                    raise
+                except Exception as exc:  # an executor must not raise; if one does, that install crashed
+                    installs[major] = StepResult(install_id(major), "npm", "crashed", reason=one_line(exc))
+        return installs[major]
+
+    async def one(step: Step) -> None:
+        install_result = None if step.in_repo else await install(step.node_major)  # in_repo: no dependencies
+        if install_result is not None and install_result.status != "passed":
+            results[step.id] = skipped(step, f"dependency install failed ({install_result.id})")
+            return
+        try:
+            run = await executor.run(step)
+        except BayonError:
+            raise  # a missing tool or service ends the whole run (exit 3), as designed
+        except Exception as exc:  # defend: the step crashed with the message, its siblings finish
+            run = StepRun(exit_code=None, error=one_line(exc))
+        judgement = judge_run(step, run)
+        results[step.id] = to_result(step, run, judgement)
+        findings[step.id] = tuple(replace(f, step=step.id, tool=step.tool) for f in judgement.findings)
+        artifacts.update({f"{step.id}/{name}": data for name, data in run.files.items() if data is not None})
+
+    async with anyio.create_task_group() as group:
+        for step in runnable:
+            group.start_soon(one, step)
+
+    ordered = [results[s.id] for s in steps]
+    report = Report(
+        function=function,
+        steps=(*{r.id: r for _, r in sorted(installs.items())}.values(), *ordered),
+        findings=tuple(f for s in steps for f in findings.get(s.id, ())),
+        duration_s=time.monotonic() - started,
+        allowed_unavailable=frozenset(allowed_unavailable),
+        artifacts=artifacts,
+    )
+    for aggregate in aggregates:
+        result, found = aggregate(report)
+        report = replace(report, steps=(*report.steps, result), findings=(*report.findings, *found))
+    return report

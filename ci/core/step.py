@@ -1,0 +1,180 @@
+"""What a step is: what runs (image, argv, env, caches, services, files it produces) and how it is judged.
+
+Steps are plain data, so both executors run the same definitions and `bayon plan` can print them. The judge is a
+pure function from the tool's raw outcome (`StepRun`) to a `Judgement`; it never does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ci.core.report import Finding, Status
+
+NODE_IMAGE = "node:{major}-bookworm-slim"
+NPM_MAJOR = 11
+DEFAULT_NODE_MAJOR = 22
+DEFAULT_TIMEOUT_S = 600
+
+
+def node_image(major: int) -> str:
+    """The container image for a Node major (npm's major is pinned on top of it by the Dagger executor)."""
+    return NODE_IMAGE.format(major=major)
+
+
+PYTHON_IMAGE = "python:3.11-slim-bookworm"
+"""The image of steps whose tool is a Python package (detect-secrets, Semgrep), installed by `python_tool`."""
+
+
+def python_tool(*pins: str) -> tuple[tuple[str, ...], ...]:
+    """`tool_install` for `PYTHON_IMAGE`: git (the tools read history), then the exactly pinned packages."""
+    return (("apt-get", "update", "-qq"),
+            ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"),
+            ("pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--root-user-action=ignore", *pins))
+
+
+@dataclass(frozen=True)
+class Cache:
+    """A cache volume: `key` names it in the engine (and locally a directory), `path` is where it is mounted."""
+
+    key: str
+    path: str
+
+
+TOOL_CACHE_DIR = ".bayon/cache"
+"""Where tools keep their own caches inside the source copy (ignored as source, never part of a fixer's changes)."""
+
+
+def tool_cache(tool: str, node_major: int) -> Cache:
+    """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major."""
+    return Cache(key=f"bayon-{tool}-{{lock}}-node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}")
+
+
+@dataclass(frozen=True)
+class Service:
+    """A network service the step talks to (e.g. an AWS emulator).
+
+    In Dagger: a container from `image` running `args`, bound under `name`, port `port`. Locally: `local_argv` with
+    `{port}` replaced by a free 127.0.0.1 port. Either way the step sees its URL in the env var `url_env`.
+    """
+
+    name: str
+    image: str
+    port: int
+    args: tuple[str, ...]
+    local_argv: tuple[str, ...]
+    url_env: str
+    ready_path: str = "/"
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """What an executor observed: the raw material a judge reads.
+
+    `error` is set when the command could not run at all (missing tool, timeout, executor failure); `files` maps each
+    declared output to its bytes, or None when the tool did not write it; `root` is the absolute directory the
+    command ran in, so judges can make tool paths relative to the source.
+    """
+
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    files: Mapping[str, bytes | None] = field(default_factory=dict)
+    duration_s: float = 0.0
+    root: str = ""
+    tool_version: str | None = None
+    error: str | None = None
+    started_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A judge's verdict on a step that ran: its status, findings and a one-line reason."""
+
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    reason: str = ""
+
+
+class ReportError(Exception):
+    """The tool's report is missing or unreadable: the step crashed, whatever its exit code said."""
+
+
+Judge = Callable[[StepRun], Judgement]
+
+
+def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a stage. `id` is path-like (`quality/lint`), `tool` the tool's name in findings.
+
+    `ok_codes` are exit codes meaning "ran clean", `finding_codes` "ran and found problems"; any other code is a
+    crash. `node_pinned` marks a step that must run on exactly `node_major` (a matrix entry); others may run on
+    whatever Node the local host has. `secrets` maps an env var name to a secret name the caller supplies (never a value). `package` names the
+    npm package whose installed version is the tool version. `tools` names the pipeline's own helper scripts
+    (`ci/scripts/<name>`) the step runs as `{tools}/<name>`; `Cache.key` may hold `{lock}`, the app's lock hash.
+    `tool_image` replaces the Node image for a tool that brings its own (such a step needs no dependency install).
+    `in_repo` runs the step in the repository with its history (`.git`), at the place of the app, instead of in the
+    app source: in Dagger the `repo` argument, locally the git checkout holding `--source`.
+    `needs_secrets` makes the step optional: it runs only when every secret it names was given, else it is skipped.
+    `tool_install` are the commands that put the tool into `tool_image` (in Dagger, cached layers before the
+    repository or source is mounted); on the host the tool comes from bayon's own Python environment, then PATH
+    (`bayon doctor` checks it).
+    """
+
+    id: str
+    tool: str
+    argv: tuple[str, ...]
+    judge: Judge = field(compare=False, repr=False)
+    node_major: int = DEFAULT_NODE_MAJOR
+    node_pinned: bool = False
+    workdir: str = "."
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    caches: tuple[Cache, ...] = ()
+    services: tuple[Service, ...] = ()
+    outputs: tuple[str, ...] = ()
+    ok_codes: frozenset[int] = frozenset({0})
+    finding_codes: frozenset[int] = frozenset({1})
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    package: str | None = None
+    writes_source: bool = False
+    tools: tuple[str, ...] = ()
+    tool_image: str | None = None
+    in_repo: bool = False
+    needs_secrets: bool = False
+    tool_install: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "env", _frozen(self.env))
+        object.__setattr__(self, "secrets", _frozen(self.secrets))
+
+    @property
+    def image(self) -> str:
+        return self.tool_image or node_image(self.node_major)
+
+    def plan(self) -> dict[str, Any]:
+        """The step as data (what `bayon plan` prints and the plan tests inspect); never holds a secret value."""
+        return {
+            "id": self.id,
+            "tool": self.tool,
+            "image": self.image,
+            "argv": list(self.argv),
+            "workdir": self.workdir,
+            "env": dict(self.env),
+            "secrets": dict(self.secrets),
+            "caches": [{"key": c.key, "path": c.path} for c in self.caches],
+            "services": [{"name": s.name, "image": s.image, "port": s.port, "url_env": s.url_env} for s in self.services],
+            "outputs": list(self.outputs),
+            "ok_codes": sorted(self.ok_codes),
+            "finding_codes": sorted(self.finding_codes),
+            "timeout_s": self.timeout_s,
+            "tools": list(self.tools),
+            **({"in_repo": True} if self.in_repo else {}),
+            **({"tool_install": [list(c) for c in self.tool_install]} if self.tool_install else {}),
+        }

@@ -1,0 +1,285 @@
+"""Run steps as Dagger containers: one install layer per Node major, then one container per step on top of it.
+
+The builders (`install_container`, `step_container`, `changeset`) are synchronous and engine-free, so the plan tests
+inspect the exact selection chains whose layers the engine caches; the async methods only await leaves of them.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import time
+import uuid
+from collections.abc import Mapping
+
+import anyio
+import dagger
+from dagger import dag
+
+from ci.core.errors import one_line
+from ci.core.executor import INSTALL_ARGV, NPM_TOKEN_SECRET, STEP_ENV, cache_key, install_id, missing_secrets, substitute, tool_script
+from ci.core.text import stderr_tail
+from ci.core.report import Report, StepResult
+from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
+from ci.core.step import NPM_MAJOR, Step, StepRun, node_image
+
+SOURCE_ROOT = "/src"
+REPO_ROOT = "/repo"
+REPORTS_ROOT = "/bayon/reports"
+TOOLS_ROOT = "/bayon/tools"
+NPM_CACHE_PATH = "/bayon/npm-cache"
+SOURCE_EXCLUDES = list(SOURCE_IGNORE)
+INSTALL_ENV = {**STEP_ENV, "NPM_CONFIG_CACHE": NPM_CACHE_PATH}
+NPMRC = ".npmrc"
+MISSING_LOCKFILE = "package-lock.json is missing; run `npm install` and commit package-lock.json"
+
+
+def npm_cache_key(lock_hash: str, node_major: int) -> str:
+    return f"bayon-npm-{lock_hash[:16]}-node{node_major}"
+
+
+def reports_dir(step: Step) -> str:
+    """Where a step writes its reports: outside the source, so reports never show up in a fixer's changes."""
+    return f"{REPORTS_ROOT}/{step.id.replace('/', '-')}"
+
+
+def step_workdir(step: Step, repo_path: str = "") -> str:
+    """Where a step runs: in the source, or for an `in_repo` step in the repository at the app's place."""
+    root = posixpath.join(REPO_ROOT, repo_path.lstrip("/")) if step.in_repo else SOURCE_ROOT
+    return posixpath.normpath(posixpath.join(root, step.workdir))
+
+
+class MissingLockfileError(Exception):
+    """The source has no package-lock.json, so the install cannot be reproducible."""
+
+
+class DaggerExecutor:
+    """Runs steps in containers. `secrets` maps a secret name ("npm-token") to its Secret; unknown names stay unset."""
+
+    name = "dagger"
+
+    def __init__(self, source: dagger.Directory, secrets: Mapping[str, dagger.Secret] | None = None,
+                 repo: dagger.Directory | None = None, repo_path: str = "") -> None:
+        self.source = source
+        self.secrets = dict(secrets or {})
+        self.run_id = uuid.uuid4().hex
+        self.repo = repo
+        self.repo_path = repo_path
+        self._created = time.monotonic()
+        self._lock_inputs: tuple[str, bool] | None = None
+        self._installs: dict[int, tuple[StepResult, dagger.Container | None]] = {}
+        self._ran: dict[str, tuple[Step, dagger.Container]] = {}
+        """Step id → the step and the container `run` executed: what a fixer's changes, an output's directory and the
+        reports' tool files are read from, so the engine runs each exec once."""
+        self._install_locks: dict[int, anyio.Lock] = {}
+
+    def install_container(self, node_major: int, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
+        """Image, pinned npm, `npm ci` from package.json + lockfile (+ .npmrc) only, and then the source on top."""
+        ctr = dag.container().from_(node_image(node_major))
+        for name, value in INSTALL_ENV.items():
+            ctr = ctr.with_env_variable(name, value)
+        ctr = (
+            ctr.with_exec(["npm", "install", "-g", f"npm@{NPM_MAJOR}"])
+            .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(npm_cache_key(lock_hash, node_major)))
+            .with_workdir(SOURCE_ROOT)
+        )
+        for name in LOCK_INPUTS if npmrc else LOCK_INPUTS[:2]:
+            ctr = ctr.with_file(f"{SOURCE_ROOT}/{name}", self.source.file(name))
+        token = self.secrets.get(NPM_TOKEN_SECRET)
+        if token is not None:
+            ctr = ctr.with_secret_variable("NPM_TOKEN", token)
+        ctr = ctr.with_exec(list(INSTALL_ARGV))
+        if token is not None:
+            ctr = ctr.without_secret_variable("NPM_TOKEN")
+        return ctr.with_directory(SOURCE_ROOT, self.source, exclude=SOURCE_EXCLUDES)
+
+    def step_container(self, base: dagger.Container, step: Step, lock_hash: str = "") -> dagger.Container:
+        """The step's env, secrets, caches (relative paths resolve against its workdir; `{lock}` in a key is
+        `lock_hash`), helper scripts and services, then its exec."""
+        reports, workdir = reports_dir(step), step_workdir(step, self.repo_path)
+        ctr = base
+        for name, value in sorted(step.env.items()):
+            ctr = ctr.with_env_variable(name, substitute(value, reports, TOOLS_ROOT, self.run_id))
+        for name, secret_name in sorted(step.secrets.items()):
+            if secret_name in self.secrets:
+                ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
+        for cache in step.caches:
+            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache_key(cache, lock_hash)))
+        for name in step.tools:
+            ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))
+        for svc in step.services:
+            service = (
+                dag.container()
+                .from_(svc.image)
+                .with_exposed_port(svc.port)
+                .as_service(args=list(svc.args), use_entrypoint=True)
+            )
+            ctr = ctr.with_service_binding(svc.name, service)
+            ctr = ctr.with_env_variable(svc.url_env, f"http://{svc.name}:{svc.port}")
+        return (
+            ctr.with_directory(reports, dag.directory())
+            .with_workdir(workdir)
+            .with_exec([substitute(arg, reports, TOOLS_ROOT, self.run_id) for arg in step.argv],
+                       expect=dagger.ReturnType.ANY)
+        )
+
+    @staticmethod
+    def report_directory(files: Mapping[str, bytes],
+                         step_reports: Mapping[str, dagger.Directory] | None = None) -> dagger.Directory:
+        """What `reports` returns for export: the runner's report files, and each step's report directory (its tool
+        files, straight from the container that wrote them) under the step's id."""
+        directory = dag.directory()
+        for path, data in sorted(files.items()):
+            directory = directory.with_new_file(path, data.decode("utf-8", errors="replace"))
+        for step_id, reports in sorted((step_reports or {}).items()):
+            directory = directory.with_directory(step_id, reports)
+        return directory
+
+    def step_reports(self, report: Report) -> dict[str, dagger.Directory]:
+        """The report directory of every step that ran and wrote a declared report file of `report`."""
+        return {step_id: ctr.directory(reports_dir(step)) for step_id, (step, ctr) in self._ran.items()
+                if any(f"{step_id}/{name}" in report.artifacts for name in step.outputs)}
+
+    def changeset_of(self, ctr: dagger.Container, step: Step, repo_path: str = "") -> dagger.Changeset:
+        """What a fixer step changed in the source (ignored paths on neither side), lazy and exportable; rooted at
+        `repo_path` (where the source sits in the repository) when given, so `export --path .` at the repository
+        root writes into the app."""
+        if not step.writes_source:
+            raise ValueError(f"{step.id} does not write the source; only fixer steps have changes")
+        fixed = ctr.directory(SOURCE_ROOT).filter(exclude=SOURCE_EXCLUDES)
+        before = self.source.filter(exclude=SOURCE_EXCLUDES)
+        root = posixpath.normpath(repo_path.strip("/")) if repo_path.strip("/") else ""
+        if root:
+            fixed, before = (dag.directory().with_directory(root, d) for d in (fixed, before))
+        return fixed.changes(before)
+
+    def changeset(self, step: Step, lock_hash: str, *, npmrc: bool = False, repo_path: str = "") -> dagger.Changeset:
+        """`changeset_of` the step's container built from scratch on its install layer (the chain `run` executes)."""
+        return self.changeset_of(self.installed_step(step, lock_hash, npmrc=npmrc), step, repo_path)
+
+    async def changes(self, step: Step, repo_path: str = "") -> dagger.Changeset:
+        """The changes of a fixer step that `run` executed."""
+        return self.changeset_of(self._ran[step.id][1], step, repo_path)
+
+    def installed_step(self, step: Step, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
+        """The step's container on its own install layer (the chain `run` executes, built from scratch)."""
+        return self.step_container(self.install_container(step.node_major, lock_hash, npmrc=npmrc), step, lock_hash)
+
+    @staticmethod
+    def output_directory(ctr: dagger.Container, step: Step, path: str) -> dagger.Directory:
+        """A directory the step writes, relative to its workdir (e.g. the build's `out`), lazy and exportable."""
+        return ctr.directory(posixpath.join(step_workdir(step), path))
+
+    def output_of(self, step: Step, path: str) -> dagger.Directory:
+        """`output_directory` of a step that `run` executed."""
+        return self.output_directory(self._ran[step.id][1], step, path)
+
+    async def read_source_file(self, path: str) -> str | None:
+        """None when the file does not exist; without an engine this raises dagger.ClientConnectionError, because
+        answering None would claim the file is absent (e.g. silently using default config)."""
+        try:
+            return await self.source.file(path).contents()
+        except dagger.QueryError:
+            return None
+
+    def unavailable_reason(self, step: Step) -> str | None:
+        return missing_secrets(step, self.secrets)  # every Node major runs in its own image
+
+    async def install(self, node_major: int) -> StepResult:
+        """Run the install layer for a Node major once per executor; later calls return the first result."""
+        async with self._install_locks.setdefault(node_major, anyio.Lock()):
+            if node_major not in self._installs:
+                self._installs[node_major] = await self._install(node_major)
+        return self._installs[node_major][0]
+
+    async def _install(self, node_major: int) -> tuple[StepResult, dagger.Container | None]:
+        started = time.monotonic()
+        ctr, exit_code, reason = None, None, ""
+        try:
+            lock_hash, npmrc = await self._read_lock_inputs()
+            ctr = await self.install_container(node_major, lock_hash, npmrc=npmrc).sync()
+            exit_code = 0
+        except MissingLockfileError as exc:
+            reason = str(exc)
+        except dagger.ExecError as exc:
+            exit_code = exc.exit_code
+            detail = stderr_tail(exc.stderr) or stderr_tail(exc.stdout) or "(no output)"
+            reason = f"`{' '.join(exc.command)}` exited with code {exc.exit_code}:\n{detail}"
+        except dagger.DaggerError as exc:
+            reason = one_line(exc)
+        status = "passed" if ctr is not None else "crashed"
+        result = StepResult(install_id(node_major), "npm", status, exit_code=exit_code, reason=reason,
+                            duration_s=time.monotonic() - started, started_s=started - self._created)
+        return result, ctr
+
+    async def _read_lock_inputs(self) -> tuple[str, bool]:
+        """sha256(package.json + package-lock.json) and whether .npmrc exists, read once."""
+        if self._lock_inputs is None:
+            texts = {name: await self.read_source_file(name) for name in LOCK_INPUTS}
+            if texts["package-lock.json"] is None:
+                raise MissingLockfileError(MISSING_LOCKFILE)
+            digest = lock_digest({name: text.encode() for name, text in texts.items() if text is not None})
+            self._lock_inputs = (digest, texts[NPMRC] is not None)
+        return self._lock_inputs
+
+    def repo_base(self, step: Step) -> dagger.Container:
+        """An `in_repo` step's image, its `tool_install` layers, then the repository (its `.git` included) mounted: no
+        dependency install, no source."""
+        ctr = dag.container().from_(step.image)
+        for command in step.tool_install:
+            ctr = ctr.with_exec(list(command))
+        return ctr.with_directory(REPO_ROOT, self.repo)
+
+    async def run(self, step: Step) -> StepRun:
+        """Run the step on the installed base (an `in_repo` step on the repository instead); a tool or engine
+        failure is reported in the StepRun, never raised."""
+        workdir = step_workdir(step, self.repo_path)
+        if step.in_repo and self.repo is None:
+            return StepRun(exit_code=None, root=workdir, error=f"{step.id} needs the repository: this function has none")
+        if step.in_repo:
+            base = self.repo_base(step)
+        else:
+            install = await self.install(step.node_major)
+            base = self._installs[step.node_major][1]
+            if base is None:
+                return StepRun(exit_code=None, root=workdir, error=f"{install.id} {install.status}: {install.reason}")
+        lock_hash = self._lock_inputs[0] if self._lock_inputs else ""  # read by the install that made `base`
+        ctr, reports = self.step_container(base, step, lock_hash), reports_dir(step)
+        self._ran[step.id] = (step, ctr)
+        started = time.monotonic()
+
+        def outcome(**fields) -> StepRun:
+            timing = {"duration_s": time.monotonic() - started, "started_s": started - self._created}
+            return StepRun(root=workdir, **timing, **fields)
+
+        try:
+            with anyio.fail_after(step.timeout_s):
+                exit_code = await ctr.exit_code()
+                stdout, stderr = await ctr.stdout(), await ctr.stderr()
+                files = {out: await _bytes_or_none(ctr.file(f"{reports}/{out}")) for out in step.outputs}
+                version = await _package_version(base, step.package)
+        except TimeoutError:
+            return outcome(exit_code=None, error=f"timed out after {step.timeout_s} s")
+        except dagger.ExecError as exc:
+            return outcome(exit_code=None, stdout=exc.stdout, stderr=exc.stderr, error=one_line(exc))
+        except dagger.DaggerError as exc:
+            return outcome(exit_code=None, error=one_line(exc))
+        return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version)
+
+
+async def _bytes_or_none(file: dagger.File) -> bytes | None:
+    try:
+        return (await file.contents()).encode()
+    except dagger.QueryError:
+        return None
+
+
+async def _package_version(ctr: dagger.Container, package: str | None) -> str | None:
+    """The installed version of an npm package (the tool version), or None."""
+    if package is None:
+        return None
+    try:
+        text = await ctr.file(f"{SOURCE_ROOT}/node_modules/{package}/package.json").contents()
+        return json.loads(text).get("version")
+    except (dagger.QueryError, ValueError):
+        return None

@@ -1,0 +1,142 @@
+"""Renderers for a `Report`: a readable table, JSON, Markdown (job summaries, PR comments) and GitHub annotations."""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ci.core.errors import UsageError
+from ci.core.report import SCHEMA_VERSION, Finding, Report
+from ci.output import timeline
+
+FORMATS = ("table", "json", "markdown", "github")
+MAX_ROWS = 200
+ICONS = {"passed": "✅", "failed": "❌", "crashed": "💥", "skipped": "⏭️", "unavailable": "⚠️"}
+
+
+def render(report: Report, fmt: str, repo_path: str = "") -> str:
+    """The report in one of `FORMATS`; `repo_path` prefixes finding paths for GitHub annotations."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt}: unknown format; choose from {', '.join(FORMATS)}")
+    if fmt == "json":
+        return dumps(report)
+    if fmt == "markdown":
+        return markdown(report)
+    if fmt == "github":
+        return "".join(annotation(f, repo_path) + "\n" for f in report.findings) + table(report)
+    return table(report)
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as the one JSON shape (`ci/schemas/report.schema.json`), timing extensions included."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "function": report.function,
+        "passed": report.passed,
+        "duration_s": round(report.duration_s, 3),
+        "steps": [s.to_json() for s in report.steps],
+        "findings": [f.to_json() for f in report.findings],
+        **timeline.timing(report),
+    }
+
+
+def dumps(report: Report) -> str:
+    """`report_json` as the text `--format json` prints and `report.json` holds."""
+    return json.dumps(report_json(report), indent=2) + "\n"
+
+
+def verdict_line(report: Report) -> str:
+    word = "PASSED" if report.passed else "FAILED"
+    return f"{report.function}: {word} in {report.duration_s:.1f} s ({len(report.findings)} finding(s))"
+
+
+def critical_path_line(timing: dict) -> str:
+    """`wall 13.9 s; critical path: a 1.5s (11%) → b 12.3s (88%)` from `timeline.timing`."""
+    links = " → ".join(f"{c['id']} {c['duration_s']:.1f}s ({c['share']:.0%})" for c in timing["critical_path"])
+    return f"wall {timing['wall_s']:.1f} s; critical path: {links or '(no step ran)'}"
+
+
+def location(f: Finding) -> str:
+    return ":".join(str(p) for p in (f.file, f.line, f.column) if p is not None) or "-"
+
+
+def table(report: Report) -> str:
+    """A plain-text table (rich, no colour codes) that reads well in a terminal and in CI logs."""
+    out = io.StringIO()
+    console = Console(file=out, width=120, force_terminal=False, color_system=None)
+    steps = Table(title=f"{report.function}: steps", title_justify="left")
+    for column in ("step", "tool", "version", "status", "time", "reason"):
+        steps.add_column(column, overflow="fold")
+    for s in report.steps:
+        steps.add_row(s.id, s.tool, s.tool_version or "", s.status, f"{s.duration_s:.1f}s", s.reason)
+    console.print(steps)
+    timing = timeline.timing(report)
+    if timing.get("stages"):
+        stages = Table(title="stages", title_justify="left")
+        for column in ("stage", "status", "time"):
+            stages.add_column(column)
+        for stage in timing["stages"]:
+            stages.add_row(stage["name"], stage["status"], f"{stage['duration_s']:.1f}s")
+        console.print(stages)
+    if report.findings:
+        found = Table(title="findings", title_justify="left")
+        for column in ("location", "severity", "rule", "message"):
+            found.add_column(column, overflow="fold")
+        for f in report.findings[:MAX_ROWS]:
+            found.add_row(location(f), f.severity, f.rule, f.message)
+        console.print(found)
+        if len(report.findings) > MAX_ROWS:
+            console.print(f"... and {len(report.findings) - MAX_ROWS} more (see --format json)")
+    console.print(critical_path_line(timing))
+    console.print(verdict_line(report))
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def markdown(report: Report) -> str:
+    """Markdown for a job summary or PR comment."""
+    timing = timeline.timing(report)
+    lines = [f"## {ICONS['passed' if report.passed else 'failed']} {verdict_line(report)}", ""]
+    if timing.get("stages"):
+        lines += ["| stage | status | time |", "| --- | --- | --- |"]
+        lines += [f"| {s['name']} | {ICONS[s['status']]} {s['status']} | {s['duration_s']:.1f}s |" for s in timing["stages"]]
+        lines += [""]
+    lines += [_cell(critical_path_line(timing)), "",
+              "| step | tool | status | time | reason |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| `{s.id}` | {s.tool} {s.tool_version or ''} | {ICONS[s.status]} {s.status} | {s.duration_s:.1f}s "
+              f"| {_cell(s.reason)} |" for s in report.steps]
+    if report.findings:
+        lines += ["", "| location | severity | rule | message |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{location(f)}` | {f.severity} | `{f.rule}` | {_cell(f.message)} |"
+                  for f in report.findings[:MAX_ROWS]]
+    return "\n".join(lines) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(f: Finding, repo_path: str = "") -> str:
+    """A GitHub workflow command (`::error file=...,line=...::message`) that the runner turns into an annotation."""
+    level = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
+    props = []
+    if f.file:
+        props.append(f"file={_escape_property(posixpath.join(repo_path, f.file) if repo_path else f.file)}")
+    if f.line:
+        props.append(f"line={f.line}")
+    if f.column:
+        props.append(f"col={f.column}")
+    props.append(f"title={_escape_property(f'{f.tool} {f.rule}')}")
+    return f"::{level} {','.join(props)}::{_escape_data(f.message)}"

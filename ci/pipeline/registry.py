@@ -1,0 +1,86 @@
+"""Every pipeline function by kind: gates (stages and steps that pass or fail), fixers and outputs.
+
+One table, read by the runner and, through it, by both faces: a function is added here once and `dagger call`,
+`bayon` and `plan` know it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ci.config import Config
+from ci.core.errors import UsageError
+from ci.core.scheduler import Aggregate
+from ci.core.step import Step
+from ci.stages.build import nextjs
+from ci.stages.quality import stage as quality
+from ci.stages.security import sast, secrets
+from ci.stages.security import stage as security
+from ci.stages.tests import integration, unit
+
+StepsFor = Callable[[Config], list[Step]]
+AggregatesFor = Callable[[Config], list[Aggregate]]
+UnavailableFor = Callable[[Config], frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A gate's steps for a config, the stage-level judges (aggregates) run over their results, and the ids of the
+    steps whose `unavailable` the config lets pass (e.g. `security.audit.on_unavailable: warn`). A stage that
+    `takes_base` builds its steps as `steps(config, base)`: `--base` (a git revision) scopes what it scans."""
+
+    steps: StepsFor
+    aggregates: AggregatesFor = lambda config: []
+    allowed_unavailable: UnavailableFor = lambda config: frozenset()
+    takes_base: bool = False
+
+
+STAGES: dict[str, Stage] = {
+    "quality": Stage(quality.steps),
+    "unit_tests": Stage(unit.steps, unit.aggregates),
+    "integration_tests": Stage(integration.steps),
+    "build": Stage(nextjs.steps),
+}
+"""The stages `ci` runs, in order; `--only` / `--skip` take these names."""
+
+GATES: dict[str, Stage] = {
+    **STAGES,
+    "lint": Stage(quality.lint),
+    "typecheck": Stage(quality.typecheck),
+    "format_check": Stage(quality.format_check),
+    "security": Stage(security.steps, security.aggregates, security.allowed_unavailable, takes_base=True),
+    "secrets": Stage(secrets.steps, takes_base=True),
+    "sast": Stage(sast.steps, takes_base=True),
+    "audit": Stage(security.audit_steps, security.audit_aggregates, security.allowed_unavailable),
+    "licenses": Stage(security.licenses_steps),
+    "sbom": Stage(security.sbom_steps),
+}
+"""Functions that pass or fail: they return their report, or fail the call with it. `security` is not one of `ci`'s
+STAGES: it has its own workflow and schedule (its audit depends on advisory data, not only on the commit)."""
+
+FIXERS: dict[str, StepsFor] = {"lint_fix": quality.lint_fix, "format_fix": quality.format_fix}
+"""Functions that rewrite the source with one step: locally in place, in Dagger as a Changeset to export."""
+
+OUTPUTS: dict[str, tuple[StepsFor, str]] = {"build_output": (nextjs.steps, nextjs.OUT_DIR)}
+"""Functions that return a directory their one step writes (relative to its workdir), whatever its judge says:
+Dagger returns it to export, bayon copies it to `-o PATH`."""
+
+
+def ci_members(config: Config) -> dict[str, list[Step]]:
+    """Each of `ci`'s stages and its steps, in order."""
+    return {name: stage.steps(config) for name, stage in STAGES.items()}
+
+
+def steps_of(function: str, config: Config) -> list[Step]:
+    """The steps a function would run (what `plan` prints)."""
+    if function == "ci":
+        return [step for steps in ci_members(config).values() for step in steps]
+    if function in GATES:
+        return GATES[function].steps(config)
+    if function in FIXERS:
+        return FIXERS[function](config)
+    if function in OUTPUTS:
+        return OUTPUTS[function][0](config)
+    names = ", ".join(["ci", *GATES, *FIXERS, *OUTPUTS])
+    raise UsageError(f"plan: no function {function!r}; choose from {names}")

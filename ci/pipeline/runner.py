@@ -1,0 +1,237 @@
+"""The one runner both faces call: gates, fixers, outputs, plans, report files and the coverage merge.
+
+The Dagger module (`ci/main.py`) and `bayon` (`ci/cli/`) hand it their own executor and only adapt what it returns
+to their world: strings, Directories and Changesets for Dagger; stdout, files and exit codes for `bayon`. Every
+verdict is decided here, so the two faces cannot judge the same run differently.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import anyio
+
+from ci.config import Config, load_config
+from ci.core.errors import BayonError, UsageError, unwrap_groups
+from ci.core.executor import Executor
+from ci.core.report import Finding, Report, StepResult
+from ci.core.scheduler import Aggregate, run_steps
+from ci.core.step import Step
+from ci.integrations import github
+from ci.output import sarif
+from ci.output.render import dumps, render
+from ci.pipeline import docs_only
+from ci.pipeline.registry import FIXERS, GATES, OUTPUTS, STAGES, ci_members, steps_of
+from ci.stages.setup import changes
+from ci.stages.tests import unit
+
+CODE_SCANNING_ID = "security/code-scanning"
+
+
+class StepDidNotRun(BayonError):
+    """A fixer or output step crashed or exited non-zero, so there is nothing to return (`bayon` exits 1)."""
+
+    exit_code = 1
+
+
+async def load(executor: Executor) -> Config:
+    """The app's pipeline.yaml (defaults when absent), checked against its package.json engines."""
+    text = await executor.read_source_file("pipeline.yaml")
+    package_json = await executor.read_source_file("package.json")
+    return load_config(text, package_json=package_json)
+
+
+def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, str]:
+    """Stage name → why `--only` / `--skip` leave it out (stages not named run)."""
+    for flag, names in (("--only", only), ("--skip", skip)):
+        for name in names:
+            if name not in STAGES:
+                raise UsageError(f"{flag} {name}: no such stage; choose from {', '.join(STAGES)}")
+    return {name: (f"--skip {name}" if name in skip else f"not in --only {','.join(only)}")
+            for name in STAGES if (only and name not in only) or name in skip}
+
+
+def ci_steps(config: Config, only: Sequence[str] = (), skip: Sequence[str] = (),
+             docs_only_reason: str | None = None) -> tuple[list[Step], dict[str, str]]:
+    """Every stage's steps, and why those left out are skipped: `--only` / `--skip`, or `docs_only_reason` for the
+    test and build steps when `--base` found documentation changes only."""
+    left_out = selected(only, skip)
+    steps, reasons = [], {}
+    for name, stage_steps in ci_members(config).items():
+        steps += stage_steps
+        if name in left_out:
+            reasons.update({s.id: left_out[name] for s in stage_steps})
+        elif docs_only_reason:
+            reasons.update({s.id: docs_only_reason for s in stage_steps
+                            if s.id.startswith(changes.SKIPPED_PREFIXES)})
+    return steps, reasons
+
+
+async def _ci(executor: Executor, config: Config, only: Sequence[str], skip: Sequence[str], base: str) -> Report:
+    """Every stage at once; `base` first runs the git step, whose docs-only verdict skips the test and build steps.
+
+    A stage whose steps are all left out runs none of its stage-level judges either (they would judge nothing).
+    """
+    scope, reason = await docs_only.detect(executor, base, config.tests.docs_patterns) if base else (None, None)
+    steps, reasons = ci_steps(config, only, skip, reason)
+    left_out = selected(only, skip)
+    members: dict[str, list[str]] = {}
+    aggregates: list[Aggregate] = []
+    for name, stage_steps in ci_members(config).items():
+        ids = members[name] = [s.id for s in stage_steps]
+        if name not in left_out and not (ids and all(i in reasons for i in ids)):
+            aggregates += [_recorded(a, ids) for a in STAGES[name].aggregates(config)]
+    allowed = frozenset().union(*(stage.allowed_unavailable(config) for name, stage in STAGES.items()
+                                  if name not in left_out))
+    report = await run_steps("ci", executor, steps, allowed_unavailable=allowed, skip_reasons=reasons,
+                             aggregates=aggregates)
+    return replace(report, steps=(scope, *report.steps) if scope else report.steps,
+                   stages={name: tuple(ids) for name, ids in members.items()})
+
+
+def _recorded(aggregate: Aggregate, ids: list[str]) -> Aggregate:
+    """The aggregate, also noting the id of the result it adds among its stage's step ids."""
+
+    def judge(report: Report) -> tuple[StepResult, tuple[Finding, ...]]:
+        result, found = aggregate(report)
+        ids.append(result.id)
+        return result, found
+
+    return judge
+
+
+def _one_stage(function: str, report: Report) -> Report:
+    """A single function's report, its steps (installs aside) grouped as one stage named after the function."""
+    return replace(report, stages={function: tuple(s.id for s in report.steps if not s.id.startswith("setup/"))})
+
+
+@unwrap_groups
+async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip: Sequence[str] = (),
+               shard: str | None = None, base: str = "", baseline: str = "",
+               upload: github.Upload | None = None) -> Report:
+    """Run a gate function: `ci` (every stage) or one stage or step; `shard` (i/n) runs one shard of unit_tests;
+    `base` (a git revision, `ci` only) skips the test and build steps when only documentation changed since it;
+    `baseline` (`build` only) is the bundle-size baseline file in the source, instead of `build.baseline`;
+    `upload` (`security`) sends the merged SARIF to GitHub code scanning as one more step."""
+    if shard is not None and function != "unit_tests":
+        raise UsageError(f"--shard {shard}: only unit-tests runs by shard")
+    if base and function != "ci" and not (function in GATES and GATES[function].takes_base):
+        takers = ", ".join(["ci", *(name for name, stage in GATES.items() if stage.takes_base)])
+        raise UsageError(f"--base {base}: only {takers} take a base revision")
+    one = unit.Shard.parse(shard) if shard is not None else None
+    config = await load(executor)
+    if baseline:
+        config = await _with_baseline(function, executor, config, baseline)
+    if one is not None:
+        report = _one_stage(function, await run_steps(function, executor, unit.steps(config, one),
+                                                      aggregates=unit.aggregates(config, one)))
+    elif function == "ci":
+        report = await _ci(executor, config, only, skip, base)
+    elif function in GATES:
+        stage = GATES[function]
+        steps = stage.steps(config, base) if stage.takes_base else stage.steps(config)
+        report = _one_stage(function, await run_steps(function, executor, steps, stage.allowed_unavailable(config),
+                                                      aggregates=stage.aggregates(config)))
+    else:
+        raise UsageError(f"no gate {function!r}; choose from ci, {', '.join(GATES)}")
+    return await code_scanning(report, upload) if upload is not None else report
+
+
+async def _with_baseline(function: str, executor: Executor, config: Config, baseline: str) -> Config:
+    """The config with `build.baseline` set to a `--baseline` file, which must exist in the source."""
+    if function != "build":
+        raise UsageError(f"--baseline {baseline}: only build compares bundle sizes with a baseline")
+    if await executor.read_source_file(baseline) is None:
+        raise UsageError(f"--baseline {baseline}: no such file in the source; give its path relative to the app, "
+                         f"e.g. {config.build.baseline}")
+    return config.model_copy(update={"build": config.build.model_copy(update={"baseline": baseline})})
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A fixer's or output's one step and the report of its run: the face fetches the changes or directory."""
+
+    step: Step
+    report: Report
+
+    @property
+    def result(self) -> StepResult:
+        return next(s for s in self.report.steps if s.id == self.step.id)
+
+
+async def _run_one(function: str, executor: Executor, step: Step) -> Ran:
+    return Ran(step, _one_stage(function, await run_steps(function, executor, [step])))
+
+
+async def fix(function: str, executor: Executor) -> Ran:
+    """Run a fixer (`lint_fix`, `format_fix`) and judge it. A fixer that ran (passed, or failed on what it could not
+    fix) has changes to return; one that crashed or did not run raises StepDidNotRun with its reason."""
+    (step,) = FIXERS[function](await load(executor))
+    ran = await _run_one(function, executor, step)
+    if ran.result.status not in ("passed", "failed"):
+        raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason}; nothing was changed")
+    return ran
+
+
+async def output(function: str, executor: Executor) -> tuple[Ran, str]:
+    """Run an output function's step (`build_output`) and the directory it writes, relative to its workdir; the
+    directory is returned whatever the step's judge says, but only once the step exited 0 (else StepDidNotRun)."""
+    steps_for, path = OUTPUTS[function]
+    (step,) = steps_for(await load(executor))
+    ran = await _run_one(function, executor, step)
+    if ran.result.exit_code != 0:
+        raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason or 'exited non-zero'}; "
+                            f"no {path}/ to return")
+    return ran, path
+
+
+async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Mapping[str, bytes]]]) -> Report:
+    """Merge the shards' coverage (each directory's coverage-final.json files by path) and apply the coverage gate."""
+    return unit.merge_report((await load(executor)).tests, directories)
+
+
+async def plan(function: str, executor: Executor) -> str:
+    """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values)."""
+    config = await load(executor)
+    return json.dumps([s.plan() for s in steps_of(function.replace("-", "_"), config)], indent=2) + "\n"
+
+
+def report_files(report: Report) -> dict[str, bytes]:
+    """The report files the runner writes for `reports`: the JSON, Markdown and merged SARIF report. Each tool's
+    own report files (`report.artifacts`, by step id) come from the executor that ran it."""
+    return {"report.json": dumps(report).encode(), "report.md": render(report, "markdown").encode(),
+            sarif.FILE: sarif.dumps(report)}
+
+
+async def reports(function: str, executor: Executor, shard: str | None = None, base: str = "") -> Report:
+    """Run a gate for its report files, pass or fail (`reports --function NAME`)."""
+    return await gate(function.replace("-", "_"), executor, shard=shard, base=base)
+
+
+def upload_report(report: Report, upload: github.Upload,
+                  transport: github.Transport = github.urllib_transport) -> StepResult:
+    """Upload a report's merged SARIF (located results only: code scanning shows no other); the step saying how it
+    went, `crashed` with the one-line reason when GitHub refused it."""
+    started = time.monotonic()
+    log, dropped = sarif.located(sarif.log(report, upload.repo_path))
+    left_out = f"; {dropped} result(s) without a file left out" if dropped else ""
+    try:
+        sarif_id = github.upload_sarif(json.dumps(log).encode(), upload, transport)
+    except github.GitHubError as exc:
+        return StepResult(CODE_SCANNING_ID, "github", "crashed", reason=str(exc),
+                          duration_s=time.monotonic() - started)
+    reason = (f"uploaded {sarif.result_count(log)} result(s) in {len(log['runs'])} run(s) for "
+              f"{upload.commit_sha[:12]} ({upload.ref}), SARIF id {sarif_id}{left_out}")
+    return StepResult(CODE_SCANNING_ID, "github", "passed", reason=reason, duration_s=time.monotonic() - started)
+
+
+async def code_scanning(report: Report, upload: github.Upload,
+                        transport: github.Transport = github.urllib_transport) -> Report:
+    """The report plus one step: its merged SARIF uploaded to GitHub code scanning (`crashed`, failing the gate, when
+    GitHub refuses it)."""
+    result = await anyio.to_thread.run_sync(upload_report, report, upload, transport)
+    stages = {name: (*ids, result.id) if name == report.function else ids for name, ids in report.stages.items()}
+    return replace(report, steps=(*report.steps, result), stages=stages)

@@ -1,0 +1,1 @@
+"""The production build: `next build` and the JavaScript each route loads, against budgets and a baseline (`nextjs`)."""

@@ -1,0 +1,153 @@
+"""The build stage: `next build` (static export) and the size of the JavaScript each exported page loads.
+
+One step, `build/next`, runs the build and then `ci/scripts/bundle-sizes.mjs`, which lists the scripts each page of
+`out/` loads and each script's size, raw and gzip. The judge (pure) adds them up per route and in total (the distinct
+chunks of every route), and fails on a size over its budget (`build.budgets`, kB = 1000 bytes of gzip) or on growth
+over the baseline file by more than `build.max_growth_pct`. The baseline is a copy of an earlier `bundle-sizes.json`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shlex
+from dataclasses import dataclass
+
+from ci.config import Budgets, Config
+from ci.core.findings import finding
+from ci.core.text import stderr_tail
+from ci.core.report import Finding
+from ci.core.step import Cache, Judgement, ReportError, Step, StepRun
+
+STEP_ID = "build/next"
+SIZES = "bundle-sizes.json"
+BASELINE = "baseline.json"
+SCRIPT = "bundle-sizes.mjs"
+OUT_DIR = "out"
+TOTAL = "(total)"
+KB = 1000
+
+
+@dataclass(frozen=True)
+class Size:
+    """The JavaScript one route loads (or, for TOTAL, every route together): bytes raw and after gzip."""
+
+    raw: int
+    gzip: int
+    chunks: int
+
+
+def sizes(data: bytes, what: str) -> dict[str, Size]:
+    """Route → Size from a `bundle-sizes.json` (the step's, or a baseline), plus TOTAL; raises ValueError."""
+    doc = json.loads(data)
+    if not isinstance(doc, dict) or doc.get("version") != 1:
+        raise ValueError(f"{what} is not a bundle-sizes.json (version 1)")
+    routes, chunks = doc.get("routes"), doc.get("chunks")
+    if not isinstance(routes, dict) or not isinstance(chunks, dict):
+        raise ValueError(f"{what} has no routes or chunks")
+
+    def size(paths: list[str]) -> Size:
+        try:
+            return Size(sum(chunks[p]["raw"] for p in paths), sum(chunks[p]["gzip"] for p in paths), len(paths))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{what} lists a chunk without its sizes: {exc}") from None
+
+    result = {route: size(list(paths)) for route, paths in sorted(routes.items())}
+    result[TOTAL] = size(sorted({p for paths in routes.values() for p in paths}))
+    return result
+
+
+def _kb(n: int) -> str:
+    return f"{n / KB:.1f} kB"
+
+
+def budget_findings(found: dict[str, Size], budgets: Budgets) -> list[Finding]:
+    """A `build/budget` error for each route (and the total) whose gzip size is over its budget."""
+    out = []
+    for route, size in found.items():
+        limit = budgets.total_gzip_kb if route == TOTAL else budgets.routes.get(route, budgets.route_gzip_kb)
+        if limit is not None and size.gzip > limit * KB:
+            out.append(finding("build/budget", "error", None, None, None,
+                               f"{route}: {_kb(size.gzip)} gzip is over its budget of {limit:g} kB",
+                               route=route, gzip_bytes=size.gzip, budget_kb=limit))
+    return out
+
+
+def growth_findings(found: dict[str, Size], baseline: dict[str, Size], max_pct: float) -> list[Finding]:
+    """A `build/growth` error for each route (and the total) whose gzip size grew more than `max_pct` percent."""
+    out = []
+    for route, size in found.items():
+        before = baseline.get(route)
+        if before is None or before.gzip == 0:
+            continue
+        pct = (size.gzip - before.gzip) / before.gzip * 100
+        if pct > max_pct:
+            out.append(finding("build/growth", "error", None, None, None,
+                               f"{route}: {_kb(size.gzip)} gzip is {pct:.1f}% over the baseline's "
+                               f"{_kb(before.gzip)} (at most {max_pct:g}% allowed)",
+                               route=route, gzip_bytes=size.gzip, baseline_gzip_bytes=before.gzip,
+                               growth_pct=round(pct, 2)))
+    return out
+
+
+def cross_check(data: bytes) -> list[Finding]:
+    """A warning for each route whose scripts differ from Turbopack's own list (route-bundle-stats.json)."""
+    doc = json.loads(data)
+    stats = doc.get("route_bundle_stats") or {}
+    return [finding("build/sizes-mismatch", "warning", None, None, None,
+                    f"{route}: the exported page loads other scripts than route-bundle-stats.json lists",
+                    route=route, exported=sorted(paths), route_bundle_stats=sorted(stats[route]))
+            for route, paths in sorted(doc["routes"].items())
+            if route in stats and set(paths) != set(stats[route])]
+
+
+def size_findings(found: dict[str, Size]) -> list[Finding]:
+    """One `build/size` info finding per route and the total: the report's machine-readable size table."""
+    return [finding("build/size", "info", None, None, None,
+                    f"{route}: {_kb(s.raw)} raw, {_kb(s.gzip)} gzip in {s.chunks} script(s)",
+                    route=route, raw_bytes=s.raw, gzip_bytes=s.gzip, scripts=s.chunks)
+            for route, s in found.items()]
+
+
+def judge(run: StepRun, budgets: Budgets, max_growth_pct: float, baseline_path: str) -> Judgement:
+    """A failed build (exit 1) fails the step; otherwise sizes against budgets and the baseline."""
+    if run.exit_code == 1:
+        tail = stderr_tail(run.stderr + "\n" + run.stdout)
+        return Judgement("failed", (finding("build/failed", "error", None, None, None, tail or "next build failed"),),
+                         "next build failed")
+    data = run.files.get(SIZES)
+    if data is None:
+        raise ReportError(f"the build wrote no {SIZES}")
+    try:
+        found = sizes(data, SIZES)
+    except ValueError as exc:
+        raise ReportError(f"{SIZES} is unreadable: {exc}") from None
+    problems = budget_findings(found, budgets) + cross_check(data)
+    note = f"no baseline at {baseline_path}; growth not checked"
+    if (base := run.files.get(BASELINE)) is not None:
+        try:
+            problems += growth_findings(found, sizes(base, baseline_path), max_growth_pct)
+            note = f"compared with {baseline_path}"
+        except ValueError as exc:
+            problems.append(finding("build/baseline", "error", baseline_path, None, None,
+                                    f"{exc}; replace it with a bundle-sizes.json from `bayon reports --function build`"))
+            note = f"unreadable baseline {baseline_path}"
+    errors = sum(f.severity == "error" for f in problems)
+    routes = len(found) - 1
+    reason = f"{routes} route(s), {_kb(found[TOTAL].gzip)} gzip in total; {note}"
+    if errors:
+        reason = f"{errors} error(s): {reason}"
+    return Judgement("failed" if errors else "passed", (*problems, *size_findings(found)), reason)
+
+
+def steps(config: Config) -> list[Step]:
+    """`next build` (with `--webpack` when build.bundler says so), then the size script, in one step."""
+    b = config.build
+    build = "node_modules/.bin/next build" + (" --webpack" if b.bundler == "webpack" else "")
+    measure = f'node "{{tools}}/{SCRIPT}" {OUT_DIR} "{{reports}}" {shlex.quote(b.baseline)}'
+    return [Step(
+        id=STEP_ID, tool="next", argv=("sh", "-c", f"{build} && {measure}"), node_major=config.node,
+        judge=functools.partial(judge, budgets=b.budgets, max_growth_pct=b.max_growth_pct, baseline_path=b.baseline),
+        env={"NEXT_TELEMETRY_DISABLED": "1"}, caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache"),),
+        outputs=(SIZES, BASELINE), tools=(SCRIPT,), package="next", timeout_s=900,
+    )]

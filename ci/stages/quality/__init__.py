@@ -1,0 +1,1 @@
+"""Code quality: ESLint (`eslint`), TypeScript (`tsc`) and Prettier (`prettier`); `stage` composes them."""

@@ -1,0 +1,1 @@
+"""Steps that decide what else runs: the docs-only check against `--base` (`changes`)."""

@@ -1,0 +1,100 @@
+"""`bayon` mirrors `dagger call` (same functions, same flags) and maps outcomes to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ci.cli import signature
+from ci.cli.app import main
+from ci.cli.parser import build_parser, kebab
+from ci.cli.signature import dagger_functions
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices
+
+
+def flags(sub: argparse.ArgumentParser) -> set[str]:
+    return {o for a in sub._actions for o in a.option_strings if o.startswith("--")} - {"--help", "--output"}
+
+
+def test_every_dagger_function_is_a_bayon_command_with_the_same_flags():
+    commands = subcommands()
+    for name, fn in dagger_functions().items():
+        sub = commands[kebab(name)]
+        expected = {f"--{kebab(p.name)}" for p in fn.parameters.values()}
+        derived = flags(sub) - {f"--{kebab(p.name)}-flag" for p in fn.parameters.values()}
+        assert derived == expected, name
+    assert set(commands) == {kebab(n) for n in dagger_functions()} | {"doctor"}
+
+
+def test_the_committed_signatures_are_the_registration():
+    """bayon reads ci/schemas/functions.json; `python -m ci.cli.signature --write` regenerates it."""
+    assert signature.load() == signature.from_registration()
+
+
+def test_bayon_starts_without_importing_the_dagger_sdk():
+    code = "import sys, ci.cli.parser; ci.cli.parser.build_parser(); print('dagger' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_help_and_usage_errors_need_neither_the_config_model_nor_the_runner():
+    """`bayon --help` stays fast: pydantic, the runner and the executors load only once a command runs."""
+    code = ("import sys\nfrom ci.cli.app import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pydantic', 'ci.pipeline.runner', 'ci.executors.local', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_a_required_argument_is_positional_too():
+    args = build_parser().parse_args(["plan", "quality", "--source", "app"])
+    assert (args.function, args.source) == ("quality", "app")
+
+
+def test_list_flags_take_commas_and_repeats(tmp_path: Path, capsys: pytest.CaptureFixture):
+    assert main(["ci", "--source", str(tmp_path), "--only", "quality,nope"]) == 2
+    assert "--only nope: no such stage" in capsys.readouterr().err
+
+
+def test_a_secret_value_on_the_command_line_is_refused(capsys: pytest.CaptureFixture):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lint", "--npm-token", "s3cr3t-value"])
+    assert exit_info.value.code == 2
+    assert "secret reference such as env://NAME" in capsys.readouterr().err
+
+
+def test_a_bad_config_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture):
+    (tmp_path / "pipeline.yaml").write_text("version: 1\nquality:\n  max_warnings: lots\n")
+    assert main(["plan", "quality", "--source", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bayon: pipeline.yaml:3: quality.max_warnings") and "\n" not in err
+
+
+def test_plan_prints_the_steps_as_data(tmp_path: Path, capsys: pytest.CaptureFixture):
+    assert main(["plan", "quality", "--source", str(tmp_path)]) == 0
+    steps = json.loads(capsys.readouterr().out)
+    assert [s["id"] for s in steps] == ["quality/lint", "quality/typecheck", "quality/format"]
+    assert steps[0]["image"] == "node:22-bookworm-slim" and steps[0]["argv"][0] == "node_modules/.bin/eslint"
+
+
+def test_without_node_the_run_cannot_start(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node: the run must stop before anything else
+    assert main(["lint", "--source", str(tmp_path)]) == 3
+    assert "node is not installed" in capsys.readouterr().err
+
+
+def test_doctor_names_the_install_command_of_a_missing_tool(monkeypatch, tmp_path: Path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["doctor"]) == 3
+    out = capsys.readouterr().out
+    assert "✘ node" in out and "apt-get install -y nodejs" in out
+    assert "✘ npm" in out and "tool(s) missing" in out

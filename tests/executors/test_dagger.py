@@ -1,0 +1,361 @@
+"""Offline wiring tests for the Dagger executor, on the real dagger-io lazy objects (no engine, no fake engine).
+
+They assert the structure the engine's layer cache depends on: what the install layer's inputs are, where the source
+and secrets enter, the exact argv, and that equal inputs give equal chains.
+"""
+
+from __future__ import annotations
+
+import anyio
+import dagger
+import pytest
+from chain import bound_service, fields, find, index, names, render
+from dagger import dag
+
+from ci.executors.dagger import (
+    MISSING_LOCKFILE,
+    SOURCE_EXCLUDES,
+    DaggerExecutor,
+    install_id,
+)
+from ci.core.report import StepResult
+from ci.core.step import NPM_MAJOR, Cache, Judgement, Service, Step
+
+HASH = "0123456789abcdef" + "f" * 48
+OTHER_HASH = "fedcba9876543210" + "0" * 48
+PLANTED = "planted-s3cr3t-value"
+NPM_PIN = ["npm", "install", "-g", f"npm@{NPM_MAJOR}"]
+NPM_CI = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"]
+INSTALL_PREFIX = {"from", "withEnvVariable", "withExec", "withMountedCache", "withWorkdir", "withFile",
+                  "withSecretVariable"}
+
+
+def source() -> dagger.Directory:
+    return dag.host().directory("examples/coagent")
+
+
+def step(**overrides) -> Step:
+    values = dict(id="quality/lint", tool="eslint", judge=lambda run: Judgement("passed"), outputs=("eslint.json",),
+                  argv=("node_modules/.bin/eslint", ".", "-o", "{reports}/eslint.json"))
+    return Step(**{**values, **overrides})
+
+
+MOTO = Service(name="moto", image="motoserver/moto:5.1.4", port=5000, args=("-H", "0.0.0.0", "-p", "5000"),
+               local_argv=("moto_server", "-p", "{port}"), url_env="AWS_ENDPOINT_URL")
+
+
+# 1. image per Node major, npm pinned before anything app-specific
+
+@pytest.mark.parametrize("major", [20, 22, 24])
+def test_base_image_and_npm_pin_per_node_major(major):
+    ctr = DaggerExecutor(source()).install_container(major, HASH)
+    chain = fields(ctr)
+    assert chain[0].name == "container"
+    assert (chain[1].name, chain[1].args) == ("from", {"address": f"node:{major}-bookworm-slim"})
+    pin = index(ctr, "withExec", args=NPM_PIN)
+    assert [f.args["args"] for f in chain if f.name == "withExec"][0] == NPM_PIN  # the first exec
+    # Only the fixed, app-independent environment sits between the image and the pin.
+    assert {f.name for f in chain[2:pin]} == {"withEnvVariable"}
+    assert {f.args["name"]: f.args["value"] for f in chain[2:pin]} == {
+        "NPM_CONFIG_UPDATE_NOTIFIER": "false", "NPM_CONFIG_FUND": "false", "NEXT_TELEMETRY_DISABLED": "1", "CI": "true",
+        "FORCE_COLOR": "0",
+        "NPM_CONFIG_CACHE": "/bayon/npm-cache"}
+    assert pin < index(ctr, "withMountedCache") < index(ctr, "withFile", path="/src/package.json")
+
+
+# 2. cache keys and determinism
+
+def test_npm_cache_key_has_lock_hash_prefix_and_node_major():
+    executor = DaggerExecutor(source())
+    mount = find(executor.install_container(22, HASH), "withMountedCache")[0]
+    assert mount.args["path"] == "/bayon/npm-cache"
+    cache = mount.args["cache"]
+    assert isinstance(cache, dagger.CacheVolume)
+    assert render(cache) == "cacheVolume(key: 'bayon-npm-0123456789abcdef-node22')"
+    other = find(executor.install_container(22, OTHER_HASH), "withMountedCache")[0].args["cache"]
+    assert other != cache and "fedcba9876543210" in render(other)
+    assert find(executor.install_container(24, HASH), "withMountedCache")[0].args["cache"] != cache
+
+
+def test_same_inputs_give_equal_plans():
+    a, b = DaggerExecutor(source()), DaggerExecutor(source())
+    assert a.install_container(22, HASH) == b.install_container(22, HASH)
+    assert render(a.install_container(22, HASH)) == render(b.install_container(22, HASH))
+    base = a.install_container(22, HASH)
+    s = step(env={"B": "2", "A": "{reports}/x"}, caches=(Cache("next-22", ".next/cache"),), services=(MOTO,))
+    assert a.step_container(base, s) == b.step_container(b.install_container(22, HASH), s)
+    assert render(a.step_container(base, s)) == render(b.step_container(base, s))
+    assert a.install_container(22, HASH) != a.install_container(22, OTHER_HASH)
+
+
+# 3. install before source
+
+def test_install_layer_inputs_are_only_manifest_lockfile_npmrc_image_and_cache():
+    src = source()
+    ctr = DaggerExecutor(src, {"npm-token": dag.secret("env://NPM_TOKEN")}).install_container(22, HASH, npmrc=True)
+    npm_ci = index(ctr, "withExec", args=NPM_CI)
+    before = fields(ctr)[1:npm_ci]
+    assert {f.name for f in before} <= INSTALL_PREFIX
+    assert [f.args for f in before if f.name == "withExec"] == [{"args": NPM_PIN}]
+    copied = {f.args["path"]: f.args["source"] for f in before if f.name == "withFile"}
+    assert copied == {f"/src/{n}": src.file(n) for n in ("package.json", "package-lock.json", ".npmrc")}
+    assert names(copied["/src/package-lock.json"])[-1] == "file"
+    assert not any(f.name == "withDirectory" for f in before)
+
+    mount = index(ctr, "withDirectory", path="/src")
+    assert mount > npm_ci and mount == len(fields(ctr)) - 1
+    assert fields(ctr)[mount].args == {"path": "/src", "source": src, "exclude": SOURCE_EXCLUDES}
+    assert "**/node_modules" in SOURCE_EXCLUDES and ".git" in SOURCE_EXCLUDES
+
+
+def test_npmrc_is_copied_only_when_present():
+    without = DaggerExecutor(source()).install_container(22, HASH)
+    assert [f.args["path"] for f in find(without, "withFile")] == ["/src/package.json", "/src/package-lock.json"]
+
+
+# 4. the step exec
+
+def test_step_exec_is_exact_argv_with_reports_dir_and_expect_any():
+    executor = DaggerExecutor(source())
+    s = step(id="quality/lint", workdir="./backend/../.", env={"REPORT": "{reports}/r.json"})
+    ctr = executor.step_container(executor.install_container(22, HASH), s)
+    last = fields(ctr)[-1]
+    assert last.name == "withExec"
+    assert last.args == {"args": ["node_modules/.bin/eslint", ".", "-o", "/bayon/reports/quality-lint/eslint.json"],
+                         "expect": "ANY"}
+    assert find(ctr, "withEnvVariable", name="REPORT")[0].args["value"] == "/bayon/reports/quality-lint/r.json"
+    reports = index(ctr, "withDirectory", path="/bayon/reports/quality-lint")
+    assert render(fields(ctr)[reports].args["source"]) == "directory"
+    assert fields(ctr)[-2].args == {"path": "/src"}
+
+
+def test_step_workdir_is_under_src():
+    executor = DaggerExecutor(source())
+    ctr = executor.step_container(executor.install_container(22, HASH), step(workdir="backend/"))
+    assert fields(ctr)[-2].name == "withWorkdir" and fields(ctr)[-2].args == {"path": "/src/backend"}
+
+
+# 5. secrets
+
+def test_npm_token_reaches_only_the_install_exec(monkeypatch):
+    monkeypatch.setenv("NPM_TOKEN", PLANTED)
+    token = dag.secret("env://NPM_TOKEN")
+    executor = DaggerExecutor(source(), {"npm-token": token})
+    install = executor.install_container(22, HASH)
+    npm_ci = index(install, "withExec", args=NPM_CI)
+    assert fields(install)[npm_ci - 1].args == {"name": "NPM_TOKEN", "secret": token}
+    assert fields(install)[npm_ci + 1].name == "withoutSecretVariable"
+    assert fields(install)[npm_ci + 1].args == {"name": "NPM_TOKEN"}
+    s = step(env={"NODE_ENV": "test"})
+    ctr = executor.step_container(install, s)
+    assert [f.args["name"] for f in find(ctr, "withSecretVariable")] == ["NPM_TOKEN"]  # the install's, then removed
+    for text in (render(install), render(ctr), repr(s.plan()), repr([f.args for f in find(ctr, "withEnvVariable")])):
+        assert PLANTED not in text
+
+
+def test_no_token_no_secret_variable():
+    install = DaggerExecutor(source()).install_container(22, HASH)
+    assert not find(install, "withSecretVariable") and not find(install, "withoutSecretVariable")
+
+
+def test_step_secrets_are_secret_variables_never_env(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", PLANTED)
+    token = dag.secret("env://GITHUB_TOKEN")
+    executor = DaggerExecutor(source(), {"github-token": token})
+    s = step(secrets={"GH_TOKEN": "github-token", "SLACK_URL": "slack-webhook"})
+    ctr = executor.step_container(executor.install_container(22, HASH), s)
+    assert [f.args for f in find(ctr, "withSecretVariable")] == [{"name": "GH_TOKEN", "secret": token}]
+    env_names = {f.args["name"] for f in find(ctr, "withEnvVariable")}
+    assert "GH_TOKEN" not in env_names and "SLACK_URL" not in env_names  # a name not supplied is simply not set
+    assert PLANTED not in render(ctr)
+
+
+# 6. services
+
+def test_service_is_bound_before_the_exec_with_its_url():
+    executor = DaggerExecutor(source())
+    ctr = executor.step_container(executor.install_container(22, HASH), step(id="tests/integration", services=(MOTO,)))
+    binding, service = bound_service(ctr, "moto")
+    assert binding < len(fields(ctr)) - 1
+    assert find(ctr, "withEnvVariable", name="AWS_ENDPOINT_URL")[0].args["value"] == "http://moto:5000"
+    assert service == [
+        ("container", {}),
+        ("from", {"address": "motoserver/moto:5.1.4"}),
+        ("withExposedPort", {"port": 5000}),
+        ("asService", {"args": ["-H", "0.0.0.0", "-p", "5000"], "useEntrypoint": True}),
+    ]
+
+
+# 7. extra caches
+
+def test_extra_caches_are_mounted_with_their_keys():
+    executor = DaggerExecutor(source())
+    caches = (Cache("bayon-next-0123456789abcdef-node22", ".next/cache"), Cache("jest-cache", "/bayon/jest-cache"))
+    ctr = executor.step_container(executor.install_container(22, HASH), step(id="build/next", caches=caches))
+    mounts = {f.args["path"]: render(f.args["cache"]) for f in find(ctr, "withMountedCache")}
+    assert mounts == {
+        "/bayon/npm-cache": "cacheVolume(key: 'bayon-npm-0123456789abcdef-node22')",
+        "/src/.next/cache": "cacheVolume(key: 'bayon-next-0123456789abcdef-node22')",
+        "/bayon/jest-cache": "cacheVolume(key: 'jest-cache')",
+    }
+    assert index(ctr, "withMountedCache", path="/src/.next/cache") > index(ctr, "withDirectory", path="/src")
+
+
+# fixers and report files
+
+def test_changeset_diffs_the_fixed_source_against_the_input():
+    src = source()
+    executor = DaggerExecutor(src)
+    fixer = step(id="quality/lint-fix", argv=("node_modules/.bin/eslint", ".", "--fix"), outputs=(), writes_source=True)
+    changes = executor.changeset(fixer, HASH)
+    assert isinstance(changes, dagger.Changeset)
+    assert names(changes)[-4:] == ["withExec", "directory", "filter", "changes"]
+    assert fields(changes)[-1].args["from"] == src.filter(exclude=SOURCE_EXCLUDES)
+    with pytest.raises(ValueError, match="does not write the source"):
+        executor.changeset(step(), HASH)
+
+
+def test_report_directory_holds_the_files():
+    directory = DaggerExecutor.report_directory({"b/junit.xml": b"<x/>", "a.json": b"{}"})
+    assert render(directory) == ("directory.withNewFile(path: 'a.json', contents: '{}')"
+                                 ".withNewFile(path: 'b/junit.xml', contents: '<x/>')")
+
+
+# 8. async methods without an engine: fail fast, never hang, run() never raises
+
+@pytest.mark.anyio
+async def test_read_source_file_without_engine_raises_connection_error():
+    # Raising (not None) is deliberate: None means "the file does not exist" and would e.g. select default config.
+    with pytest.raises(dagger.ClientConnectionError):
+        await DaggerExecutor(source()).read_source_file("pipeline.yaml")
+
+
+@pytest.mark.anyio
+async def test_install_without_engine_is_crashed_and_memoized():
+    executor = DaggerExecutor(source())
+    result = await executor.install(22)
+    assert (result.id, result.tool, result.status) == ("setup/install/node22", "npm", "crashed")
+    assert "engine" in result.reason
+    assert await executor.install(22) is result
+    assert install_id(20) == "setup/install/node20"
+
+
+@pytest.mark.anyio
+async def test_run_without_engine_returns_an_error_instead_of_raising():
+    run = await DaggerExecutor(source()).run(step())
+    assert run.exit_code is None and run.error and "engine" in run.error
+    assert run.root == "/src"
+
+
+@pytest.mark.anyio
+async def test_a_failing_step_is_reported_not_raised():
+    executor = DaggerExecutor(source())
+    # Seed the install memo with a base (what a passed install stores) to reach the step's own awaits.
+    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22, HASH))
+    run = await executor.run(step(workdir="backend"))
+    assert run.exit_code is None and run.error.startswith("ClientConnectionError:") and "engine" in run.error
+    assert run.root == "/src/backend" and run.started_s >= 0 and run.duration_s >= 0
+
+
+@pytest.mark.anyio
+async def test_a_step_over_its_timeout_is_reported(monkeypatch):
+    executor = DaggerExecutor(source())
+    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22, HASH))
+
+    async def hang(self):  # stands in for an exec that never finishes (the only stubbed leaf in this file)
+        await anyio.sleep(30)
+
+    monkeypatch.setattr(dagger.Container, "exit_code", hang)
+    run = await executor.run(step(timeout_s=0.05))
+    assert run.exit_code is None and run.error == "timed out after 0.05 s" and run.duration_s < 5
+
+
+@pytest.mark.anyio
+async def test_missing_lockfile_is_a_crashed_install(monkeypatch):
+    executor = DaggerExecutor(source())
+
+    async def read(path):
+        return '{"name": "app"}' if path == "package.json" else None
+
+    monkeypatch.setattr(executor, "read_source_file", read)
+    result = await executor.install(22)
+    assert result.status == "crashed" and result.reason == MISSING_LOCKFILE
+
+
+def test_unavailable_reason_is_none_for_any_major():
+    executor = DaggerExecutor(source())
+    assert executor.name == "dagger"
+    assert all(executor.unavailable_reason(step(node_major=m)) is None for m in (18, 20, 22, 24))
+
+
+# 9. a Python tool's own image, in the repository (the secrets scan, SAST)
+
+def tool_steps():
+    from ci.stages.security import sast
+    from ci.stages.security import secrets as secrets_scan
+    from ci.config import load_config
+
+    config = load_config(None)
+    return secrets_scan.steps(config, "main")[0], sast.steps(config)[0]
+
+
+def in_repo_executor(secrets=None) -> DaggerExecutor:
+    return DaggerExecutor(source(), secrets, repo=dag.host().directory("."), repo_path="examples/coagent")
+
+
+@pytest.mark.parametrize("which, pin", [(0, "detect-secrets==1.5.0"), (1, "semgrep==1.185.0")])
+def test_a_python_tool_is_installed_pinned_before_the_repository_with_its_history(which, pin):
+    executor = in_repo_executor()
+    tool_step = tool_steps()[which]
+    ctr = executor.step_container(executor.repo_base(tool_step), tool_step)
+    chain = fields(ctr)
+    assert (chain[1].name, chain[1].args) == ("from", {"address": "python:3.11-slim-bookworm"})
+    execs = [f.args["args"] for f in chain if f.name == "withExec"]
+    assert execs[:3] == [["apt-get", "update", "-qq"],
+                         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"],
+                         ["pip", "install", "--no-cache-dir", "--disable-pip-version-check",
+                          "--root-user-action=ignore", pin]]
+    mount = index(ctr, "withDirectory", path="/repo")
+    assert mount > max(i for i, f in enumerate(chain) if f.name == "withExec" and f.args["args"] in execs[:3])
+    assert chain[mount].args == {"path": "/repo", "source": executor.repo}  # no exclude: .git comes along
+    assert not find(ctr, "withDirectory", path="/src") and "npm" not in render(ctr)
+    assert chain[-2].args == {"path": "/repo/examples/coagent"}
+
+
+def test_the_scanners_and_rules_are_written_into_the_image_and_run_with_the_exact_argv():
+    from ci.core.executor import tool_script
+
+    executor = in_repo_executor()
+    secrets_step, sast_step = tool_steps()
+    ctr = executor.step_container(executor.repo_base(secrets_step), secrets_step)
+    assert fields(ctr)[-1].args == {"args": [
+        "python3", "/bayon/tools/secrets-scan.py", "--output", "/bayon/reports/security-secrets/secrets.json",
+        "--baseline", ".secrets.baseline", "--base", "main"], "expect": "ANY"}
+    (script,) = find(ctr, "withNewFile", path="/bayon/tools/secrets-scan.py")
+    assert script.args["contents"] == tool_script("secrets-scan.py")
+    ctr = executor.step_container(executor.repo_base(sast_step), sast_step)
+    written = {f.args["path"] for f in find(ctr, "withNewFile")}
+    assert written == {"/bayon/tools/sast-scan.py", "/bayon/tools/semgrep/typescript.yaml"}
+    assert fields(ctr)[-1].args["args"][:6] == ["python3", "/bayon/tools/sast-scan.py", "--rules",
+                                                "/bayon/tools/semgrep", "--rules-if-present", ".bayon/semgrep"]
+
+
+def test_no_secret_reaches_the_scanners_and_equal_inputs_give_equal_plans(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", PLANTED)
+    executor = in_repo_executor({"github-token": dag.secret("env://GITHUB_TOKEN"), "npm-token": dag.secret("env://X")})
+    for tool_step in tool_steps():
+        ctr = executor.step_container(executor.repo_base(tool_step), tool_step)
+        assert not find(ctr, "withSecretVariable") and not find(ctr, "withEnvVariable")
+        assert PLANTED not in render(ctr)
+        again = in_repo_executor()
+        assert render(ctr) == render(again.step_container(again.repo_base(tool_step), tool_step))
+
+
+def test_the_repository_argument_keeps_git_history():
+    from ci.cli.signature import dagger_functions
+    from ci.core.sources import REPO_IGNORE
+
+    for name in ("secrets", "sast", "security"):
+        repo = dagger_functions()[name].parameters["repo"]
+        assert repo.default_path == "/" and list(repo.ignore) == list(REPO_IGNORE), name
+    assert not [p for p in REPO_IGNORE if ".git" in p.split("/")]
