@@ -61,7 +61,7 @@ async def _export(name: str, executor: ProgressExecutor, local: LocalExecutor, o
     if not output:
         raise UsageError(f"{kebab(name)}: give -o PATH, the directory to write the output to")
     ran, path = await runner.output(name, executor)
-    shutil.copytree(local.workspace / ran.step.workdir / path, output, dirs_exist_ok=True)
+    shutil.copytree(local.workspace(ran.step.node_major) / ran.step.workdir / path, output, dirs_exist_ok=True)
     print(f"wrote {path}/ to {output}", file=sys.stderr)
     return EXIT_PASSED
 
@@ -69,8 +69,8 @@ async def _export(name: str, executor: ProgressExecutor, local: LocalExecutor, o
 async def _fix(name: str, executor: ProgressExecutor, local: LocalExecutor, repo_path: str) -> Report:
     """A fixer: the files it changed copied back into the source; its report says what it could not fix."""
     ran = await runner.fix(name, executor)
-    changed = local.changed_files()
-    local.apply(changed)
+    changed = local.changed_files(ran.step)
+    local.apply(ran.step, changed)
     shown = [f"{repo_path.strip('/')}/{path}" if repo_path.strip("/") else path for path in changed]
     print("\n".join(f"fixed {path}" for path in shown) or "nothing to fix", file=sys.stderr)
     return ran.report

@@ -1,10 +1,12 @@
-"""`bayon doctor`: which host tools each stage needs, which are missing, and the command that installs each."""
+"""`bayon doctor`: which host tools each stage needs, which are missing, and the command that installs each; and how
+the Node majors the host lacks are brought in (from npm, on first use)."""
 
 from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
 
+from ci.executors.local import node_runtime
 from ci.executors.local.services import find
 
 MIN_NODE = 20
@@ -43,6 +45,17 @@ def node_too_old(line: str | None) -> bool:
     return bool(line) and line.startswith("v") and int(line[1:].split(".")[0]) < MIN_NODE
 
 
+def node_majors() -> str:
+    """The line on the Node majors other than the host's: where they come from and which are cached already."""
+    name = node_runtime.package()
+    if name is None:
+        return ("! node majors    npm has no Node build for this host: only the host's Node runs the steps here; set "
+                "tests.node_versions and node to its major, or run the others with `dagger call`")
+    have = ", ".join(map(str, node_runtime.cached())) or "none yet"
+    return (f"✔ node majors    any other major the app runs on is installed on first use from npm ({name}@<major>) "
+            f"into {node_runtime.root()} (cached: {have})")
+
+
 def main() -> int:
     """Print one line per tool; exit 3 when any is missing or too old."""
     missing = 0
@@ -54,5 +67,6 @@ def main() -> int:
             print(f"✘ {tool.command:<14} {problem} (needed by {tool.stages}); install: {tool.install}")
         else:
             print(f"✔ {tool.command:<14} {line}")
+    print(node_majors())
     print("all tools present" if not missing else f"{missing} tool(s) missing: install them with the commands above")
     return 3 if missing else 0

@@ -61,6 +61,16 @@ def load_config(text: str | None, *, filename: str = "pipeline.yaml", package_js
     return config
 
 
+def key_line(text: str | None, loc: Loc) -> int:
+    """The line of the value at `loc` in a valid file's text (1 when the file does not set it)."""
+    root = yaml.compose(text or "", Loader=yaml.SafeLoader)
+    document = _Document("")
+    if root is not None:
+        document.data(root, ())
+    node = document.values.get(loc)
+    return node.start_mark.line + 1 if node is not None else 1
+
+
 class _Document:
     """The composed file: its nodes as plain data, each value's and key's node by location, and errors worded."""
 

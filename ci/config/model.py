@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from .node_releases import lts
+
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -40,7 +42,8 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-NodeMajor = Annotated[int, Field(ge=18, le=30)]
+MIN_NODE, MAX_NODE = 18, 30
+NodeMajor = Annotated[int, Field(ge=MIN_NODE, le=MAX_NODE)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
 
@@ -97,8 +100,11 @@ class Tests(_Section):
     __test__ = False  # not a pytest test class
 
     node_versions: Annotated[list[NodeMajor], AfterValidator(_unique)] = Field(
-        [22, 24], min_length=1, json_schema_extra={"uniqueItems": True}, examples=[[20, 22, 24]],
-        description="Node majors the unit tests run on, in parallel: the test matrix.",
+        default_factory=lambda: lts(date.today()), min_length=1, json_schema_extra={"uniqueItems": True},
+        examples=[[20, 22, 24]],
+        description="Node majors the unit tests run on, in parallel: the test matrix. Unset: the one major of the "
+        "app's .nvmrc, .node-version or .tool-versions, else the supported majors its package.json engines.node "
+        "admits, else the Node LTS majors of the day.",
     )
     shards: int = Field(
         1, ge=1, le=32, description="How many parts the unit tests are split into, run in parallel and merged."
@@ -220,9 +226,15 @@ class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
     """Bayon Pipeline configuration of one app (pipeline.yaml). Every key is optional."""
 
     version: Annotated[Literal[1], BeforeValidator(_whole_number)] = Field(1, description="Version of this file's format.")
-    node: NodeMajor = Field(22, description="Node major for the steps that run on one version (lint, build, ...).")
+    node: NodeMajor = Field(
+        default_factory=lambda: lts(date.today())[0], examples=[22],
+        description="Node major for the steps that run on one version (lint, build, ...). Unset: the first (oldest) "
+        "of the majors tests.node_versions defaults to.",
+    )
     quality: Quality = Field(Quality(), description="Code quality: ESLint, tsc and Prettier.")
-    tests: Tests = Field(Tests(), description="Unit tests (Node matrix, shards, coverage) and integration tests.")
+    tests: Tests = Field(
+        default_factory=Tests, description="Unit tests (Node matrix, shards, coverage) and integration tests."
+    )
     build: Build = Field(Build(), description="Production build and bundle-size budgets.")
     security: Security = Field(Security(), description="Dependency audit, secrets scan, SAST and license compliance.")
 

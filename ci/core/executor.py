@@ -44,7 +44,7 @@ class Executor(Protocol):
         """A text file of the source, or None when it does not exist."""
 
     def unavailable_reason(self, step: Step) -> str | None:
-        """Why this executor cannot run `step` here (e.g. that Node major is not on this host), or None."""
+        """Why this executor cannot run `step` here (e.g. a secret it needs was not given), or None."""
 
     async def install(self, node_major: int) -> StepResult:
         """Install the app's dependencies for a Node major (memoized); a `setup/install` step result."""

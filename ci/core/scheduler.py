@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import anyio
 
+from ci.core import preflight
 from ci.core.errors import BayonError, one_line, unwrap_groups
 from ci.core.executor import Executor, install_id
 from ci.core.report import Finding, Report, StepResult
@@ -64,8 +65,9 @@ async def run_steps(
     aggregates: Sequence[Aggregate] = (),
 ) -> Report:
     """Run every runnable step concurrently, each as soon as its Node major's install (shared, memoized) is done;
-    one failure never hides another. An executor that raises (it must not) crashes that step only; a `BayonError`
-    (a tool or service missing) ends the run with that error, never with an ExceptionGroup.
+    one failure never hides another. A step the app lacks the tool or file for is not run: `preflight` decides it.
+    An executor that raises (it must not) crashes that step only; a `BayonError` (a tool or service missing) ends the
+    run with that error, never with an ExceptionGroup.
 
     `aggregates` then judge the steps together; each adds one step result (and its findings) to the report.
     """
@@ -81,6 +83,10 @@ async def run_steps(
             results[step.id] = skipped(step, reason)
         else:
             runnable.append(step)
+    decided = await preflight.verdicts(executor, runnable)
+    for step in [s for s in runnable if s.id in decided]:
+        results[step.id] = StepResult(step.id, step.tool, decided[step.id].status, reason=decided[step.id].reason)
+        runnable.remove(step)
 
     installs: dict[int, StepResult] = {}
     install_locks: dict[int, anyio.Lock] = {}

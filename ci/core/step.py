@@ -70,6 +70,24 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Needs:
+    """What the app must have for a step to run, checked before it runs (`ci.core.preflight`).
+
+    `package` is an npm package the app must declare (in dependencies, devDependencies or optionalDependencies):
+    without it the step is `crashed` with the fix, adding it to `section` or setting `off_key` (the pipeline.yaml key
+    that turns the step off), or with `optional` `skipped` (a check the app never opted into). `file` is a file of
+    the app without which the step has nothing to run: it is `skipped`, naming `file_key` (the key naming the file).
+    """
+
+    package: str | None = None
+    section: str = "devDependencies"
+    off_key: str | None = None
+    optional: bool = False
+    file: str | None = None
+    file_key: str | None = None
+
+
+@dataclass(frozen=True)
 class StepRun:
     """What an executor observed: the raw material a judge reads.
 
@@ -114,17 +132,17 @@ class Step:
     """One command of a stage. `id` is path-like (`quality/lint`), `tool` the tool's name in findings.
 
     `ok_codes` are exit codes meaning "ran clean", `finding_codes` "ran and found problems"; any other code is a
-    crash. `node_pinned` marks a step that must run on exactly `node_major` (a matrix entry); others may run on
-    whatever Node the local host has. `secrets` maps an env var name to a secret name the caller supplies (never a value). `package` names the
-    npm package whose installed version is the tool version. `tools` names the pipeline's own helper scripts
-    (`ci/scripts/<name>`) the step runs as `{tools}/<name>`; `Cache.key` may hold `{lock}`, the app's lock hash.
+    crash. `node_major` is the Node it runs on, in both executors. `secrets` maps an env var name to a secret name
+    the caller supplies (never a value). `package` names the npm package whose installed version is the tool
+    version. `tools` names the pipeline's own helper scripts (`ci/scripts/<name>`) the step runs as `{tools}/<name>`;
+    `Cache.key` may hold `{lock}`, the app's lock hash.
     `tool_image` replaces the Node image for a tool that brings its own (such a step needs no dependency install).
     `in_repo` runs the step in the repository with its history (`.git`), at the place of the app, instead of in the
     app source: in Dagger the `repo` argument, locally the git checkout holding `--source`.
     `needs_secrets` makes the step optional: it runs only when every secret it names was given, else it is skipped.
     `tool_install` are the commands that put the tool into `tool_image` (in Dagger, cached layers before the
     repository or source is mounted); on the host the tool comes from bayon's own Python environment, then PATH
-    (`bayon doctor` checks it).
+    (`bayon doctor` checks it). `needs` is what the app must have for the step to run (its tool, a config file).
     """
 
     id: str
@@ -132,7 +150,6 @@ class Step:
     argv: tuple[str, ...]
     judge: Judge = field(compare=False, repr=False)
     node_major: int = DEFAULT_NODE_MAJOR
-    node_pinned: bool = False
     workdir: str = "."
     env: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
@@ -149,6 +166,7 @@ class Step:
     in_repo: bool = False
     needs_secrets: bool = False
     tool_install: tuple[tuple[str, ...], ...] = ()
+    needs: Needs = Needs()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", _frozen(self.env))

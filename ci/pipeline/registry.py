@@ -38,7 +38,7 @@ class Stage:
 
 STAGES: dict[str, Stage] = {
     "quality": Stage(quality.steps),
-    "unit_tests": Stage(unit.steps, unit.aggregates),
+    "unit_tests": Stage(unit.stage_steps, unit.aggregates),
     "integration_tests": Stage(integration.steps),
     "build": Stage(nextjs.steps),
 }

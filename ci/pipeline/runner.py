@@ -11,10 +11,12 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 import anyio
 
-from ci.config import Config, load_config
+from ci.config import Config, ConfigError, load_config, node
+from ci.config.loader import key_line
 from ci.core.errors import BayonError, UsageError, unwrap_groups
 from ci.core.executor import Executor
 from ci.core.report import Finding, Report, StepResult
@@ -26,7 +28,7 @@ from ci.output.render import dumps, render
 from ci.pipeline import docs_only
 from ci.pipeline.registry import FIXERS, GATES, OUTPUTS, STAGES, ci_members, steps_of
 from ci.stages.setup import changes
-from ci.stages.tests import unit
+from ci.stages.tests import integration, unit
 
 CODE_SCANNING_ID = "security/code-scanning"
 
@@ -38,10 +40,18 @@ class StepDidNotRun(BayonError):
 
 
 async def load(executor: Executor) -> Config:
-    """The app's pipeline.yaml (defaults when absent), checked against its package.json engines."""
+    """The app's pipeline.yaml (defaults when absent), checked against its package.json engines; the Node majors it
+    leaves out chosen from the app's own version files (`ci.config.node`); an integration suite it turns on
+    explicitly checked to exist."""
     text = await executor.read_source_file("pipeline.yaml")
-    package_json = await executor.read_source_file("package.json")
-    return load_config(text, package_json=package_json)
+    files = {name: await executor.read_source_file(name) for name in node.APP_FILES}
+    config = node.with_app_node(load_config(text, package_json=files["package.json"]), files, date.today())
+    integration_config = config.tests.integration.config
+    present = config.tests.integration.enabled and await executor.read_source_file(integration_config) is not None
+    problem = integration.missing_config(config, present)
+    if problem:
+        raise ConfigError("pipeline.yaml", key_line(text, ("tests", "integration", "enabled")), problem)
+    return config
 
 
 def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, str]:
@@ -126,7 +136,7 @@ async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip
     if baseline:
         config = await _with_baseline(function, executor, config, baseline)
     if one is not None:
-        report = _one_stage(function, await run_steps(function, executor, unit.steps(config, one),
+        report = _one_stage(function, await run_steps(function, executor, unit.stage_steps(config, one),
                                                       aggregates=unit.aggregates(config, one)))
     elif function == "ci":
         report = await _ci(executor, config, only, skip, base)

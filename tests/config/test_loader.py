@@ -14,6 +14,7 @@ import yaml
 from apps import ROOT
 
 from ci.config import DEFAULT, AllowlistEntry, Config, ConfigError, LicenseException, load_config
+from ci.config.node_releases import lts
 from ci.config.schema import SCHEMA_PATH, json_schema, schema_text
 
 
@@ -88,8 +89,9 @@ def test_no_settings_means_defaults(text: str | None) -> None:
 
 
 def test_defaults() -> None:
-    assert DEFAULT.version == 1 and DEFAULT.node == 22
-    assert DEFAULT.tests.node_versions == [22, 24]
+    lts_today = lts(datetime.date.today())  # the LTS majors of the day (ci/config/node_releases.py): 22, 24, 26 now
+    assert DEFAULT.version == 1 and DEFAULT.node == lts_today[0]
+    assert DEFAULT.tests.node_versions == lts_today
     assert DEFAULT.tests.coverage.lines == 70
     assert DEFAULT.tests.docs_patterns == ["**/*.md", "docs/**"]
     assert DEFAULT.build.bundler == "turbopack" and DEFAULT.build.budgets.total_gzip_kb is None

@@ -1,7 +1,10 @@
 """Run steps as subprocesses on this host: for debugging without Docker, and for the project's own tests.
 
-Each run works in a scratch copy of the source with the cached dependency install hardlinked in, runs every step's
-argv there, enforces its timeout, and kills every child it started when the run ends or is interrupted.
+Each step runs on its Node major, as in Dagger: the host's `node` when it is that major, else that major brought in
+from npm (`node_runtime`) first on PATH. Each major has its own scratch copy of the source with that major's cached
+dependency install hardlinked in, so two majors running at once never share a `node_modules` or a tool's output. The
+executor runs every step's argv there, enforces its timeout, and kills every child it started when the run ends or
+is interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ci.core import secret_refs
 from ci.core.errors import CouldNotRun
 from ci.core.executor import NPM_TOKEN_SECRET, STEP_ENV, cache_key, install_id, missing_secrets, substitute
 from ci.core.report import StepResult
+from ci.executors.local import node_runtime
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
 from ci.core.sources import ignored
@@ -55,6 +59,8 @@ class LocalExecutor:
         self.scratch, self._scratch_lock = claim_scratch(self.source)
         self.t0 = time.monotonic()
         self._installs: dict[int, asyncio.Task[StepResult]] = {}
+        self._node_bins: dict[int, Path] = {}
+        """Major → the `bin` of the Node brought in for it (none for the host's own major)."""
 
     async def __aenter__(self) -> LocalExecutor:
         return self
@@ -70,9 +76,9 @@ class LocalExecutor:
             shutil.rmtree(self.scratch / "reports", ignore_errors=True)
             self._scratch_lock.close()
 
-    @property
-    def workspace(self) -> Path:
-        return self.scratch / "src"
+    def workspace(self, node_major: int) -> Path:
+        """The scratch copy a major's steps run in, with that major's install."""
+        return self.scratch / f"node{node_major}" / "src"
 
     async def read_source_file(self, path: str) -> str | None:
         file = self.source / path
@@ -81,55 +87,64 @@ class LocalExecutor:
     def unavailable_reason(self, step: Step) -> str | None:
         if self.node is None:
             raise CouldNotRun("node is not installed; install Node.js 20+ (`bayon doctor` prints the command)")
-        if step.node_pinned and step.node_major != self.node:
-            return (
-                f"Node {step.node_major} is not on this host (it has Node {self.node}); "
-                "`dagger call` runs every configured major"
-            )
         return missing_secrets(step, self.secrets)
 
     async def install(self, node_major: int) -> StepResult:
-        """Install once per host Node (local steps that are not pinned run on the host's Node)."""
-        major = self.node if self.node is not None else node_major
-        if major not in self._installs:
-            self._installs[major] = asyncio.ensure_future(self._install(major))
-        return await asyncio.shield(self._installs[major])
+        """Bring in that Node major if the host lacks it, then install the app's dependencies with it (once each)."""
+        if node_major not in self._installs:
+            self._installs[node_major] = asyncio.ensure_future(self._install(node_major))
+        return await asyncio.shield(self._installs[node_major])
 
     async def _install(self, major: int) -> StepResult:
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
+        if major != self.node:
+            try:
+                self._node_bins[major] = await node_runtime.ensure(major, self._env({}))
+            except node_runtime.NodeUnavailable as exc:
+                reason = (f"Node {major} is not on this host (it has Node {self.node}) and could not be brought in "
+                          f"from npm: {exc}\nset tests.node_versions (and node) in pipeline.yaml to majors this host "
+                          "can run, or run the matrix with `dagger call`")
+                return StepResult(install_id(major), "npm", "crashed", reason=reason, started_s=started_s)
         try:
-            env = self._env({})
+            env = self._env({}, major)
             if NPM_TOKEN_SECRET in self.secrets:  # the install is the one step that sees the registry token
                 env["NPM_TOKEN"] = secret_refs.resolve(self.secrets[NPM_TOKEN_SECRET])
             cached, reused = await ensure_install(self.source, major, env)
         except InstallFailed as exc:
             return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
         _, npm_version = await asyncio.gather(
-            asyncio.to_thread(refresh, self.source, self.workspace, cached, cached.parent.name),
+            asyncio.to_thread(refresh, self.source, self.workspace(major), cached, cached.parent.name),
             asyncio.to_thread(_npm_version),
         )
         reason = f"reused the install at {cached.parent.name}" if reused else "installed with npm ci"
+        if major in self._node_bins:
+            reason += f", on Node {major} from npm ({node_runtime.package()})"
         return StepResult(
             install_id(major), "npm", "passed", tool_version=npm_version, exit_code=0,
             duration_s=time.monotonic() - t, reason=reason, started_s=started_s,
         )
 
-    def _env(self, step_env: Mapping[str, str]) -> dict[str, str]:
-        return {**os.environ, **STEP_ENV, **step_env}
+    def _env(self, step_env: Mapping[str, str], node_major: int | None = None) -> dict[str, str]:
+        """The environment of a step (or install) on `node_major`: its Node first on PATH when it was brought in."""
+        env = {**os.environ, **STEP_ENV, **step_env}
+        if node_major in self._node_bins:
+            env["PATH"] = os.pathsep.join(filter(None, (str(self._node_bins[node_major]), env.get("PATH"))))
+        return env
 
     async def run(self, step: Step) -> StepRun:
         reports = self.scratch / "reports" / step.id.replace("/", "-")
         shutil.rmtree(reports, ignore_errors=True)
         reports.mkdir(parents=True)
         argv = [substitute(a, str(reports), run_id=self.run_id) for a in step.argv]
-        env = self._env({k: substitute(v, str(reports), run_id=self.run_id) for k, v in step.env.items()})
+        env = self._env({k: substitute(v, str(reports), run_id=self.run_id) for k, v in step.env.items()},
+                        None if step.in_repo else step.node_major)
         if step.tool_install:  # the tool its image installs comes from bayon's own environment first, then PATH
             env["PATH"] = os.pathsep.join(filter(None, (os.path.dirname(sys.executable), env.get("PATH"))))
         for var, name in step.secrets.items():
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
-        cwd = (self._repo_dir() if step.in_repo else self.workspace / step.workdir).resolve()
+        cwd = (self._repo_dir() if step.in_repo else self.workspace(step.node_major) / step.workdir).resolve()
         for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
             if not os.path.isabs(cache.path):
                 link_cache(cache_key(cache, self.lock_hash), cwd / cache.path)
@@ -146,7 +161,7 @@ class LocalExecutor:
             files={name: _read(reports / name) for name in step.outputs},
             duration_s=time.monotonic() - t,
             root=str(cwd),
-            tool_version=self._package_version(step.package),
+            tool_version=self._package_version(step),
             error=error,
             started_s=started_s,
         )
@@ -156,29 +171,31 @@ class LocalExecutor:
         finds the checkout holding it). It runs in the checkout, not a scratch copy, so such steps only read."""
         return self.repo / self.repo_path.lstrip("/") if self.repo else self.source
 
-    def _package_version(self, package: str | None) -> str | None:
-        if not package:
+    def _package_version(self, step: Step) -> str | None:
+        if not step.package:
             return None
-        manifest = self.workspace / "node_modules" / package / "package.json"
+        manifest = self.workspace(step.node_major) / "node_modules" / step.package / "package.json"
         return json.loads(manifest.read_text()).get("version") if manifest.is_file() else None
 
-    def changed_files(self) -> list[str]:
-        """Files of the scratch copy that differ from (or are new to) the source: what a fixer step changed."""
+    def changed_files(self, step: Step) -> list[str]:
+        """Files of the step's scratch copy that differ from (or are new to) the source: what a fixer step changed."""
+        workspace = self.workspace(step.node_major)
         changed = []
-        for directory, dirs, files in os.walk(self.workspace):
-            base = Path(directory).relative_to(self.workspace)
+        for directory, dirs, files in os.walk(workspace):
+            base = Path(directory).relative_to(workspace)
             dirs[:] = [d for d in dirs if not ignored((base / d).as_posix())]
             for name in files:
                 rel = (base / name).as_posix()
                 original = self.source / rel
-                if not ignored(rel) and (not original.is_file() or original.read_bytes() != (self.workspace / rel).read_bytes()):
+                fixed = workspace / rel
+                if not ignored(rel) and (not original.is_file() or original.read_bytes() != fixed.read_bytes()):
                     changed.append(rel)
         return sorted(changed)
 
-    def apply(self, paths: list[str]) -> None:
-        """Copy fixed files from the scratch copy back into the source."""
+    def apply(self, step: Step, paths: list[str]) -> None:
+        """Copy fixed files from the step's scratch copy back into the source."""
         for rel in paths:
-            shutil.copy2(self.workspace / rel, self.source / rel)
+            shutil.copy2(self.workspace(step.node_major) / rel, self.source / rel)
 
 
 def _read(path: Path) -> bytes | None:

@@ -93,6 +93,7 @@ async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> 
             if proc.returncode != 0:
                 tail = "\n".join(output.decode(errors="replace").strip().splitlines()[-15:])
                 raise InstallFailed(f"`npm ci` exited with code {proc.returncode}:\n{tail}")
+            (staging / "node_modules").mkdir(exist_ok=True)  # npm makes none for an app without dependencies
             staging.rename(final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -17,7 +17,7 @@ from ci.config import Budgets, Config
 from ci.core.findings import finding
 from ci.core.text import stderr_tail
 from ci.core.report import Finding
-from ci.core.step import Cache, Judgement, ReportError, Step, StepRun
+from ci.core.step import Cache, Judgement, Needs, ReportError, Step, StepRun
 
 STEP_ID = "build/next"
 SIZES = "bundle-sizes.json"
@@ -150,4 +150,5 @@ def steps(config: Config) -> list[Step]:
         judge=functools.partial(judge, budgets=b.budgets, max_growth_pct=b.max_growth_pct, baseline_path=b.baseline),
         env={"NEXT_TELEMETRY_DISABLED": "1"}, caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache"),),
         outputs=(SIZES, BASELINE), tools=(SCRIPT,), package="next", timeout_s=900,
+        needs=Needs("next", section="dependencies"),
     )]

@@ -7,7 +7,7 @@ import json
 
 from ci.core.findings import finding, relative, verdict
 from ci.core.report import Finding
-from ci.core.step import Judgement, ReportError, Step, StepRun, tool_cache
+from ci.core.step import Judgement, Needs, ReportError, Step, StepRun, tool_cache
 
 REPORT = "eslint.json"
 BIN = "node_modules/.bin/eslint"
@@ -46,7 +46,7 @@ def judge(run: StepRun, max_warnings: int) -> Judgement:
 def step(node_major: int, max_warnings: int) -> Step:
     return Step(
         id="quality/lint", tool="eslint", argv=ARGV, node_major=node_major, outputs=(REPORT,), package="eslint",
-        caches=(tool_cache("eslint", node_major),),
+        caches=(tool_cache("eslint", node_major),), needs=Needs("eslint", off_key="quality.lint"),
         judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
     )
 
@@ -57,5 +57,5 @@ def fix_step(node_major: int, max_warnings: int) -> Step:
         id="quality/lint-fix", tool="eslint", argv=(*ARGV, "--fix"), node_major=node_major, outputs=(REPORT,),
         caches=(tool_cache("eslint", node_major),),
         package="eslint", judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
-        writes_source=True,
+        writes_source=True, needs=Needs("eslint"),
     )

@@ -1,13 +1,17 @@
-"""Prettier: the `quality/format` step, its fixer, and the judge reading `--list-different` output."""
+"""Prettier: the `quality/format` step, its fixer, and the judge reading `--list-different` output.
+
+Formatting is the app's choice: an app that does not declare Prettier is not held to it (the steps are skipped).
+"""
 
 from __future__ import annotations
 
 from ci.core.findings import finding, relative, verdict
 from ci.core.report import Finding
-from ci.core.step import Judgement, ReportError, Step, StepRun, tool_cache
+from ci.core.step import Judgement, Needs, ReportError, Step, StepRun, tool_cache
 
 BIN = "node_modules/.bin/prettier"
 CACHE = ("--cache", "--cache-strategy", "content", "--cache-location", ".bayon/cache/prettier/cache")
+NEEDS = Needs("prettier", optional=True)
 FIX_HINT = "not formatted with Prettier; run `bayon format-fix` or `npx prettier --write {file}`"
 
 
@@ -33,7 +37,7 @@ def step(node_major: int) -> Step:
     # Prettier exits 2 when it cannot parse a file or its config: a crash, not a finding.
     return Step(
         id="quality/format", tool="prettier", argv=(BIN, "--list-different", ".", *CACHE), node_major=node_major,
-        package="prettier", judge=judge, timeout_s=300, caches=(tool_cache("prettier", node_major),),
+        package="prettier", judge=judge, timeout_s=300, caches=(tool_cache("prettier", node_major),), needs=NEEDS,
     )
 
 
@@ -41,5 +45,5 @@ def fix_step(node_major: int) -> Step:
     return Step(
         id="quality/format-fix", tool="prettier", argv=(BIN, "--write", "--list-different", ".", *CACHE),
         node_major=node_major, package="prettier", judge=judge_fix, ok_codes=frozenset({0, 1}), finding_codes=frozenset(),
-        timeout_s=300, writes_source=True, caches=(tool_cache("prettier", node_major),),
+        timeout_s=300, writes_source=True, caches=(tool_cache("prettier", node_major),), needs=NEEDS,
     )

@@ -6,7 +6,7 @@ import re
 
 from ci.core.findings import finding, relative, verdict
 from ci.core.report import Finding
-from ci.core.step import Judgement, ReportError, Step, StepRun, tool_cache
+from ci.core.step import Judgement, Needs, ReportError, Step, StepRun, tool_cache
 
 # --incremental keeps what it learnt in a cache volume, so an unchanged project is not checked again from scratch.
 ARGV = ("node_modules/.bin/tsc", "--noEmit", "--pretty", "false", "--incremental",
@@ -42,5 +42,5 @@ def step(node_major: int) -> Step:
     return Step(
         id="quality/typecheck", tool="tsc", argv=ARGV, node_major=node_major, finding_codes=frozenset({1, 2}),
         caches=(tool_cache("tsc", node_major),),
-        package="typescript", judge=judge, timeout_s=300,
+        package="typescript", judge=judge, timeout_s=300, needs=Needs("typescript", off_key="quality.typecheck"),
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from ci.stages.tests import jest
 from ci.config import Config
-from ci.core.step import Service, Step
+from ci.core.step import Needs, Service, Step
 
 STEP_ID = "tests/integration"
+ENABLED_KEY = "tests.integration.enabled"
 MOTO_PORT = 5000
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
            "AWS_DEFAULT_REGION": "us-east-1"}
@@ -26,12 +27,24 @@ def moto(image: str) -> Service:
 
 
 def steps(config: Config) -> list[Step]:
-    """The integration-test step, unless pipeline.yaml turned it off."""
+    """The integration-test step, unless pipeline.yaml turned it off; skipped when the app has no such Jest config."""
     integration = config.tests.integration
     if not integration.enabled:
         return []
     argv = (jest.BIN, "-c", integration.config, "--ci", "--json", f"--outputFile={{reports}}/{jest.RESULTS}",
-            "--testLocationInResults", "--reporters=default", "--reporters=jest-junit")
+            "--testLocationInResults", *jest.REPORTERS)
+    needs = Needs("jest", off_key=ENABLED_KEY, file=integration.config, file_key="tests.integration.config")
     return [Step(id=STEP_ID, tool="jest", argv=argv, judge=jest.judge, node_major=config.node,
                  env={**AWS_ENV, **jest.ENV}, services=(moto(integration.emulator_image),),
-                 outputs=(jest.RESULTS, jest.JUNIT), package="jest", timeout_s=600)]
+                 outputs=(jest.RESULTS, jest.JUNIT), package="jest", timeout_s=600, tools=(jest.REPORTER,),
+                 needs=needs)]
+
+
+def missing_config(config: Config, present: bool) -> str | None:
+    """Why pipeline.yaml is wrong when it turns the integration tests on explicitly but the app has no such Jest
+    config (left at its default, a missing config only skips the step)."""
+    integration = config.tests.integration
+    if present or not (integration.enabled and "enabled" in integration.model_fields_set):
+        return None
+    return (f"{ENABLED_KEY} is true but the app has no {integration.config} (tests.integration.config); add it, "
+            f"point tests.integration.config at the app's integration Jest config, or set {ENABLED_KEY}: false")

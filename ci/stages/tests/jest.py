@@ -1,9 +1,12 @@
 """Jest: one unit-test step per Node major (and shard), and the judge reading Jest's JSON results.
 
-Every run writes its reports outside the source: `jest-results.json` (`--json`), `junit.xml` (jest-junit) and the
-coverage data (`coverage-final.json`, `coverage-summary.json`, and `cobertura-coverage.xml`, which also records the
-directory the absolute paths of the others are under). A failed test becomes a finding at the line of its test file
-where it failed, taken from the failure's stack.
+Every run writes its reports outside the source: `jest-results.json` (`--json`), `junit.xml` (the pipeline's own
+reporter, `ci/scripts/junit-reporter.cjs`, so the app needs only `jest`) and the coverage data
+(`coverage-final.json`, `coverage-summary.json`, and `cobertura-coverage.xml`, which also records the directory the
+absolute paths of the others are under). A failed test becomes a finding at the line of its test file
+where it failed, taken from the failure's stack. Jest holds a run to the app's own `coverageThreshold` (global, path
+and glob groups); each threshold it reports unmet is a finding too. A shard alone is always partial, so a sharded run
+turns them off (`SHARD_ARGS`) and the coverage gate judges the merged figures (`ci.stages.tests.unit`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 
 from ci.core.findings import finding, relative
 from ci.core.report import Finding
-from ci.core.step import Judgement, ReportError, Step, StepRun
+from ci.core.step import Judgement, Needs, ReportError, Step, StepRun
 
 RESULTS = "jest-results.json"
 JUNIT = "junit.xml"
@@ -22,17 +25,22 @@ SUMMARY = "coverage-summary.json"
 COBERTURA = "cobertura-coverage.xml"
 OUTPUTS = (RESULTS, JUNIT, COVERAGE, SUMMARY, COBERTURA)
 BIN = "node_modules/.bin/jest"
+REPORTER = "junit-reporter.cjs"
+REPORTERS = ("--reporters=default", f"--reporters={{tools}}/{REPORTER}")
 ARGV = (
     BIN, "--ci", "--coverage",
     "--coverageReporters=json", "--coverageReporters=json-summary", "--coverageReporters=cobertura",
     "--coverageDirectory={reports}",
-    "--coverageThreshold={}",  # the pipeline's coverage gate judges the merged figures, not each Jest process
-    "--json", "--outputFile={reports}/" + RESULTS, "--testLocationInResults",
-    "--reporters=default", "--reporters=jest-junit",
+    "--json", "--outputFile={reports}/" + RESULTS, "--testLocationInResults", *REPORTERS,
 )
+SHARD_ARGS = ("--coverageThreshold={}",)
+"""Before a shard's own arguments: a shard's coverage is partial, so no threshold of any group can hold on it."""
 ENV = {"JEST_JUNIT_OUTPUT_DIR": "{reports}", "JEST_JUNIT_OUTPUT_NAME": JUNIT}
+NEEDS = Needs("jest")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+THRESHOLD = re.compile(r"^Jest: (.*threshold.*|Coverage data for .* was not found\.)\s*$", re.M)
 FAILED_TEST, SUITE_FAILED, NO_TESTS = "jest/failed-test", "jest/suite-failed", "jest/no-tests"
+UNMET = "jest/coverage-threshold"
 
 
 def _first_line(text: str) -> str:
@@ -88,6 +96,16 @@ def parse_results(report: bytes, root: str) -> list[Finding]:
     return found
 
 
+def unmet_thresholds(output: str, root: str) -> list[Finding]:
+    """One finding per coverage threshold of the app's Jest config that Jest reports unmet (its own wording, with
+    paths relative to the app)."""
+    prefix = root.rstrip("/") + "/" if root else None
+    messages = [m.group(1) for m in THRESHOLD.finditer(ANSI.sub("", output))]
+    where = "(coverageThreshold in the app's Jest config)"
+    return [finding(UNMET, "error", None, None, None, f"{message.replace(prefix, '') if prefix else message} {where}")
+            for message in messages]
+
+
 def summary(report: bytes) -> str:
     """The run in one line: tests passed and failed, and test files that failed to run."""
     r = load(report)
@@ -106,8 +124,10 @@ def judge(run: StepRun) -> Judgement:
         if run.files.get(name) is None:
             raise ReportError(f"Jest wrote no {name}")
     found = parse_results(run.files[RESULTS], run.root)
-    if found:
-        return Judgement("failed", tuple(found), summary(run.files[RESULTS]))
+    unmet = unmet_thresholds(f"{run.stderr}\n{run.stdout}", run.root)
+    if found or unmet:
+        reason = summary(run.files[RESULTS]) + (f"; {len(unmet)} coverage threshold(s) not met" if unmet else "")
+        return Judgement("failed", (*found, *unmet), reason)
     if run.exit_code != 0:
         if not load(run.files[RESULTS]).get("numTotalTestSuites"):
             return Judgement("failed", (finding(NO_TESTS, "error", None, None, None, "Jest found no tests"),),
@@ -117,8 +137,8 @@ def judge(run: StepRun) -> Judgement:
 
 
 def step(step_id: str, node_major: int, shard_args: tuple[str, ...] = ()) -> Step:
-    """Jest on one Node major (pinned: a matrix entry), optionally one shard of the tests."""
+    """Jest on one Node major (a matrix entry), optionally one shard of the tests (`shard_args`, after SHARD_ARGS)."""
     return Step(
-        id=step_id, tool="jest", argv=(*ARGV, *shard_args), judge=judge, node_major=node_major, node_pinned=True,
-        env=ENV, outputs=OUTPUTS, package="jest",
+        id=step_id, tool="jest", argv=(*ARGV, *(SHARD_ARGS if shard_args else ()), *shard_args), judge=judge,
+        node_major=node_major, env=ENV, outputs=OUTPUTS, package="jest", tools=(REPORTER,), needs=NEEDS,
     )

@@ -43,7 +43,8 @@ def test_the_step_runs_the_configured_jest_config_against_moto():
     step = the_step("tests:\n  integration:\n    config: it.config.mjs\n    emulator_image: motoserver/moto:5.1.22\n")
     assert (step.id, step.tool, step.package) == ("tests/integration", "jest", "jest")
     assert step.argv[:3] == ("node_modules/.bin/jest", "-c", "it.config.mjs")
-    assert "--outputFile={reports}/jest-results.json" in step.argv and "--reporters=jest-junit" in step.argv
+    assert "--outputFile={reports}/jest-results.json" in step.argv
+    assert "--reporters={tools}/junit-reporter.cjs" in step.argv  # the pipeline's own reporter (was jest-junit)
     assert step.outputs == (jest.RESULTS, jest.JUNIT) and step.judge is jest.judge
     assert {k: step.env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")} == {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}

@@ -85,13 +85,42 @@ def test_missing_or_inconsistent_reports_are_report_errors(step_run: StepRun, me
 
 def test_step_writes_every_report_outside_the_source_and_is_pinned():
     step = jest.step("tests/unit/node22/shard1of2", 22, ("--shard=1/2", "--passWithNoTests"))
-    assert step.node_major == 22 and step.node_pinned and step.image == "node:22-bookworm-slim"
+    assert step.node_major == 22 and step.image == "node:22-bookworm-slim"
     assert step.argv[0] == "node_modules/.bin/jest" and step.argv[-2:] == ("--shard=1/2", "--passWithNoTests")
     for arg in ("--ci", "--coverage", "--coverageReporters=json", "--coverageReporters=json-summary",
                 "--coverageReporters=cobertura", "--coverageDirectory={reports}", "--coverageThreshold={}", "--json",
-                "--outputFile={reports}/jest-results.json", "--reporters=default", "--reporters=jest-junit"):
+                "--outputFile={reports}/jest-results.json", "--reporters=default",
+                "--reporters={tools}/junit-reporter.cjs"):
         assert arg in step.argv
     assert dict(step.env) == {"JEST_JUNIT_OUTPUT_DIR": "{reports}", "JEST_JUNIT_OUTPUT_NAME": "junit.xml"}
     assert step.outputs == ("jest-results.json", "junit.xml", "coverage-final.json", "coverage-summary.json",
                             "cobertura-coverage.xml")
     assert step.ok_codes == {0} and step.finding_codes == {1} and step.package == "jest"
+
+
+# the app's own coverageThreshold, as Jest holds an unsharded run to it (recorded: the sample app with thresholds set)
+
+THRESHOLD_RESULTS = (FIXTURES / "jest" / "threshold-results.json").read_text().replace("<ROOT>", ROOT).encode()
+THRESHOLD_STDERR = (FIXTURES / "jest" / "threshold-failures.stderr").read_text().replace("<ROOT>", ROOT)
+
+
+def test_an_unsharded_run_keeps_the_apps_thresholds_and_a_shard_turns_them_off():
+    assert not any(a.startswith("--coverageThreshold") for a in jest.step("tests/unit/node22", 22).argv)
+    shard = jest.step("tests/unit/node22/shard1of2", 22, ("--shard=1/2", "--passWithNoTests")).argv
+    assert shard[-3:] == ("--coverageThreshold={}", "--shard=1/2", "--passWithNoTests")
+
+
+def test_each_threshold_jest_reports_unmet_is_a_finding_and_the_step_fails():
+    judgement = jest.judge(StepRun(exit_code=1, stderr=THRESHOLD_STDERR, root=ROOT,
+                                   files={jest.RESULTS: THRESHOLD_RESULTS, jest.JUNIT: JUNIT}))
+    assert judgement.status == "failed"
+    assert judgement.reason == "106 of 106 test(s) passed in 10 file(s); 5 coverage threshold(s) not met"
+    suffix = " (coverageThreshold in the app's Jest config)"
+    assert [(f.rule, f.severity, f.file, f.message) for f in judgement.findings] == [
+        ("jest/coverage-threshold", "error", None, m + suffix) for m in (
+            "Uncovered count for branches (1) exceeds global threshold (0.5)",
+            'Coverage for lines (99.27%) does not meet "global" threshold (99.5%)',
+            'Coverage for statements (99.34%) does not meet "./lib/" threshold (100%)',
+            'Coverage for functions (90.9%) does not meet "components/ListingBrowser.tsx" threshold (100%)',
+            "Coverage data for ./nothing/ was not found.",
+        )]

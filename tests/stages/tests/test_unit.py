@@ -7,6 +7,7 @@ test and a 100% line threshold, one run with `tests.shards: 2`, and two `--shard
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,12 @@ from ci.pipeline import registry
 from ci.stages.tests import unit as unit_tests
 from ci.cli.app import main
 from ci.config import Coverage, Tests, load_config
+from ci.config.node_releases import lts
 from ci.core.errors import UsageError
 from ci.core.report import Report, StepResult
+from ci.core.step import ReportError, StepRun
 from ci.stages.tests.unit import Shard
-from apps import copy_app
+from apps import FIXTURES, copy_app
 
 COVERAGE = Coverage(lines=80, branches=70, functions=70, statements=80)
 TESTS = Tests(node_versions=[22, 24], coverage=COVERAGE)
@@ -62,8 +65,8 @@ def test_one_step_per_major_and_shard():
     assert {s.node_major for s in unit_tests.steps(config)} == {18, 20, 22}
     only = unit_tests.steps(config, Shard(2, 3))  # --shard wins over tests.shards
     assert [s.id for s in only] == [f"tests/unit/node{m}/shard2of3" for m in (18, 20, 22)]
-    unsharded = unit_tests.steps(load_config(None))
-    assert [s.id for s in unsharded] == ["tests/unit/node22", "tests/unit/node24"]
+    unsharded = unit_tests.steps(load_config(None))  # the default matrix: the LTS majors of the day (22, 24, 26 now)
+    assert [s.id for s in unsharded] == [f"tests/unit/node{m}" for m in lts(date.today())]
     assert not any(a.startswith("--shard") for s in unsharded for a in s.argv)
 
 
@@ -143,11 +146,105 @@ def test_coverage_of_no_code_fails():
     assert result.status == "failed" and "measures no code; set collectCoverageFrom" in result.reason
 
 
+# the app's own coverageThreshold (recorded `jest --showConfig` of the sample app with thresholds set)
+
+SHOW_CONFIG = (FIXTURES / "jest" / "show-config.json").read_bytes()
+APP_GLOBAL_90 = json.dumps({"globalConfig": {"coverageThreshold": {"global": {"lines": 90, "functions": 50,
+                                                                               "branches": -1}}}}).encode()
+
+
+def with_config(statuses: dict[str, str], artifacts: dict[str, bytes], config: bytes | None) -> Report:
+    """A unit-test report whose `tests/unit/jest-config` step passed (and wrote `config`, when given)."""
+    files = {**artifacts, **({"tests/unit/jest-config/jest-config.json": config} if config is not None else {})}
+    return report({"tests/unit/jest-config": "passed", **statuses}, files)
+
+
+def test_the_config_step_reads_the_apps_thresholds_as_jest_resolved_them():
+    step = unit_tests.config_step(load_config("tests:\n  node_versions: [24, 22]\n"))
+    assert (step.id, step.node_major, step.outputs) == ("tests/unit/jest-config", 24, ("jest-config.json",))
+    assert step.argv == ("sh", "-c", 'node_modules/.bin/jest --showConfig > "{reports}/jest-config.json"')
+    assert unit_tests.app_thresholds(SHOW_CONFIG, "x") == {
+        "global": {"lines": 99.5, "branches": -0.5}, "./lib/": {"statements": 100},
+        "./components/**/*.tsx": {"functions": 100}, "./nothing/": {"lines": 1}}
+    judgement = unit_tests.judge_config(StepRun(exit_code=0, files={"jest-config.json": SHOW_CONFIG}))
+    assert judgement.reason == ("coverageThreshold: global branches -0.5, lines 99.5; ./lib/ statements 100; "
+                                "./components/**/*.tsx functions 100; ./nothing/ lines 1")
+    assert unit_tests.judge_config(StepRun(exit_code=0, files={"jest-config.json": NO_THRESHOLDS})).reason == (
+        "no coverageThreshold")
+    with pytest.raises(ReportError, match="is not the output of `jest --showConfig`"):
+        unit_tests.judge_config(StepRun(exit_code=0, files={"jest-config.json": b"Error: Cannot find module"}))
+    assert [s.id for s in registry.STAGES["unit_tests"].steps(load_config(None))][0] == "tests/unit/jest-config"
+
+
+def test_the_stricter_global_threshold_wins_and_the_reason_says_which():
+    artifacts = {"tests/unit/node22/coverage-final.json": coverage_json("/src", [1, 1, 1, 1, 0])}
+    result, found = unit_tests.gate(with_config({"tests/unit/node22": "passed"}, artifacts, APP_GLOBAL_90),
+                                    Tests(node_versions=[22], coverage=COVERAGE))
+    assert result.status == "failed"
+    assert result.reason == ("Node 22: lines 80% < 90% (coverageThreshold.global in the app's Jest config), "
+                             "branches 100% >= 70%, branches 0 uncovered <= 1 (coverageThreshold.global in the app's "
+                             "Jest config), functions 100% >= 70%, statements 80% >= 80%")
+    (low,) = found
+    assert (low.rule, low.to_json()["threshold"]) == ("coverage/lines", 90)
+    assert low.message == ("lines coverage is 80% (4/5), below the 90% minimum (coverageThreshold.global in the "
+                           "app's Jest config, stricter than tests.coverage.lines)")
+
+
+def test_an_app_allowing_fewer_uncovered_items_than_there_are_fails():
+    artifacts = {"tests/unit/node22/coverage-final.json": coverage_json("/src", [1, 1, 1, 0, 0])}
+    config = json.dumps({"globalConfig": {"coverageThreshold": {"global": {"statements": -1}}}}).encode()
+    result, found = unit_tests.gate(with_config({"tests/unit/node22": "passed"}, artifacts, config),
+                                    Tests(node_versions=[22], coverage=Coverage(lines=0, branches=0, functions=0,
+                                                                                statements=0)))
+    assert result.status == "failed" and "statements 2 uncovered > 1 (coverageThreshold" in result.reason
+    assert [f.message for f in found] == [
+        "statements: 2 of 5 not covered, more than the 1 allowed (coverageThreshold.global in the app's Jest config)"]
+
+
+def test_path_and_glob_thresholds_fail_a_sharded_run_instead_of_being_dropped():
+    shard_ids = ["tests/unit/node22/shard1of2", "tests/unit/node22/shard2of2"]
+    artifacts = {f"{i}/coverage-final.json": coverage_json("/src", [1, 1, 1, 1, 1]) for i in shard_ids}
+    tests = Tests(node_versions=[22], shards=2, coverage=COVERAGE)
+    result, found = unit_tests.gate(with_config(dict.fromkeys(shard_ids, "passed"), artifacts, SHOW_CONFIG), tests)
+    assert result.status == "failed" and [f.rule for f in found] == ["coverage/sharded-groups"]
+    assert result.reason.startswith("the app's Jest coverageThreshold has path or glob groups (./lib/, "
+                                    "./components/**/*.tsx, ./nothing/), which a shard alone cannot meet")
+    unsharded = {"tests/unit/node22/coverage-final.json": coverage_json("/src", [1, 1, 1, 1, 1])}
+    result, _ = unit_tests.gate(with_config({"tests/unit/node22": "passed"}, unsharded, SHOW_CONFIG),
+                                Tests(node_versions=[22], coverage=COVERAGE))
+    assert result.status == "passed"  # unsharded, Jest holds the groups itself (test_jest)
+
+
+def test_an_unread_jest_config_crashes_the_gate():
+    artifacts = {"tests/unit/node22/coverage-final.json": coverage_json("/src", [1, 1, 1, 1, 1])}
+    result, _ = unit_tests.gate(with_config({"tests/unit/node22": "passed"}, artifacts, None), TESTS)
+    assert result.status == "crashed"
+    assert result.reason == ("the app's Jest config was not read (tests/unit/jest-config passed): its "
+                             "coverageThreshold cannot be honoured")
+
+
+def test_merge_coverage_honours_the_apps_thresholds_from_the_exported_config():
+    one = shard_dir(22, 1, 2, "/src", [1, 1, 0, 0, 0], APP_GLOBAL_90)
+    two = shard_dir(22, 2, 2, "/src", [0, 0, 1, 1, 0], APP_GLOBAL_90)
+    (step,) = unit_tests.merge_report(TESTS, [("one", one), ("two", two)]).steps
+    assert step.status == "failed" and step.reason.startswith(
+        "Node 22, 2 shards merged: lines 80% < 90% (coverageThreshold.global in the app's Jest config)")
+    bare = {k: v for k, v in one.items() if "jest-config" not in k}
+    with pytest.raises(UsageError, match="no directory holds tests/unit/jest-config/jest-config.json"):
+        unit_tests.merge_report(TESTS, [("one", bare), ("two", {k: v for k, v in two.items() if k not in one})])
+
+
 # merge-coverage
 
-def shard_dir(major: int, i: int, n: int, root: str, s: list[int]) -> dict[str, bytes]:
+NO_THRESHOLDS = json.dumps({"configs": [{}], "globalConfig": {}, "version": "30.5.2"}).encode()
+
+
+def shard_dir(major: int, i: int, n: int, root: str, s: list[int], jest_config: bytes = NO_THRESHOLDS
+              ) -> dict[str, bytes]:
+    """A shard's exported reports: its coverage, and the app's Jest config as the stage read it."""
     prefix = f"tests/unit/node{major}/shard{i}of{n}"
-    return {f"{prefix}/coverage-final.json": coverage_json(root, s), f"{prefix}/cobertura-coverage.xml": cobertura(root)}
+    return {f"{prefix}/coverage-final.json": coverage_json(root, s),
+            f"{prefix}/cobertura-coverage.xml": cobertura(root), "tests/unit/jest-config/jest-config.json": jest_config}
 
 
 def test_merge_coverage_lines_up_shards_that_ran_in_different_directories():
@@ -242,10 +339,9 @@ def test_the_clean_sample_app_passes_with_jests_own_coverage_figures(clean: tupl
     report_json, reports = clean
     assert report_json["passed"] is True and report_json["findings"] == []
     steps = steps_of(report_json)
-    assert steps["tests/unit/node20"]["status"] == "passed" and steps["tests/unit/node20"]["tool_version"]
-    for major in (22, 24):  # the sample app's matrix is 20, 22, 24; this host has Node 20 only
-        assert steps[f"tests/unit/node{major}"]["status"] == "skipped"
-        assert steps[f"tests/unit/node{major}"]["reason"].startswith(f"Node {major} is not on this host")
+    for major in (20, 22, 24):  # the sample app's matrix: every major runs here too (those the host lacks from npm)
+        step = steps[f"tests/unit/node{major}"]
+        assert step["status"] == "passed" and step["tool_version"], step["reason"]
     coverage = steps["tests/coverage"]
     assert coverage["status"] == "passed" and coverage["reason"].startswith("Node 20: lines ")
     assert figures(coverage["reason"]) == jest_summary(reports, "tests/unit/node20")
@@ -262,8 +358,8 @@ def test_a_failing_test_and_a_missed_threshold_are_both_reported(tmp_path: Path)
     assert main(["unit-tests", "--source", str(app), "--format", "json", "-o", str(out)]) == 1
     report_json = json.loads(out.read_text())
     found = {(f["step"], f["rule"], f["file"], f["line"]) for f in report_json["findings"]}
-    assert found == {
-        ("tests/unit/node20", "jest/failed-test", "__tests__/planted.test.ts", 5),
+    assert found == {  # on each major of the sample app's matrix (20, 22, 24), all run here
+        *((f"tests/unit/node{m}", "jest/failed-test", "__tests__/planted.test.ts", 5) for m in (20, 22, 24)),
         ("tests/coverage", "coverage/lines", None, None),
     }
     steps = steps_of(report_json)
@@ -273,15 +369,18 @@ def test_a_failing_test_and_a_missed_threshold_are_both_reported(tmp_path: Path)
 
 @pytest.mark.tools
 def test_a_matrix_no_major_of_which_can_run_here_fails(app: Path, tmp_path: Path):
-    (app / "pipeline.yaml").write_text("version: 1\ntests:\n  node_versions: [22, 24]\n")
+    (app / "pipeline.yaml").write_text("version: 1\ntests:\n  node_versions: [29]\n")  # no Node 29 on npm (yet)
     out = tmp_path / "report.json"
     assert main(["unit-tests", "--source", str(app), "--format", "json", "-o", str(out)]) == 1
     report_json = json.loads(out.read_text())
     steps = steps_of(report_json)
-    assert {steps[f"tests/unit/node{m}"]["status"] for m in (22, 24)} == {"skipped"}
+    install = steps["setup/install/node29"]
+    assert install["status"] == "crashed" and "set tests.node_versions (and node) in pipeline.yaml" in install["reason"]
+    assert install["reason"].startswith("Node 29 is not on this host (it has Node 20) and could not be brought in")
+    assert steps["tests/unit/node29"]["status"] == "skipped"
     assert steps["tests/coverage"]["status"] == "failed"
-    assert steps["tests/coverage"]["reason"].startswith(
-        "no configured Node major could run here (configured 22, 24): Node 22 is not on this host (it has Node 20)")
+    assert steps["tests/coverage"]["reason"] == (
+        "no configured Node major could run here (configured 29): dependency install failed (setup/install/node29)")
 
 
 @pytest.mark.tools

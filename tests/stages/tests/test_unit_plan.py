@@ -11,6 +11,7 @@ from dagger import dag
 
 from ci.stages.tests import unit as unit_tests
 from ci.config import load_config
+from ci.core.executor import tool_script
 from ci.executors.dagger import DaggerExecutor
 from ci.stages.tests.unit import Shard
 
@@ -73,3 +74,11 @@ def test_two_plans_for_the_same_inputs_are_equal(yaml: str | None):
     first, second = containers(yaml), containers(yaml)
     assert first == second
     assert [render(c) for c in first.values()] == [render(c) for c in second.values()]
+
+
+def test_the_junit_reporter_is_the_pipelines_own_script_in_the_tools_directory():
+    ctr = containers("tests:\n  node_versions: [22]\n")["tests/unit/node22"]
+    (script,) = find(ctr, "withNewFile", path="/bayon/tools/junit-reporter.cjs")
+    assert script.args["contents"] == tool_script("junit-reporter.cjs")
+    assert "--reporters=/bayon/tools/junit-reporter.cjs" in exec_args(ctr)
+    assert index(ctr, "withNewFile", path="/bayon/tools/junit-reporter.cjs") < len(fields(ctr)) - 1  # before the exec
