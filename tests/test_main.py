@@ -15,6 +15,7 @@ from dagger._exceptions import QueryErrorValue
 from dagger.mod import cli as modcli
 
 from ci import Ci
+from ci.main import GateFailed
 from ci.cli.signature import dagger_functions, from_registration
 from ci.core.executor import substitute
 from ci.executors.dagger import SOURCE_EXCLUDES, TOOLS_ROOT, DaggerExecutor, reports_dir
@@ -172,3 +173,17 @@ def test_reports_exports_each_steps_report_directory_from_its_container(monkeypa
     assert fields(reports)[-1].args == {"path": "/bayon/reports/quality-lint"}
     assert find(reports, "withExec", args=ESLINT_ARGV)  # read from the container that ran ESLint
     assert "eslint.json" not in chain.split("withDirectory(path: 'quality/lint'")[0]  # not re-sent inline
+
+
+def test_a_failing_gates_error_starts_with_a_line_of_its_own_so_the_first_annotation_survives_the_sdk_prefix(
+        monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    found = [{"filePath": "/src/lib/a.ts", "messages": [
+        {"ruleId": "no-undef", "severity": 2, "message": "'x' is not defined.", "line": 3, "column": 1}]}]
+    engine_answers(monkeypatch, 1, {"eslint.json": json.dumps(found)})
+    with pytest.raises(GateFailed) as failed:
+        asyncio.run(Ci().lint(source=dag.directory(), format="github", repo_path="examples/coagent"))
+    first, *rest = str(failed.value).split("\n")
+    assert first == "lint failed: 1 step(s) not passed, 1 error(s); the report follows"
+    assert rest[0] == "::error file=examples/coagent/lib/a.ts,line=3,col=1,title=eslint no-undef::'x' is not defined."
+    assert "lint: FAILED" in rest[-2]  # then the whole table
