@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ci.core.errors import UsageError
 from ci.core.report import SCHEMA_VERSION, Finding, Report
+from ci.core.text import kebab
 from ci.output import timeline
 
 FORMATS = ("table", "json", "markdown", "github")
@@ -38,7 +39,7 @@ def failure_line(report: Report) -> str:
     report (whose first line may be an annotation) starts on the line after this one."""
     errors = sum(f.severity == "error" for f in report.findings)
     not_passed = sum(s.status not in ("passed", "skipped") for s in report.steps)
-    return (f"{report.function.replace('_', '-')} failed: {not_passed} step(s) not passed, {errors} error(s); "
+    return (f"{kebab(report.function)} failed: {not_passed} step(s) not passed, {errors} error(s); "
             "the report follows")
 
 
@@ -168,7 +169,7 @@ def annotations(report: Report, repo_path: str = "", caps: Caps = GITHUB_CAPS) -
     if left_out:
         lines.append(f"::notice::{left_out} more error(s) and warning(s) not annotated (GitHub shows at most "
                      f"{caps.per_level} of each per step and {caps.per_job} per job); see the table below, or the full "
-                     f"report: `reports --function {report.function.replace('_', '-')}` (report.json) or "
+                     f"report: `reports --function {kebab(report.function)}` (report.json) or "
                      "`--format json`")
     return lines
 
