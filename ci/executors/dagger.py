@@ -34,8 +34,13 @@ NPMRC = ".npmrc"
 MISSING_LOCKFILE = "package-lock.json is missing; run `npm install` and commit package-lock.json"
 
 
-def npm_cache_key(lock_hash: str, node_major: int) -> str:
-    return f"bayon-npm-{lock_hash[:16]}-node{node_major}"
+SHARING = {"shared": dagger.CacheSharingMode.SHARED, "locked": dagger.CacheSharingMode.LOCKED}
+"""`Cache.sharing` as the engine's sharing mode."""
+
+
+def npm_cache_key(node_major: int) -> str:
+    """npm's cache volume, by Node major only: the cache is content-addressed, so every lockfile shares its hits."""
+    return f"bayon-npm-node{node_major}"
 
 
 def reports_dir(step: Step) -> str:
@@ -73,14 +78,14 @@ class DaggerExecutor:
         reports' tool files are read from, so the engine runs each exec once."""
         self._install_locks: dict[int, anyio.Lock] = {}
 
-    def install_container(self, node_major: int, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
+    def install_container(self, node_major: int, *, npmrc: bool = False) -> dagger.Container:
         """Image, pinned npm, `npm ci` from package.json + lockfile (+ .npmrc) only, and then the source on top."""
         ctr = dag.container().from_(node_image(node_major))
         for name, value in INSTALL_ENV.items():
             ctr = ctr.with_env_variable(name, value)
         ctr = (
             ctr.with_exec(["npm", "install", "-g", f"npm@{NPM_MAJOR}"])
-            .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(npm_cache_key(lock_hash, node_major)))
+            .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(npm_cache_key(node_major)))
             .with_workdir(SOURCE_ROOT)
         )
         for name in LOCK_INPUTS if npmrc else LOCK_INPUTS[:2]:
@@ -104,7 +109,8 @@ class DaggerExecutor:
             if secret_name in self.secrets:
                 ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
         for cache in step.caches:
-            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache_key(cache, lock_hash)))
+            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache_key(cache, lock_hash)),
+                                         sharing=SHARING[cache.sharing])
         for name in step.tools:
             ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))
         for svc in step.services:
@@ -163,7 +169,7 @@ class DaggerExecutor:
 
     def installed_step(self, step: Step, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
         """The step's container on its own install layer (the chain `run` executes, built from scratch)."""
-        return self.step_container(self.install_container(step.node_major, lock_hash, npmrc=npmrc), step, lock_hash)
+        return self.step_container(self.install_container(step.node_major, npmrc=npmrc), step, lock_hash)
 
     @staticmethod
     def output_directory(ctr: dagger.Container, step: Step, path: str) -> dagger.Directory:
@@ -196,8 +202,8 @@ class DaggerExecutor:
         started = time.monotonic()
         ctr, exit_code, reason = None, None, ""
         try:
-            lock_hash, npmrc = await self._read_lock_inputs()
-            ctr = await self.install_container(node_major, lock_hash, npmrc=npmrc).sync()
+            _, npmrc = await self._read_lock_inputs()
+            ctr = await self.install_container(node_major, npmrc=npmrc).sync()
             exit_code = 0
         except MissingLockfileError as exc:
             reason = str(exc)

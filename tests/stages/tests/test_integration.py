@@ -72,7 +72,7 @@ def test_a_failed_integration_test_is_a_finding_at_its_line():
 
 def test_moto_is_a_service_container_bound_as_moto_with_its_url():
     executor = DaggerExecutor(dag.host().directory("examples/coagent"))
-    ctr = executor.step_container(executor.install_container(22, HASH), the_step(), HASH)
+    ctr = executor.step_container(executor.install_container(22), the_step(), HASH)
     binding, service = bound_service(ctr, "moto")
     assert service == [
         ("container", {}),
