@@ -84,7 +84,8 @@ class StepRun:
 
     `error` is set when the command could not run at all (missing tool, timeout, executor failure); `files` maps each
     declared output to its bytes, or None when the tool did not write it; `root` is the absolute directory the
-    command ran in, so judges can make tool paths relative to the source.
+    command ran in, so judges can make tool paths relative to the source; `services` says what the executor started
+    for the step (`StepResult.services`).
     """
 
     exit_code: int | None
@@ -96,6 +97,7 @@ class StepRun:
     tool_version: str | None = None
     error: str | None = None
     started_s: float = 0.0
+    services: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

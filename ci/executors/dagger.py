@@ -270,7 +270,8 @@ class DaggerExecutor:
             return outcome(exit_code=None, stdout=exc.stdout, stderr=exc.stderr, error=one_line(exc))
         except dagger.DaggerError as exc:
             return outcome(exit_code=None, error=one_line(exc))
-        return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version)
+        return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version,
+                       services=tuple({"name": svc.name, "image": svc.image} for svc in step.services))
 
 
 async def _bytes_or_none(file: dagger.File) -> bytes | None:

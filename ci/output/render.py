@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ci.core.errors import UsageError
-from ci.core.report import SCHEMA_VERSION, Finding, Report
+from ci.core.report import SCHEMA_VERSION, Finding, Report, StepResult
 from ci.core.text import kebab
 from ci.output import timeline
 
@@ -72,6 +72,13 @@ def critical_path_line(timing: dict) -> str:
     return f"wall {timing['wall_s']:.1f} s; critical path: {links or '(no step ran)'}"
 
 
+def against(step: StepResult) -> str:
+    """The step's reason, then what it ran against: `...; against moto 5.2.1` (the version that ran on this host) or
+    `against moto motoserver/moto:5.1.4` (the image in Dagger)."""
+    ran = ", ".join(" ".join(filter(None, (s["name"], s.get("version") or s.get("image")))) for s in step.services)
+    return "; ".join(filter(None, (step.reason, ran and f"against {ran}")))
+
+
 def location(f: Finding) -> str:
     return ":".join(str(p) for p in (f.file, f.line, f.column) if p is not None) or "-"
 
@@ -84,7 +91,7 @@ def table(report: Report) -> str:
     for column in ("step", "tool", "version", "status", "time", "reason"):
         steps.add_column(column, overflow="fold")
     for s in report.steps:
-        steps.add_row(s.id, s.tool, s.tool_version or "", s.status, f"{s.duration_s:.1f}s", s.reason)
+        steps.add_row(s.id, s.tool, s.tool_version or "", s.status, f"{s.duration_s:.1f}s", against(s))
     console.print(steps)
     timing = timeline.timing(report)
     if timing.get("stages"):
@@ -123,7 +130,7 @@ def markdown(report: Report) -> str:
     lines += [_cell(critical_path_line(timing)), "",
               "| step | tool | status | time | reason |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| `{s.id}` | {s.tool} {s.tool_version or ''} | {ICONS[s.status]} {s.status} | {s.duration_s:.1f}s "
-              f"| {_cell(s.reason)} |" for s in report.steps]
+              f"| {_cell(against(s))} |" for s in report.steps]
     if report.findings:
         lines += ["", "| location | severity | rule | message |", "| --- | --- | --- | --- |"]
         lines += [f"| `{location(f)}` | {f.severity} | `{f.rule}` | {_cell(f.message)} |"

@@ -291,6 +291,26 @@ async def test_a_step_over_its_timeout_is_reported(monkeypatch):
 
 
 @pytest.mark.anyio
+async def test_a_step_that_ran_against_a_service_names_it_and_its_image(monkeypatch):
+    executor = DaggerExecutor(source())
+    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22))
+
+    async def exit_code(self):  # the engine's answers to the leaves `run` awaits
+        return 0
+
+    async def text(self):
+        return ""
+
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    monkeypatch.setattr(dagger.Container, "stdout", text)
+    monkeypatch.setattr(dagger.Container, "stderr", text)
+    monkeypatch.setattr(dagger.File, "contents", text)
+    run = await executor.run(step(id="tests/integration", services=(MOTO,)))
+    assert run.error is None and run.services == ({"name": "moto", "image": "motoserver/moto:5.1.4"},)
+    assert (await executor.run(step())).services == ()
+
+
+@pytest.mark.anyio
 async def test_missing_lockfile_is_a_crashed_install(monkeypatch):
     executor = DaggerExecutor(source())
 

@@ -118,3 +118,15 @@ def test_a_message_is_cut_to_what_github_keeps():
     assert len(message) == 4096 and message.endswith("x…")
     short = finding("error", 1, "y" * 4096)
     assert annotation(short).split("::", 2)[2] == "y" * 4096
+
+
+def test_table_and_markdown_say_what_a_step_ran_against():
+    steps = (StepResult("tests/integration", "jest", "passed", reason="4 of 4 test(s) passed",
+                        services=({"name": "moto", "image": "motoserver/moto:5.1.4"},)),
+             StepResult("tests/unit/node22", "jest", "passed", reason="clean",
+                        services=({"name": "moto", "version": "5.2.1"}, {"name": "redis"})))
+    report = Report("ci", steps, ())
+    for text in (render(report, "table"), render(report, "markdown")):
+        assert "4 of 4 test(s) passed; against moto motoserver/moto:5.1.4" in text
+        assert "clean; against moto 5.2.1, redis" in text
+    assert "against" not in render(REPORT, "table")  # steps without services say nothing more

@@ -136,9 +136,12 @@ class LocalExecutor:
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
         async with contextlib.AsyncExitStack() as stack:
+            running = []
             for service in step.services:
-                env[service.url_env] = await stack.enter_async_context(started(service))
+                running.append(await stack.enter_async_context(started(service)))
+                env[service.url_env] = running[-1].url
             code, out, err, error = await run_captured(argv, str(cwd), env, step.timeout_s)
+            ran = [await service.described() for service in running]
         return StepRun(
             exit_code=code,
             stdout=out.decode(errors="replace"),
@@ -149,6 +152,7 @@ class LocalExecutor:
             tool_version=self._package_version(step.package),
             error=error,
             started_s=started_s,
+            services=tuple(ran),
         )
 
     def _repo_dir(self) -> Path:

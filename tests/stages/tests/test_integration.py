@@ -3,6 +3,7 @@ a real moto_server through the local executor."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -108,6 +109,8 @@ def test_the_sample_apps_integration_tests_pass_against_moto(clean):
     step = next(s for s in clean.steps if s.id == "tests/integration")
     assert clean.passed and step.status == "passed", step.reason
     assert step.reason.startswith("4 of 4 test(s) passed") and step.tool_version
+    (moto,) = step.services  # the moto_server that ran: PATH's first, else beside this Python (any 5.x)
+    assert moto["name"] == "moto" and re.fullmatch(r"5\.\d+\.\d+", moto["version"]), step.services
     assert {"tests/integration/jest-results.json", "tests/integration/junit.xml"} <= set(clean.artifacts)
 
 
