@@ -399,3 +399,32 @@ def test_the_repository_argument_keeps_git_history():
         repo = dagger_functions()[name].parameters["repo"]
         assert repo.default_path == "/" and list(repo.ignore) == list(REPO_IGNORE), name
     assert not [p for p in REPO_IGNORE if ".git" in p.split("/")]
+
+
+@pytest.mark.anyio
+async def test_the_repo_path_is_checked_once_however_many_steps_read_the_repository(monkeypatch):
+    from apps import COAGENT
+
+    manifest = (COAGENT / "package.json").read_text()
+    asked = []
+
+    async def contents(self):  # the engine's answers: the repository's package.json, then empty reports
+        asked.append(fields(self)[-1].args["path"])
+        return manifest
+
+    async def exit_code(self):
+        return 0
+
+    async def text(self):
+        return ""
+
+    monkeypatch.setattr(dagger.File, "contents", contents)
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    monkeypatch.setattr(dagger.Container, "stdout", text)
+    monkeypatch.setattr(dagger.Container, "stderr", text)
+    executor = in_repo_executor()
+    async with anyio.create_task_group() as group:
+        for tool_step in tool_steps():  # the secrets scan and SAST, at once
+            group.start_soon(executor.run, tool_step)
+    assert asked.count("examples/coagent/package.json") == 1  # the repository's; the source's is read once too
+    assert asked.count("package.json") == 1

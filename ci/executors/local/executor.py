@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ci.core import secret_refs
 from ci.core.errors import CouldNotRun
-from ci.core.executor import NPM_TOKEN_SECRET, STEP_ENV, cache_key, install_id, missing_secrets, substitute
+from ci.core.executor import (NPM_TOKEN_SECRET, STEP_ENV, cache_key, check_repo_path, install_id, missing_secrets,
+                              substitute)
 from ci.core.report import StepResult
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
@@ -156,9 +157,14 @@ class LocalExecutor:
         )
 
     def _repo_dir(self) -> Path:
-        """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given, else the source itself (git
-        finds the checkout holding it). It runs in the checkout, not a scratch copy, so such steps only read."""
-        return self.repo / self.repo_path.lstrip("/") if self.repo else self.source
+        """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given (checked to hold the source's
+        package.json, as in Dagger), else the source itself (git finds the checkout holding it). It runs in the
+        checkout, not a scratch copy, so such steps only read."""
+        if not self.repo:
+            return self.source
+        place = self.repo / self.repo_path.strip("/")
+        check_repo_path(self.repo_path, _read(place / "package.json"), _read(self.source / "package.json"))
+        return place
 
     def _package_version(self, package: str | None) -> str | None:
         if not package:

@@ -133,6 +133,19 @@ def test_no_base_or_a_new_branch_scans_the_whole_history_and_a_bad_ref_is_refuse
         secrets_scan.steps(load_config(None), "--upload-pack=x")
 
 
+def test_a_repo_and_repo_path_that_do_not_hold_the_source_stop_the_scan_with_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture):
+    root = init(tmp_path / "repo")
+    commit(root, {APP + "package.json": '{"name": "web"}\n', "apps/api/package.json": '{"name": "api"}\n'}, "apps")
+    source = str(root / APP)
+    assert main(["secrets", "--source", source, "--repo", str(root), "--repo-path", "apps/api"]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress line naming the step
+    assert line == ("bayon: --repo-path apps/api: the repository holds another package.json than --source's at "
+                    "apps/api/; pass where --source sits in the repository (e.g. --repo-path examples/coagent)")
+    assert main(["sast", "--source", source, "--repo", str(root), "--repo-path", "apps/gone"]) == 2
+    assert "holds no package.json at apps/gone/" in capsys.readouterr().err
+
+
 def test_only_the_scanning_gates_take_a_base():
     assert {name for name, stage in registry.GATES.items() if stage.takes_base} == {"security", "secrets", "sast"}
     with pytest.raises(UsageError, match="--base main: only ci, security, secrets, sast take a base revision"):
