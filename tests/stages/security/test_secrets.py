@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from apps import run_local
 from gitrepo import commit, git, init
 
 from ci.pipeline import runner
@@ -230,14 +231,14 @@ def test_with_a_base_only_the_commits_since_it_are_scanned(leaky: dict, capsys: 
 
 
 @pytest.mark.tools
-def test_a_real_scan_of_an_empty_folder_fails(tmp_path: Path, capsys: pytest.CaptureFixture):
+def test_a_real_scan_of_an_empty_folder_fails(tmp_path: Path):
     root = init(tmp_path / "repo")
     commit(root, {"apps/web/src/a.ts": "export const a = 1;\n"}, "one")
     (root / "apps" / "typo").mkdir()  # a folder of the checkout that holds no file git tracks or would track
-    code, report, _ = secrets_json(root / "apps" / "typo", capsys)
-    (step,) = report["steps"]
-    assert code == 1 and (step["status"], step["exit_code"]) == ("failed", 0)
-    assert step["reason"] == "scanned no files under apps/typo: check --source/--repo-path"
+    report = run_local(lambda executor: runner.gate("secrets", executor), root / "apps" / "typo")
+    (step,) = report.steps
+    assert not report.passed and (step.status, step.exit_code) == ("failed", 0)
+    assert step.reason == "scanned no files under apps/typo: check --source/--repo-path"
 
 
 @pytest.mark.tools
