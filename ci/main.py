@@ -16,7 +16,7 @@ from ci.core.report import Report
 from ci.core.sources import REPO_IGNORE, SOURCE_IGNORE
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
-from ci.output.render import render
+from ci.output.render import failure_line, render
 from ci.pipeline import runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
@@ -67,7 +67,8 @@ ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported repo
 
 
 class GateFailed(Exception):
-    """The gate's verdict was "failed": the message is the whole report, so the failing call shows it."""
+    """The gate's verdict was "failed": the message is a line of its own (the SDK prefixes it with its own text),
+    then the whole report, so the failing call shows it with every annotation at the start of a line."""
 
 
 def _executor(source: dagger.Directory, npm_token: dagger.Secret | None, repo: dagger.Directory | None = None,
@@ -94,7 +95,7 @@ def _verdict(report: Report, fmt: str, repo_path: str) -> str:
     """The rendered report when it passed; otherwise GateFailed with it, so the call fails."""
     text = render(report, fmt, repo_path)
     if not report.passed:
-        raise GateFailed(text)
+        raise GateFailed(f"{failure_line(report)}\n{text}")
     return text
 
 

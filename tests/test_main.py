@@ -15,9 +15,11 @@ from dagger._exceptions import QueryErrorValue
 from dagger.mod import cli as modcli
 
 from ci import Ci
+from ci.main import GateFailed
 from ci.cli.signature import dagger_functions, from_registration
 from ci.core.executor import substitute
 from ci.executors.dagger import SOURCE_EXCLUDES, TOOLS_ROOT, DaggerExecutor, reports_dir
+from ci.core.errors import UsageError
 from ci.pipeline.runner import StepDidNotRun
 from ci.stages.quality import eslint
 
@@ -172,3 +174,67 @@ def test_reports_exports_each_steps_report_directory_from_its_container(monkeypa
     assert fields(reports)[-1].args == {"path": "/bayon/reports/quality-lint"}
     assert find(reports, "withExec", args=ESLINT_ARGV)  # read from the container that ran ESLint
     assert "eslint.json" not in chain.split("withDirectory(path: 'quality/lint'")[0]  # not re-sent inline
+
+
+def test_a_failing_gates_error_starts_with_a_line_of_its_own_so_the_first_annotation_survives_the_sdk_prefix(
+        monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    found = [{"filePath": "/src/lib/a.ts", "messages": [
+        {"ruleId": "no-undef", "severity": 2, "message": "'x' is not defined.", "line": 3, "column": 1}]}]
+    engine_answers(monkeypatch, 1, {"eslint.json": json.dumps(found)})
+    with pytest.raises(GateFailed) as failed:
+        asyncio.run(Ci().lint(source=dag.directory(), format="github", repo_path="examples/coagent"))
+    first, *rest = str(failed.value).split("\n")
+    assert first == "lint failed: 1 step(s) not passed, 1 error(s); the report follows"
+    assert rest[0] == "::error file=examples/coagent/lib/a.ts,line=3,col=1,title=eslint no-undef::'x' is not defined."
+    assert "lint: FAILED" in rest[-2]  # then the whole table
+
+
+# --repo-path is checked before anything reads the repository: the repository holds the source's package.json there
+
+def repo_files(monkeypatch: pytest.MonkeyPatch, at: dict[str, str]) -> list[str]:
+    """The engine's answers to `File.contents` by full path (the repository's files and the step's report files);
+    returns the paths asked, in order."""
+    asked = []
+
+    async def contents(self) -> str:
+        path = fields(self)[-1].args["path"]
+        asked.append(path)
+        if path in at:
+            return at[path]
+        raise dagger.QueryError([QueryErrorValue(f"{path}: no such file or directory")], SimpleNamespace(document=""))
+
+    monkeypatch.setattr(dagger.File, "contents", contents)
+    return asked
+
+
+CLEAN_SCAN = json.dumps({"tool": "detect-secrets", "version": "1.5.0", "range": "HEAD", "commits": 4, "files": 40,
+                         "path": "examples/coagent", "baseline": None, "accepted": 0, "findings": []})
+
+
+@pytest.mark.parametrize("repo_path, at, found", [
+    ("examples/typo", {}, "no package.json at examples/typo/"),
+    ("examples", {"examples/package.json": '{"name": "another-app"}'}, "another package.json than --source's at examples/"),
+    ("", {"package.json": '{"name": "the-monorepo"}'}, "another package.json than --source's at its root"),
+])
+def test_a_repo_path_that_is_not_where_the_source_sits_stops_the_call_before_any_scan(
+        monkeypatch: pytest.MonkeyPatch, repo_path: str, at: dict[str, str], found: str):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 0, {})
+    asked = repo_files(monkeypatch, at)
+    with pytest.raises(UsageError) as stopped:
+        asyncio.run(Ci().secrets(source=dag.directory(), repo=dag.directory(), repo_path=repo_path))
+    message = str(stopped.value)
+    assert message == (f"--repo-path {repo_path or '(none)'}: the repository holds {found}; pass where --source sits "
+                       "in the repository (e.g. --repo-path examples/coagent)")
+    assert asked == [f"{repo_path}/package.json".lstrip("/")]  # one read, and no scan report asked for
+
+
+def test_the_repo_path_where_the_source_sits_lets_the_scan_run(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    engine_answers(monkeypatch, 0, {})
+    asked = repo_files(monkeypatch, {"examples/coagent/package.json": (COAGENT / "package.json").read_text(),
+                                     "/bayon/reports/security-secrets/secrets.json": CLEAN_SCAN})
+    text = asyncio.run(Ci().secrets(source=dag.directory(), repo=dag.directory(), repo_path="examples/coagent"))
+    assert "secrets: PASSED" in text and "40 file(s)" in text
+    assert asked[0] == "examples/coagent/package.json"

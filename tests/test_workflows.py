@@ -9,6 +9,9 @@ import pytest
 import yaml
 from apps import ROOT
 
+from ci.cli import signature
+from ci.core.text import kebab
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 PROJECT_OWN = {"tests.yml"}  # the project's own test workflow may be ordinary
 ENGINE = json.loads((ROOT / "dagger.json").read_text())["engineVersion"]
@@ -75,3 +78,28 @@ def test_only_the_security_job_may_write_security_events_and_it_uploads_with_the
     for flag in ("--github-repository ${{ github.repository }}", "--commit-sha ${{ github.sha }}",
                  "--ref ${{ github.ref }}", "--base=${{ github.event.pull_request.base.sha"):
         assert flag in call
+
+
+TAKE_THE_REPOSITORY = {kebab(name) for name, fn in signature.load().items()
+                       if any(p["kind"] == "repository" for p in fn["parameters"])}
+"""The functions whose `repo` argument (the repository with its `.git`) enters the engine."""
+
+
+def loads_git(call: str) -> bool:
+    """Whether a dagger step's call takes `.git` into the engine: a function with a repository, or `--base`."""
+    words = call.split()
+    return words[0] in TAKE_THE_REPOSITORY or any(w == "--base" or w.startswith("--base=") for w in words)
+
+
+def test_every_job_that_takes_git_into_the_engine_checks_out_without_persisted_credentials():
+    assert {"ci", "security", "secrets", "sast"} <= TAKE_THE_REPOSITORY
+    checked = []
+    for path in pipeline_workflows():
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            checkout, dagger_step = job["steps"]
+            if loads_git(dagger_step["with"]["call"]):
+                assert checkout["with"].get("persist-credentials") is False, (
+                    f"{path.name}:{name}: set `persist-credentials: false` on actions/checkout, or the job token sits "
+                    "in the .git/config the engine receives")
+                checked.append(f"{path.name}:{name}")
+    assert checked, "no job takes .git into the engine: the rule checked nothing"

@@ -11,12 +11,9 @@ from collections.abc import Sequence
 from ci.cli import signature
 from ci.core.errors import UsageError
 from ci.core.secret_refs import check_secret_ref
+from ci.core.text import kebab
 
 DESCRIPTION = "The Dagger module's functions run on this host, with the same names and flags as `dagger call`."
-
-
-def kebab(name: str) -> str:
-    return name.replace("_", "-")
 
 
 def add_parameter(parser: argparse.ArgumentParser, param: dict[str, typing.Any]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
+from ci.core.errors import UsageError
 from ci.core.report import StepResult
 from ci.core.step import Cache, Step, StepRun
 
@@ -80,3 +81,17 @@ def cache_key(cache: Cache, lock_hash: str) -> str:
 def tool_script(name: str) -> str:
     """The text of a helper script from `ci/scripts` (what `{tools}/<name>` holds)."""
     return (TOOLS_DIR / name).read_text()
+
+
+def check_repo_path(repo_path: str, in_repo: bytes | None, in_source: bytes | None) -> None:
+    """`--repo-path` must say where the source sits in the repository: the repository's `package.json` there
+    (`in_repo`) is the source's (`in_source`). Else the steps that read the repository (git, the secrets scan, SAST)
+    would read another folder, or one that does not exist, and a scan of nothing would pass: UsageError."""
+    if in_source is None:
+        raise UsageError("--source holds no package.json, so where it sits in the repository cannot be checked; pass "
+                         "the app's folder (its package.json at the top)")
+    if in_repo != in_source:
+        where = f"at {repo_path.strip('/')}/" if repo_path.strip("/") else "at its root"
+        found = "no package.json" if in_repo is None else "another package.json than --source's"
+        raise UsageError(f"--repo-path {repo_path or '(none)'}: the repository holds {found} {where}; pass where "
+                         "--source sits in the repository (e.g. --repo-path examples/coagent)")

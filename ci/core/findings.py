@@ -35,3 +35,8 @@ def verdict(findings: Iterable[Finding], max_warnings: int | None = 0) -> Judgem
     if max_warnings is not None and warnings > max_warnings:
         return Judgement("failed", found, f"{summary}: more than the {max_warnings} warning(s) allowed")
     return Judgement("passed", found, summary if found else "clean")
+
+
+def no_files(path: str) -> str:
+    """The reason of a scan that read no file: it fails, as a scan of a folder that is not the app must never pass."""
+    return f"scanned no files under {path}: check --source/--repo-path"

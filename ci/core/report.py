@@ -51,11 +51,18 @@ class StepResult:
     duration_s: float = 0.0
     reason: str = ""
     started_s: float = 0.0
+    services: tuple[dict[str, str], ...] = ()
+    """The services the step ran against, as the executor started them: `name` and `image` (Dagger) or `version`
+    (the package that ran on this host); in the JSON only when there are any."""
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["duration_s"] = round(self.duration_s, 3)
         data["started_s"] = round(self.started_s, 3)
+        if self.services:
+            data["services"] = [dict(service) for service in self.services]
+        else:
+            del data["services"]
         return data
 
 

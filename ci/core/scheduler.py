@@ -44,6 +44,7 @@ def to_result(step: Step, run: StepRun, judgement: Judgement) -> StepResult:
         duration_s=run.duration_s,
         reason=judgement.reason,
         started_s=run.started_s,
+        services=run.services,
     )
 
 

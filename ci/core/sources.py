@@ -1,14 +1,15 @@
-"""Which parts of an app's source the pipeline never reads: build output, installs and caches.
+"""Which parts of an app's source, and of the repository, the pipeline never reads: build output, installs and caches.
 
 One list serves the Dagger `Ignore` on every `source` argument, the Dagger executor's source mount, and the local
-executor's scratch copy, so both executors see the same files.
+executor's scratch copy, so both executors see the same files; another the `repo` argument.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 SOURCE_IGNORE = (
     "**/node_modules",
@@ -20,24 +21,63 @@ SOURCE_IGNORE = (
     ".bayon/cache",
     "**/.aws-sam",
     "**/*.tsbuildinfo",
+    "**/.swc",
+    "**/.venv",
+    "**/__pycache__",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
 )
+"""What an app's source leaves out: installs, build output and caches (`out`, `coverage` and `reports` only at the
+app's top, where Next and Jest write them). `.bayon/baselines` and `.bayon/semgrep` are app inputs and stay."""
+
+REPO_IGNORE = (
+    "**/node_modules",
+    "**/.next",
+    "**/.venv",
+    "**/__pycache__",
+    "**/.aws-sam",
+    "**/*.tsbuildinfo",
+    "**/.swc",
+    "**/coverage",
+    "**/.bayon/cache",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+    "**/.import_linter_cache",
+    ".bayon/tools",
+    "sdk/**",
+)
+"""What the `repo` argument (the repository with its `.git`, for `ci --base`, the secrets scan and SAST) leaves out:
+installs, build output, caches, the project's own tools (`.bayon/tools`, which `scripts/test.sh` fills) and the
+Dagger SDK copy `dagger develop` writes (`sdk/`). Never a tracked file: git would see a left-out tracked file as
+deleted (a change that is not docs), and the scanners would not read it. So only names no one tracks are left out
+anywhere (`**/`); names a repository may well track (`out`, `build`, `dist`, `.cache`) stay, and a root-only entry
+holds a `/`, so it means the same whether Dagger reads it the `.dockerignore` way (anchored) or the `.gitignore` way.
+`tests/core/test_sources.py` checks it against `git ls-files`."""
 
 
-def ignored(relpath: str) -> bool:
-    """True when a path (relative to the source, `/`-separated) falls under `SOURCE_IGNORE`."""
-    parts = relpath.split("/")
-    for pattern in SOURCE_IGNORE:
-        if pattern.startswith("**/"):
-            if any(fnmatch.fnmatch(part, pattern[3:]) for part in parts):
-                return True
-        elif relpath == pattern or relpath.startswith(pattern + "/"):
-            return True
-    return False
+@functools.cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    """A pattern as Dagger's `Ignore` (moby's patternmatcher) reads it: anchored at the top, `**/` any directories
+    (none included), `*` and `?` within one name; a matching directory leaves out everything under it."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
+            i += 1
+    return re.compile("".join(out) + r"(?:/.*)?\Z")
 
 
-REPO_IGNORE = ("**/node_modules", "**/.next", "**/.venv", "**/__pycache__", "**/.aws-sam", "**/*.tsbuildinfo")
-"""What the `repo` argument (the repository with its `.git`, for `ci --base`) leaves out: installs and build output
-only, never tracked files (git would see a left-out tracked file as deleted, a change that is not docs)."""
+def ignored(relpath: str, patterns: Sequence[str] = SOURCE_IGNORE) -> bool:
+    """True when a path (relative to the directory, `/`-separated) falls under `patterns` (by default the source's)."""
+    return any(_regex(pattern).match(relpath) for pattern in patterns)
 
 
 LOCK_INPUTS = ("package.json", "package-lock.json", ".npmrc")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from ci.core.report import Finding, Status
 
@@ -35,12 +35,20 @@ def python_tool(*pins: str) -> tuple[tuple[str, ...], ...]:
             ("pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--root-user-action=ignore", *pins))
 
 
+CacheSharing = Literal["shared", "locked"]
+"""How steps running at once share a cache volume in Dagger: `shared` (any number of writers: a content-addressed
+cache such as npm's) or `locked` (one step at a time: a tool that rewrites its cache files, ESLint, Prettier, tsc,
+Next). The local executor runs each cache's one step per run, so it has no use for it."""
+
+
 @dataclass(frozen=True)
 class Cache:
-    """A cache volume: `key` names it in the engine (and locally a directory), `path` is where it is mounted."""
+    """A cache volume: `key` names it in the engine (and locally a directory), `path` is where it is mounted,
+    `sharing` how concurrent steps share it."""
 
     key: str
     path: str
+    sharing: CacheSharing = "shared"
 
 
 TOOL_CACHE_DIR = ".bayon/cache"
@@ -48,8 +56,9 @@ TOOL_CACHE_DIR = ".bayon/cache"
 
 
 def tool_cache(tool: str, node_major: int) -> Cache:
-    """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major."""
-    return Cache(key=f"bayon-{tool}-{{lock}}-node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}")
+    """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major;
+    locked, since the tool rewrites its cache files."""
+    return Cache(key=f"bayon-{tool}-{{lock}}-node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}", sharing="locked")
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,8 @@ class StepRun:
 
     `error` is set when the command could not run at all (missing tool, timeout, executor failure); `files` maps each
     declared output to its bytes, or None when the tool did not write it; `root` is the absolute directory the
-    command ran in, so judges can make tool paths relative to the source.
+    command ran in, so judges can make tool paths relative to the source; `services` says what the executor started
+    for the step (`StepResult.services`).
     """
 
     exit_code: int | None
@@ -105,6 +115,7 @@ class StepRun:
     tool_version: str | None = None
     error: str | None = None
     started_s: float = 0.0
+    services: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,7 +197,7 @@ class Step:
             "workdir": self.workdir,
             "env": dict(self.env),
             "secrets": dict(self.secrets),
-            "caches": [{"key": c.key, "path": c.path} for c in self.caches],
+            "caches": [{"key": c.key, "path": c.path, "sharing": c.sharing} for c in self.caches],
             "services": [{"name": s.name, "image": s.image, "port": s.port, "url_env": s.url_env} for s in self.services],
             "outputs": list(self.outputs),
             "ok_codes": sorted(self.ok_codes),

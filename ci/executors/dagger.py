@@ -17,7 +17,8 @@ import dagger
 from dagger import dag
 
 from ci.core.errors import one_line
-from ci.core.executor import INSTALL_ARGV, NPM_TOKEN_SECRET, STEP_ENV, cache_key, install_id, missing_secrets, substitute, tool_script
+from ci.core.executor import (INSTALL_ARGV, NPM_TOKEN_SECRET, STEP_ENV, cache_key, check_repo_path, install_id,
+                              missing_secrets, substitute, tool_script)
 from ci.core.text import stderr_tail
 from ci.core.report import Report, StepResult
 from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
@@ -34,8 +35,13 @@ NPMRC = ".npmrc"
 MISSING_LOCKFILE = "package-lock.json is missing; run `npm install` and commit package-lock.json"
 
 
-def npm_cache_key(lock_hash: str, node_major: int) -> str:
-    return f"bayon-npm-{lock_hash[:16]}-node{node_major}"
+SHARING = {"shared": dagger.CacheSharingMode.SHARED, "locked": dagger.CacheSharingMode.LOCKED}
+"""`Cache.sharing` as the engine's sharing mode."""
+
+
+def npm_cache_key(node_major: int) -> str:
+    """npm's cache volume, by Node major only: the cache is content-addressed, so every lockfile shares its hits."""
+    return f"bayon-npm-node{node_major}"
 
 
 def reports_dir(step: Step) -> str:
@@ -72,15 +78,17 @@ class DaggerExecutor:
         """Step id → the step and the container `run` executed: what a fixer's changes, an output's directory and the
         reports' tool files are read from, so the engine runs each exec once."""
         self._install_locks: dict[int, anyio.Lock] = {}
+        self._texts: dict[str, str | None] = {}
+        self._repo_lock, self._repo_checked = anyio.Lock(), False
 
-    def install_container(self, node_major: int, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
+    def install_container(self, node_major: int, *, npmrc: bool = False) -> dagger.Container:
         """Image, pinned npm, `npm ci` from package.json + lockfile (+ .npmrc) only, and then the source on top."""
         ctr = dag.container().from_(node_image(node_major))
         for name, value in INSTALL_ENV.items():
             ctr = ctr.with_env_variable(name, value)
         ctr = (
             ctr.with_exec(["npm", "install", "-g", f"npm@{NPM_MAJOR}"])
-            .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(npm_cache_key(lock_hash, node_major)))
+            .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(npm_cache_key(node_major)))
             .with_workdir(SOURCE_ROOT)
         )
         for name in LOCK_INPUTS if npmrc else LOCK_INPUTS[:2]:
@@ -104,7 +112,8 @@ class DaggerExecutor:
             if secret_name in self.secrets:
                 ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
         for cache in step.caches:
-            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache_key(cache, lock_hash)))
+            volume = dag.cache_volume(cache_key(cache, lock_hash))
+            ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), volume, sharing=SHARING[cache.sharing])
         for name in step.tools:
             ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))
         for svc in step.services:
@@ -163,7 +172,7 @@ class DaggerExecutor:
 
     def installed_step(self, step: Step, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
         """The step's container on its own install layer (the chain `run` executes, built from scratch)."""
-        return self.step_container(self.install_container(step.node_major, lock_hash, npmrc=npmrc), step, lock_hash)
+        return self.step_container(self.install_container(step.node_major, npmrc=npmrc), step, lock_hash)
 
     @staticmethod
     def output_directory(ctr: dagger.Container, step: Step, path: str) -> dagger.Directory:
@@ -177,10 +186,12 @@ class DaggerExecutor:
     async def read_source_file(self, path: str) -> str | None:
         """None when the file does not exist; without an engine this raises dagger.ClientConnectionError, because
         answering None would claim the file is absent (e.g. silently using default config)."""
-        try:
-            return await self.source.file(path).contents()
-        except dagger.QueryError:
-            return None
+        if path not in self._texts:  # the source never changes: each file is read once
+            try:
+                self._texts[path] = await self.source.file(path).contents()
+            except dagger.QueryError:
+                self._texts[path] = None
+        return self._texts[path]
 
     def unavailable_reason(self, step: Step) -> str | None:
         return missing_secrets(step, self.secrets)  # every Node major runs in its own image
@@ -196,8 +207,8 @@ class DaggerExecutor:
         started = time.monotonic()
         ctr, exit_code, reason = None, None, ""
         try:
-            lock_hash, npmrc = await self._read_lock_inputs()
-            ctr = await self.install_container(node_major, lock_hash, npmrc=npmrc).sync()
+            _, npmrc = await self._read_lock_inputs()
+            ctr = await self.install_container(node_major, npmrc=npmrc).sync()
             exit_code = 0
         except MissingLockfileError as exc:
             reason = str(exc)
@@ -222,6 +233,17 @@ class DaggerExecutor:
             self._lock_inputs = (digest, texts[NPMRC] is not None)
         return self._lock_inputs
 
+    async def _check_repo_path(self) -> None:
+        """Once, before any `in_repo` step: the repository at `repo_path` holds the source's package.json (the
+        source's is read already, for the config: one more await), else UsageError naming --repo-path."""
+        async with self._repo_lock:
+            if not self._repo_checked:
+                source = await self.read_source_file("package.json")
+                manifest = self.repo.file(posixpath.join(self.repo_path.strip("/"), "package.json"))
+                in_repo = await _bytes_or_none(manifest)
+                check_repo_path(self.repo_path, in_repo, source.encode() if source is not None else None)
+                self._repo_checked = True
+
     def repo_base(self, step: Step) -> dagger.Container:
         """An `in_repo` step's image, its `tool_install` layers, then the repository (its `.git` included) mounted: no
         dependency install, no source."""
@@ -237,6 +259,10 @@ class DaggerExecutor:
         if step.in_repo and self.repo is None:
             return StepRun(exit_code=None, root=workdir, error=f"{step.id} needs the repository: this function has none")
         if step.in_repo:
+            try:
+                await self._check_repo_path()
+            except dagger.DaggerError as exc:
+                return StepRun(exit_code=None, root=workdir, error=one_line(exc))
             base = self.repo_base(step)
         else:
             install = await self.install(step.node_major)
@@ -264,7 +290,8 @@ class DaggerExecutor:
             return outcome(exit_code=None, stdout=exc.stdout, stderr=exc.stderr, error=one_line(exc))
         except dagger.DaggerError as exc:
             return outcome(exit_code=None, error=one_line(exc))
-        return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version)
+        return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version,
+                       services=tuple({"name": svc.name, "image": svc.image} for svc in step.services))
 
 
 async def _bytes_or_none(file: dagger.File) -> bytes | None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from ci.core.errors import UsageError
-from ci.core.report import SCHEMA_VERSION, Finding, Report
+from ci.core.report import SCHEMA_VERSION, Finding, Report, StepResult
+from ci.core.text import kebab
 from ci.output import timeline
 
 FORMATS = ("table", "json", "markdown", "github")
@@ -28,8 +30,17 @@ def render(report: Report, fmt: str, repo_path: str = "") -> str:
     if fmt == "markdown":
         return markdown(report)
     if fmt == "github":
-        return "".join(annotation(f, repo_path) + "\n" for f in report.findings) + table(report)
+        return "".join(line + "\n" for line in annotations(report, repo_path)) + table(report)
     return table(report)
+
+
+def failure_line(report: Report) -> str:
+    """The first line of a failed gate's error: the Dagger SDK prefixes an error message with its own text, so the
+    report (whose first line may be an annotation) starts on the line after this one."""
+    errors = sum(f.severity == "error" for f in report.findings)
+    not_passed = sum(s.status not in ("passed", "skipped") for s in report.steps)
+    return (f"{kebab(report.function)} failed: {not_passed} step(s) not passed, {errors} error(s); "
+            "the report follows")
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -61,6 +72,13 @@ def critical_path_line(timing: dict) -> str:
     return f"wall {timing['wall_s']:.1f} s; critical path: {links or '(no step ran)'}"
 
 
+def against(step: StepResult) -> str:
+    """The step's reason, then what it ran against: `...; against moto 5.2.1` (the version that ran on this host) or
+    `against moto motoserver/moto:5.1.4` (the image in Dagger)."""
+    ran = ", ".join(" ".join(filter(None, (s["name"], s.get("version") or s.get("image")))) for s in step.services)
+    return "; ".join(filter(None, (step.reason, ran and f"against {ran}")))
+
+
 def location(f: Finding) -> str:
     return ":".join(str(p) for p in (f.file, f.line, f.column) if p is not None) or "-"
 
@@ -73,7 +91,7 @@ def table(report: Report) -> str:
     for column in ("step", "tool", "version", "status", "time", "reason"):
         steps.add_column(column, overflow="fold")
     for s in report.steps:
-        steps.add_row(s.id, s.tool, s.tool_version or "", s.status, f"{s.duration_s:.1f}s", s.reason)
+        steps.add_row(s.id, s.tool, s.tool_version or "", s.status, f"{s.duration_s:.1f}s", against(s))
     console.print(steps)
     timing = timeline.timing(report)
     if timing.get("stages"):
@@ -112,7 +130,7 @@ def markdown(report: Report) -> str:
     lines += [_cell(critical_path_line(timing)), "",
               "| step | tool | status | time | reason |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| `{s.id}` | {s.tool} {s.tool_version or ''} | {ICONS[s.status]} {s.status} | {s.duration_s:.1f}s "
-              f"| {_cell(s.reason)} |" for s in report.steps]
+              f"| {_cell(against(s))} |" for s in report.steps]
     if report.findings:
         lines += ["", "| location | severity | rule | message |", "| --- | --- | --- | --- |"]
         lines += [f"| `{location(f)}` | {f.severity} | `{f.rule}` | {_cell(f.message)} |"
@@ -128,8 +146,48 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(f: Finding, repo_path: str = "") -> str:
-    """A GitHub workflow command (`::error file=...,line=...::message`) that the runner turns into an annotation."""
+@dataclass(frozen=True)
+class Caps:
+    """How many annotations GitHub shows: `per_level` errors, warnings and notices per step, `per_job` in all, and
+    the characters of a message it keeps (actions/toolkit problem-matchers.md; actions/runner ExecutionContext.cs)."""
+
+    per_level: int = 10
+    per_job: int = 50
+    message: int = 4096
+
+
+GITHUB_CAPS = Caps()
+ANNOTATED = ("error", "warning")
+"""Severities that become annotations, in the order they are given GitHub's slots; info findings stay in the table."""
+
+
+def annotations(report: Report, repo_path: str = "", caps: Caps = GITHUB_CAPS) -> list[str]:
+    """The findings as workflow commands within GitHub's caps, errors first, then warnings; when some do not fit, a
+    last `::notice::` says how many and where the whole report is (it takes one of the job's slots)."""
+    candidates = [f for level in ANNOTATED for f in report.findings if f.severity == level]
+    kept: list[Finding] = []
+    for f in candidates:
+        if sum(k.severity == f.severity for k in kept) < caps.per_level and len(kept) < caps.per_job:
+            kept.append(f)
+    if len(kept) < len(candidates) and len(kept) == caps.per_job:
+        kept.pop()  # the notice needs a slot
+    lines = [annotation(f, repo_path, caps.message) for f in kept]
+    left_out = len(candidates) - len(kept)
+    if left_out:
+        lines.append(f"::notice::{left_out} more error(s) and warning(s) not annotated (GitHub shows at most "
+                     f"{caps.per_level} of each per step and {caps.per_job} per job); see the table below, or the full "
+                     f"report: `reports --function {kebab(report.function)}` (report.json) or "
+                     "`--format json`")
+    return lines
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def annotation(f: Finding, repo_path: str = "", max_message: int = GITHUB_CAPS.message) -> str:
+    """A GitHub workflow command (`::error file=...,line=...::message`) that the runner turns into an annotation;
+    the message is cut to what GitHub keeps."""
     level = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
     props = []
     if f.file:
@@ -139,4 +197,4 @@ def annotation(f: Finding, repo_path: str = "") -> str:
     if f.column:
         props.append(f"col={f.column}")
     props.append(f"title={_escape_property(f'{f.tool} {f.rule}')}")
-    return f"::{level} {','.join(props)}::{_escape_data(f.message)}"
+    return f"::{level} {','.join(props)}::{_escape_data(_cut(f.message, max_message))}"

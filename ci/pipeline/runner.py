@@ -22,6 +22,7 @@ from ci.core.executor import Executor
 from ci.core.report import Finding, Report, StepResult
 from ci.core.scheduler import Aggregate, run_steps
 from ci.core.step import Step
+from ci.core.text import kebab
 from ci.integrations import github
 from ci.output import sarif
 from ci.output.render import dumps, render
@@ -55,12 +56,14 @@ async def load(executor: Executor) -> Config:
 
 
 def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, str]:
-    """Stage name → why `--only` / `--skip` leave it out (stages not named run)."""
+    """Stage name → why `--only` / `--skip` leave it out (stages not named run). A stage is named as the command line
+    names functions (`unit-tests`) or as Python does (`unit_tests`); reasons show the command-line spelling."""
     for flag, names in (("--only", only), ("--skip", skip)):
         for name in names:
-            if name not in STAGES:
-                raise UsageError(f"{flag} {name}: no such stage; choose from {', '.join(STAGES)}")
-    return {name: (f"--skip {name}" if name in skip else f"not in --only {','.join(only)}")
+            if name.replace("-", "_") not in STAGES:
+                raise UsageError(f"{flag} {name}: no such stage; choose from {', '.join(map(kebab, STAGES))}")
+    only, skip = ([name.replace("-", "_") for name in names] for names in (only, skip))
+    return {name: (f"--skip {kebab(name)}" if name in skip else f"not in --only {','.join(map(kebab, only))}")
             for name in STAGES if (only and name not in only) or name in skip}
 
 

@@ -11,7 +11,10 @@ writes OUTPUT/semgrep.sarif, Semgrep's own SARIF with these changes:
   when lines move (what `--base` compares, and what code scanning matches alerts by);
 - no code travels in the report (a hard-coded credential must not): snippets are dropped, and a notification (a file
   Semgrep could not parse) keeps only its first line, not the code it quotes;
-- the "requires login" placeholders Semgrep writes for fingerprints without an account are dropped.
+- the "requires login" placeholders Semgrep writes for fingerprints without an account are dropped;
+- the run's `properties["bayon/scanned"]` says how many files Semgrep analyzed and where (`files`; `path`, this
+  directory relative to the repository root), counted from Semgrep's JSON output, which quotes code and so is
+  written to a temporary directory and deleted.
 
 With `--base REF` the app's directory as it was at REF (`git archive`) is scanned with the same rules into
 OUTPUT/semgrep-base.sarif; an app that did not exist at REF gives an empty run. Exits 0 with the files written, 3 with
@@ -34,6 +37,7 @@ from pathlib import Path
 SEMGREP = ("semgrep", "scan", "--metrics=off", "--disable-version-check", "--quiet", "--no-rewrite-rule-ids")
 GIT = ("git", "-c", "safe.directory=*")
 FINGERPRINT = "bayonMatch/v1"
+SCANNED = "bayon/scanned"
 PLACEHOLDER = "requires login"
 HEAD_SARIF, BASE_SARIF = "semgrep.sarif", "semgrep-base.sarif"
 
@@ -54,12 +58,20 @@ def run(argv: list[str], cwd: str | None = None) -> bytes:
     return done.stdout
 
 
-def semgrep(configs: list[Path], target: str, sarif: Path) -> None:
-    """Semgrep over `target` (its text output, which quotes code, discarded), SARIF to `sarif`, then rewritten."""
-    run([*SEMGREP, *(arg for c in configs for arg in ("--config", str(c))), "--sarif-output", str(sarif), "."],
-        cwd=target)
+def semgrep(configs: list[Path], target: str, sarif: Path, path: str) -> None:
+    """Semgrep over `target` (its text output, which quotes code, discarded), SARIF to `sarif`, then rewritten;
+    `path` is where `target` sits in the repository, for the scanned-files count."""
+    with tempfile.TemporaryDirectory(prefix="sast-listing-") as tmp:
+        listing = Path(tmp) / "semgrep.json"
+        run([*SEMGREP, *(arg for c in configs for arg in ("--config", str(c))), "--sarif-output", str(sarif),
+             "--json-output", str(listing), "."], cwd=target)
+        try:
+            scanned = len(json.loads(listing.read_text())["paths"]["scanned"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise Problem("Semgrep's JSON output does not list the files it scanned") from None
     log = json.loads(sarif.read_text())
     for run_ in log.get("runs", []):
+        run_.setdefault("properties", {})[SCANNED] = {"files": scanned, "path": path}
         fingerprint(run_.get("results", []), Path(target))
         for invocation in run_.get("invocations", []):
             for note in invocation.get("toolExecutionNotifications", []):
@@ -96,6 +108,14 @@ def fingerprint(results: list[dict], root: Path) -> None:
             result.pop("fingerprints", None)
         for location in result.get("locations", []):
             location.get("physicalLocation", {}).get("region", {}).pop("snippet", None)
+
+
+def repo_path() -> str:
+    """Where this directory sits in its git repository ("." at the root, or outside any repository)."""
+    try:
+        return run([*GIT, "rev-parse", "--show-prefix"]).decode().strip().rstrip("/") or "."
+    except Problem:
+        return "."
 
 
 def base_tree(base: str, dest: Path) -> bool:
@@ -138,11 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             raise Problem(f"rules {missing[0]}: no such file or directory")
         configs = [Path(r).resolve() for r in args.rules + [r for r in args.rules_if_present if Path(r).exists()]]
-        semgrep(configs, ".", out / HEAD_SARIF)
+        path = repo_path()
+        semgrep(configs, ".", out / HEAD_SARIF, path)
         if args.base:
             with tempfile.TemporaryDirectory(prefix="sast-base-") as tmp:
                 if base_tree(args.base, Path(tmp)):
-                    semgrep(configs, tmp, out / BASE_SARIF)
+                    semgrep(configs, tmp, out / BASE_SARIF, f"{path} at {args.base}")
                 else:
                     (out / BASE_SARIF).write_text(json.dumps(empty_log(out / HEAD_SARIF), indent=2) + "\n")
     except Problem as exc:

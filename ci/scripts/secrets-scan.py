@@ -10,9 +10,10 @@ only the standard library and detect-secrets, so it runs the same on the host an
 - The history: the lines each commit added under this directory, in `REF..HEAD` with `--base`, else in every commit
   reachable from HEAD. A shallow clone is refused: its history is incomplete, and a partial scan is no pass.
 
-The report lists each secret once per file: its rule (detect-secrets' type), file (relative to this directory), line,
-the commit that added it (the oldest in the range; none when the range never added it), whether it is still in the
-tree, detect-secrets' `hashed_secret` (SHA-1) and a redacted preview. A secret whose hash the baseline (detect-secrets'
+The report says how many files of the tree it scanned and where (`files`; `path`, this directory relative to the
+repository root), and lists each secret once per file: its rule (detect-secrets' type), file (relative to this
+directory), line, the commit that added it (the oldest in the range; none when the range never added it), whether it
+is still in the tree, detect-secrets' `hashed_secret` (SHA-1) and a redacted preview. A secret whose hash the baseline (detect-secrets'
 own format) lists is accepted: counted, not listed. Exits 0 with the report written, 3 with a one-line message on a
 problem (a bad ref, a shallow clone, an unreadable baseline, detect-secrets missing).
 """
@@ -202,6 +203,7 @@ def scan(base: str | None, baseline: Path) -> dict:
         "range": revisions[0],
         "commits": len(history),
         "files": len(tree),
+        "path": git("rev-parse", "--show-prefix").strip().rstrip("/") or ".",
         "baseline": str(baseline) if has_baseline else None,
         "accepted": skipped,
         "findings": sorted(findings, key=lambda f: (f["file"], f["line"] or 0, f["rule"])),

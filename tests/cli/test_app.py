@@ -12,9 +12,12 @@ import pytest
 
 from ci.cli import signature
 from ci.cli.app import main
-from ci.cli.parser import build_parser, kebab
+from ci.cli.parser import build_parser, flat, kebab
 from ci.cli.signature import dagger_functions
+from ci.config import load_config
+from ci.core.errors import UsageError
 from ci.executors.local import node_runtime
+from ci.pipeline import runner
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -64,6 +67,34 @@ def test_a_required_argument_is_positional_too():
 def test_list_flags_take_commas_and_repeats(tmp_path: Path, capsys: pytest.CaptureFixture):
     assert main(["ci", "--source", str(tmp_path), "--only", "quality,nope"]) == 2
     assert "--only nope: no such stage" in capsys.readouterr().err
+
+
+def ci_reasons(*argv: str) -> dict[str, str]:
+    """Why `bayon ci ARGV` would leave each step out, as parsed from the command line (nothing runs)."""
+    args = build_parser().parse_args(["ci", *argv])
+    _, reasons = runner.ci_steps(load_config(None), flat(args.only), flat(args.skip))
+    return reasons
+
+
+@pytest.mark.parametrize("flag", ["--only", "--skip"])
+def test_a_stage_is_named_in_kebab_or_snake_case_alike(flag: str):
+    kebab_reasons, snake_reasons = ci_reasons(flag, "unit-tests"), ci_reasons(flag, "unit_tests")
+    assert kebab_reasons == snake_reasons
+    unit = {step_id for step_id in kebab_reasons if step_id.startswith("tests/unit/")}
+    if flag == "--only":
+        assert not unit and set(kebab_reasons.values()) == {"not in --only unit-tests"}
+        assert any(step_id.startswith("quality/") for step_id in kebab_reasons)
+    else:
+        assert unit and set(kebab_reasons.values()) == {"--skip unit-tests"}
+    mixed = ci_reasons("--only", "integration-tests,unit_tests")  # the spellings mix, commas and all
+    assert mixed.keys() == ci_reasons("--skip", "quality", "--skip", "build").keys()
+    assert set(mixed.values()) == {"not in --only integration-tests,unit-tests"}
+
+
+def test_an_unknown_stage_lists_the_kebab_names():
+    with pytest.raises(UsageError, match=r"^--skip unit-test: no such stage; choose from quality, unit-tests, "
+                                         r"integration-tests, build$"):
+        ci_reasons("--skip", "unit-test")
 
 
 def test_a_secret_value_on_the_command_line_is_refused(capsys: pytest.CaptureFixture):

@@ -59,3 +59,15 @@ def test_a_real_report_with_findings_validates(app: Path, tmp_path: Path):
     data = json.loads(out.read_text())
     assert data["findings"] and data["critical_path"] and data["stages"][0]["name"] == "lint"
     VALIDATOR.validate(data)
+
+
+def test_a_step_names_the_services_it_ran_against_only_when_there_are_any():
+    dagger_run = StepResult("tests/integration", "jest", "passed", services=(
+        {"name": "moto", "image": "motoserver/moto:5.1.4"},))
+    local_run = StepResult("tests/integration", "jest", "passed", services=({"name": "moto", "version": "5.2.1"},))
+    data = report_json(Report("integration_tests", (dagger_run, local_run, EVERY_STATUS[0]), ()))
+    assert [s.get("services") for s in data["steps"]] == [
+        [{"name": "moto", "image": "motoserver/moto:5.1.4"}], [{"name": "moto", "version": "5.2.1"}], None]
+    VALIDATOR.validate(data)
+    data["steps"][0]["services"] = [{"image": "motoserver/moto:5.1.4"}]
+    assert list(VALIDATOR.iter_errors(data)), "a service without its name validated"

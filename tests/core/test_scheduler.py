@@ -24,7 +24,7 @@ def step(id: str, major: int = 22) -> Step:
 
 
 class Scripted:
-    """An executor whose runs are scripted per step id: an exit code, a delay, or an exception to raise."""
+    """An executor whose runs are scripted per step id: an exit code, a delay, an exception to raise, or the run."""
 
     name = "scripted"
 
@@ -52,6 +52,8 @@ class Scripted:
         outcome = self.script.get(step.id, 0)
         if isinstance(outcome, BaseException):
             raise outcome
+        if isinstance(outcome, StepRun):
+            return outcome
         if isinstance(outcome, float):
             await asyncio.sleep(outcome)
             outcome = 0
@@ -98,3 +100,12 @@ def test_an_install_that_raised_crashes_and_its_steps_are_skipped():
     assert statuses["quality/lint"] == ("skipped", "dependency install failed (setup/install/node0)")
     assert statuses["quality/format"][0] == "passed"
     assert not report.passed
+
+
+def test_the_services_an_executor_started_are_on_the_steps_result():
+    moto = {"name": "moto", "image": "motoserver/moto:5.1.4"}
+    report = run(Scripted({"tests/integration": StepRun(exit_code=0, services=(moto,))}),
+                 [step("tests/integration"), step("quality/lint")])
+    results = {s.id: s for s in report.steps}
+    assert results["tests/integration"].services == (moto,)
+    assert results["quality/lint"].services == ()

@@ -22,7 +22,6 @@ from ci.core.report import StepResult
 from ci.core.step import NPM_MAJOR, Cache, Judgement, Service, Step
 
 HASH = "0123456789abcdef" + "f" * 48
-OTHER_HASH = "fedcba9876543210" + "0" * 48
 PLANTED = "planted-s3cr3t-value"
 NPM_PIN = ["npm", "install", "-g", f"npm@{NPM_MAJOR}"]
 NPM_CI = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"]
@@ -48,7 +47,7 @@ MOTO = Service(name="moto", image="motoserver/moto:5.1.4", port=5000, args=("-H"
 
 @pytest.mark.parametrize("major", [20, 22, 24])
 def test_base_image_and_npm_pin_per_node_major(major):
-    ctr = DaggerExecutor(source()).install_container(major, HASH)
+    ctr = DaggerExecutor(source()).install_container(major)
     chain = fields(ctr)
     assert chain[0].name == "container"
     assert (chain[1].name, chain[1].args) == ("from", {"address": f"node:{major}-bookworm-slim"})
@@ -65,34 +64,37 @@ def test_base_image_and_npm_pin_per_node_major(major):
 
 # 2. cache keys and determinism
 
-def test_npm_cache_key_has_lock_hash_prefix_and_node_major():
+def test_npm_cache_key_is_the_node_major_only_and_the_cache_stays_shared():
+    """npm's cache is content-addressed: every lockfile shares one volume per Node major (issue 8: the key held the
+    lock hash, `bayon-npm-0123456789abcdef-node22`, which only threw hits away)."""
     executor = DaggerExecutor(source())
-    mount = find(executor.install_container(22, HASH), "withMountedCache")[0]
+    mount = find(executor.install_container(22), "withMountedCache")[0]
     assert mount.args["path"] == "/bayon/npm-cache"
     cache = mount.args["cache"]
     assert isinstance(cache, dagger.CacheVolume)
-    assert render(cache) == "cacheVolume(key: 'bayon-npm-0123456789abcdef-node22')"
-    other = find(executor.install_container(22, OTHER_HASH), "withMountedCache")[0].args["cache"]
-    assert other != cache and "fedcba9876543210" in render(other)
-    assert find(executor.install_container(24, HASH), "withMountedCache")[0].args["cache"] != cache
+    assert render(cache) == "cacheVolume(key: 'bayon-npm-node22')"
+    assert "sharing" not in mount.args  # the engine's default, SHARED: npm writes its cache safely at once
+    other_app = DaggerExecutor(dag.host().directory("examples/other"))
+    assert find(other_app.install_container(22), "withMountedCache")[0].args["cache"] == cache
+    assert find(executor.install_container(24), "withMountedCache")[0].args["cache"] != cache
 
 
 def test_same_inputs_give_equal_plans():
     a, b = DaggerExecutor(source()), DaggerExecutor(source())
-    assert a.install_container(22, HASH) == b.install_container(22, HASH)
-    assert render(a.install_container(22, HASH)) == render(b.install_container(22, HASH))
-    base = a.install_container(22, HASH)
+    assert a.install_container(22) == b.install_container(22)
+    assert render(a.install_container(22)) == render(b.install_container(22))
+    base = a.install_container(22)
     s = step(env={"B": "2", "A": "{reports}/x"}, caches=(Cache("next-22", ".next/cache"),), services=(MOTO,))
-    assert a.step_container(base, s) == b.step_container(b.install_container(22, HASH), s)
+    assert a.step_container(base, s) == b.step_container(b.install_container(22), s)
     assert render(a.step_container(base, s)) == render(b.step_container(base, s))
-    assert a.install_container(22, HASH) != a.install_container(22, OTHER_HASH)
+    assert a.install_container(22) != DaggerExecutor(dag.host().directory("examples/other")).install_container(22)
 
 
 # 3. install before source
 
 def test_install_layer_inputs_are_only_manifest_lockfile_npmrc_image_and_cache():
     src = source()
-    ctr = DaggerExecutor(src, {"npm-token": dag.secret("env://NPM_TOKEN")}).install_container(22, HASH, npmrc=True)
+    ctr = DaggerExecutor(src, {"npm-token": dag.secret("env://NPM_TOKEN")}).install_container(22, npmrc=True)
     npm_ci = index(ctr, "withExec", args=NPM_CI)
     before = fields(ctr)[1:npm_ci]
     assert {f.name for f in before} <= INSTALL_PREFIX
@@ -109,7 +111,7 @@ def test_install_layer_inputs_are_only_manifest_lockfile_npmrc_image_and_cache()
 
 
 def test_npmrc_is_copied_only_when_present():
-    without = DaggerExecutor(source()).install_container(22, HASH)
+    without = DaggerExecutor(source()).install_container(22)
     assert [f.args["path"] for f in find(without, "withFile")] == ["/src/package.json", "/src/package-lock.json"]
 
 
@@ -118,7 +120,7 @@ def test_npmrc_is_copied_only_when_present():
 def test_step_exec_is_exact_argv_with_reports_dir_and_expect_any():
     executor = DaggerExecutor(source())
     s = step(id="quality/lint", workdir="./backend/../.", env={"REPORT": "{reports}/r.json"})
-    ctr = executor.step_container(executor.install_container(22, HASH), s)
+    ctr = executor.step_container(executor.install_container(22), s)
     last = fields(ctr)[-1]
     assert last.name == "withExec"
     assert last.args == {"args": ["node_modules/.bin/eslint", ".", "-o", "/bayon/reports/quality-lint/eslint.json"],
@@ -131,7 +133,7 @@ def test_step_exec_is_exact_argv_with_reports_dir_and_expect_any():
 
 def test_step_workdir_is_under_src():
     executor = DaggerExecutor(source())
-    ctr = executor.step_container(executor.install_container(22, HASH), step(workdir="backend/"))
+    ctr = executor.step_container(executor.install_container(22), step(workdir="backend/"))
     assert fields(ctr)[-2].name == "withWorkdir" and fields(ctr)[-2].args == {"path": "/src/backend"}
 
 
@@ -141,7 +143,7 @@ def test_npm_token_reaches_only_the_install_exec(monkeypatch):
     monkeypatch.setenv("NPM_TOKEN", PLANTED)
     token = dag.secret("env://NPM_TOKEN")
     executor = DaggerExecutor(source(), {"npm-token": token})
-    install = executor.install_container(22, HASH)
+    install = executor.install_container(22)
     npm_ci = index(install, "withExec", args=NPM_CI)
     assert fields(install)[npm_ci - 1].args == {"name": "NPM_TOKEN", "secret": token}
     assert fields(install)[npm_ci + 1].name == "withoutSecretVariable"
@@ -154,7 +156,7 @@ def test_npm_token_reaches_only_the_install_exec(monkeypatch):
 
 
 def test_no_token_no_secret_variable():
-    install = DaggerExecutor(source()).install_container(22, HASH)
+    install = DaggerExecutor(source()).install_container(22)
     assert not find(install, "withSecretVariable") and not find(install, "withoutSecretVariable")
 
 
@@ -163,7 +165,7 @@ def test_step_secrets_are_secret_variables_never_env(monkeypatch):
     token = dag.secret("env://GITHUB_TOKEN")
     executor = DaggerExecutor(source(), {"github-token": token})
     s = step(secrets={"GH_TOKEN": "github-token", "SLACK_URL": "slack-webhook"})
-    ctr = executor.step_container(executor.install_container(22, HASH), s)
+    ctr = executor.step_container(executor.install_container(22), s)
     assert [f.args for f in find(ctr, "withSecretVariable")] == [{"name": "GH_TOKEN", "secret": token}]
     env_names = {f.args["name"] for f in find(ctr, "withEnvVariable")}
     assert "GH_TOKEN" not in env_names and "SLACK_URL" not in env_names  # a name not supplied is simply not set
@@ -174,7 +176,7 @@ def test_step_secrets_are_secret_variables_never_env(monkeypatch):
 
 def test_service_is_bound_before_the_exec_with_its_url():
     executor = DaggerExecutor(source())
-    ctr = executor.step_container(executor.install_container(22, HASH), step(id="tests/integration", services=(MOTO,)))
+    ctr = executor.step_container(executor.install_container(22), step(id="tests/integration", services=(MOTO,)))
     binding, service = bound_service(ctr, "moto")
     assert binding < len(fields(ctr)) - 1
     assert find(ctr, "withEnvVariable", name="AWS_ENDPOINT_URL")[0].args["value"] == "http://moto:5000"
@@ -191,14 +193,32 @@ def test_service_is_bound_before_the_exec_with_its_url():
 def test_extra_caches_are_mounted_with_their_keys():
     executor = DaggerExecutor(source())
     caches = (Cache("bayon-next-0123456789abcdef-node22", ".next/cache"), Cache("jest-cache", "/bayon/jest-cache"))
-    ctr = executor.step_container(executor.install_container(22, HASH), step(id="build/next", caches=caches))
+    ctr = executor.step_container(executor.install_container(22), step(id="build/next", caches=caches))
     mounts = {f.args["path"]: render(f.args["cache"]) for f in find(ctr, "withMountedCache")}
     assert mounts == {
-        "/bayon/npm-cache": "cacheVolume(key: 'bayon-npm-0123456789abcdef-node22')",
+        "/bayon/npm-cache": "cacheVolume(key: 'bayon-npm-node22')",
         "/src/.next/cache": "cacheVolume(key: 'bayon-next-0123456789abcdef-node22')",
         "/bayon/jest-cache": "cacheVolume(key: 'jest-cache')",
     }
     assert index(ctr, "withMountedCache", path="/src/.next/cache") > index(ctr, "withDirectory", path="/src")
+
+
+def test_single_writer_tool_caches_are_locked_and_the_npm_cache_stays_shared():
+    from ci.config import load_config
+    from ci.stages.build import nextjs
+    from ci.stages.quality import stage as quality
+
+    executor, config = DaggerExecutor(source()), load_config(None)
+    for tool_step in [*quality.steps(config), *nextjs.steps(config)]:  # ESLint, tsc, Prettier and Next
+        ctr = executor.step_container(executor.install_container(22), tool_step, HASH)
+        sharing = {f.args["path"]: f.args.get("sharing") for f in find(ctr, "withMountedCache")}
+        assert sharing.pop("/bayon/npm-cache") is None, tool_step.id  # the engine's default: SHARED
+        assert sharing and set(sharing.values()) == {"LOCKED"}, tool_step.id
+        assert {c["sharing"] for c in tool_step.plan()["caches"]} == {"locked"}, tool_step.id
+    shared = step(caches=(Cache("jest-cache", "/bayon/jest-cache"),))
+    (mount,) = find(executor.step_container(executor.install_container(22), shared), "withMountedCache",
+                    path="/bayon/jest-cache")
+    assert "sharing" not in mount.args and shared.plan()["caches"][0]["sharing"] == "shared"
 
 
 # fixers and report files
@@ -251,7 +271,7 @@ async def test_run_without_engine_returns_an_error_instead_of_raising():
 async def test_a_failing_step_is_reported_not_raised():
     executor = DaggerExecutor(source())
     # Seed the install memo with a base (what a passed install stores) to reach the step's own awaits.
-    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22, HASH))
+    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22))
     run = await executor.run(step(workdir="backend"))
     assert run.exit_code is None and run.error.startswith("ClientConnectionError:") and "engine" in run.error
     assert run.root == "/src/backend" and run.started_s >= 0 and run.duration_s >= 0
@@ -260,7 +280,7 @@ async def test_a_failing_step_is_reported_not_raised():
 @pytest.mark.anyio
 async def test_a_step_over_its_timeout_is_reported(monkeypatch):
     executor = DaggerExecutor(source())
-    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22, HASH))
+    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22))
 
     async def hang(self):  # stands in for an exec that never finishes (the only stubbed leaf in this file)
         await anyio.sleep(30)
@@ -268,6 +288,26 @@ async def test_a_step_over_its_timeout_is_reported(monkeypatch):
     monkeypatch.setattr(dagger.Container, "exit_code", hang)
     run = await executor.run(step(timeout_s=0.05))
     assert run.exit_code is None and run.error == "timed out after 0.05 s" and run.duration_s < 5
+
+
+@pytest.mark.anyio
+async def test_a_step_that_ran_against_a_service_names_it_and_its_image(monkeypatch):
+    executor = DaggerExecutor(source())
+    executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22))
+
+    async def exit_code(self):  # the engine's answers to the leaves `run` awaits
+        return 0
+
+    async def text(self):
+        return ""
+
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    monkeypatch.setattr(dagger.Container, "stdout", text)
+    monkeypatch.setattr(dagger.Container, "stderr", text)
+    monkeypatch.setattr(dagger.File, "contents", text)
+    run = await executor.run(step(id="tests/integration", services=(MOTO,)))
+    assert run.error is None and run.services == ({"name": "moto", "image": "motoserver/moto:5.1.4"},)
+    assert (await executor.run(step())).services == ()
 
 
 @pytest.mark.anyio
@@ -359,3 +399,32 @@ def test_the_repository_argument_keeps_git_history():
         repo = dagger_functions()[name].parameters["repo"]
         assert repo.default_path == "/" and list(repo.ignore) == list(REPO_IGNORE), name
     assert not [p for p in REPO_IGNORE if ".git" in p.split("/")]
+
+
+@pytest.mark.anyio
+async def test_the_repo_path_is_checked_once_however_many_steps_read_the_repository(monkeypatch):
+    from apps import COAGENT
+
+    manifest = (COAGENT / "package.json").read_text()
+    asked = []
+
+    async def contents(self):  # the engine's answers: the repository's package.json, then empty reports
+        asked.append(fields(self)[-1].args["path"])
+        return manifest
+
+    async def exit_code(self):
+        return 0
+
+    async def text(self):
+        return ""
+
+    monkeypatch.setattr(dagger.File, "contents", contents)
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    monkeypatch.setattr(dagger.Container, "stdout", text)
+    monkeypatch.setattr(dagger.Container, "stderr", text)
+    executor = in_repo_executor()
+    async with anyio.create_task_group() as group:
+        for tool_step in tool_steps():  # the secrets scan and SAST, at once
+            group.start_soon(executor.run, tool_step)
+    assert asked.count("examples/coagent/package.json") == 1  # the repository's; the source's is read once too
+    assert asked.count("package.json") == 1

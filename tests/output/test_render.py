@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ci.core.errors import UsageError
-from ci.output.render import annotation, render
+from ci.output.render import Caps, annotation, annotations, render
 from ci.core.report import Finding, Report, StepResult
 
 FINDING = Finding("quality/lint", "eslint", "react-hooks/rules-of-hooks", "error", "components/A.tsx", 5, 21,
@@ -62,3 +62,71 @@ def test_table_and_markdown_show_each_stage_the_wall_time_and_the_critical_path(
     assert line in table and "│ quality    │ failed  │ 8.0s │" in table and "│ unit_tests │ skipped │ 0.0s │" in table
     md = render(timed, "markdown")
     assert line in md and "| quality | ❌ failed | 8.0s |" in md and "| unit_tests | ⏭️ skipped | 0.0s |" in md
+
+
+# GitHub's caps: 10 annotations of each level per step, 50 per job, messages of at most 4096 characters
+
+def finding(severity: str, n: int, message: str = "m") -> Finding:
+    return Finding("tests/unit/node22", "jest", "jest/failed-test", severity, f"f{n}.ts", n, None, message)
+
+
+def levels(lines: list[str]) -> list[str]:
+    return [line.split(" ", 1)[0].split("::")[1] for line in lines]
+
+
+def test_the_11th_error_is_left_out_and_a_notice_says_how_many_and_where_the_report_is():
+    report = Report("unit_tests", (), tuple(finding("error", n) for n in range(1, 12)) + (finding("warning", 12),))
+    lines = annotations(report, "examples/coagent")
+    assert levels(lines) == ["error"] * 10 + ["warning", "notice"]
+    assert "f11.ts" not in "".join(lines) and "file=examples/coagent/f10.ts" in lines[9]
+    notice = lines[-1]
+    assert notice.startswith("::notice::1 more error(s) and warning(s) not annotated")
+    assert "`reports --function unit-tests` (report.json)" in notice and "`--format json`" in notice
+    rendered = render(report, "github", "examples/coagent").splitlines()
+    assert rendered[:12] == lines and rendered[12].startswith("unit_tests: steps")
+
+
+def test_errors_come_first_then_warnings_and_info_is_never_annotated():
+    report = Report("lint", (), (finding("info", 1), finding("warning", 2), finding("error", 3), finding("info", 4)))
+    lines = annotations(report)
+    assert levels(lines) == ["error", "warning"]  # no notice: nothing that GitHub would show was left out
+    assert "f3.ts" in lines[0] and "f2.ts" in lines[1]
+    many_infos = Report("build", (), tuple(finding("info", n) for n in range(30)))
+    assert annotations(many_infos) == []
+
+
+def test_warnings_have_their_own_ten_slots():
+    report = Report("lint", (), tuple(finding("warning", n) for n in range(12)) + (finding("error", 99),))
+    assert levels(annotations(report)) == ["error"] + ["warning"] * 10 + ["notice"]
+    assert annotations(report)[-1].startswith("::notice::2 more ")
+
+
+@pytest.mark.parametrize("count, errors, left_out", [(50, 50, 0), (51, 49, 2)])
+def test_the_job_cap_of_50_keeps_a_slot_for_the_notice(count: int, errors: int, left_out: int):
+    """GitHub's per-step cap (10 + 10 + the notice) binds first; with it raised, the job's 50 still hold."""
+    report = Report("lint", (), tuple(finding("error", n) for n in range(count)))
+    lines = annotations(report, caps=Caps(per_level=100))
+    assert len(lines) == 50 and levels(lines).count("error") == errors
+    assert levels(lines).count("notice") == (1 if left_out else 0)
+    if left_out:
+        assert lines[-1].startswith(f"::notice::{left_out} more ")
+
+
+def test_a_message_is_cut_to_what_github_keeps():
+    long = finding("error", 1, "x" * 5000 + "%")
+    message = annotation(long).split("::", 2)[2]
+    assert len(message) == 4096 and message.endswith("x…")
+    short = finding("error", 1, "y" * 4096)
+    assert annotation(short).split("::", 2)[2] == "y" * 4096
+
+
+def test_table_and_markdown_say_what_a_step_ran_against():
+    steps = (StepResult("tests/integration", "jest", "passed", reason="4 of 4 test(s) passed",
+                        services=({"name": "moto", "image": "motoserver/moto:5.1.4"},)),
+             StepResult("tests/unit/node22", "jest", "passed", reason="clean",
+                        services=({"name": "moto", "version": "5.2.1"}, {"name": "redis"})))
+    report = Report("ci", steps, ())
+    for text in (render(report, "table"), render(report, "markdown")):
+        assert "4 of 4 test(s) passed; against moto motoserver/moto:5.1.4" in text
+        assert "clean; against moto 5.2.1, redis" in text
+    assert "against" not in render(REPORT, "table")  # steps without services say nothing more

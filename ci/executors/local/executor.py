@@ -23,7 +23,8 @@ from pathlib import Path
 
 from ci.core import secret_refs
 from ci.core.errors import CouldNotRun
-from ci.core.executor import NPM_TOKEN_SECRET, STEP_ENV, cache_key, install_id, missing_secrets, substitute
+from ci.core.executor import (NPM_TOKEN_SECRET, STEP_ENV, cache_key, check_repo_path, install_id, missing_secrets,
+                              substitute)
 from ci.core.report import StepResult
 from ci.executors.local import node_runtime
 from ci.executors.local.processes import run_captured
@@ -151,9 +152,12 @@ class LocalExecutor:
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
         async with contextlib.AsyncExitStack() as stack:
+            running = []
             for service in step.services:
-                env[service.url_env] = await stack.enter_async_context(started(service))
+                running.append(await stack.enter_async_context(started(service)))
+                env[service.url_env] = running[-1].url
             code, out, err, error = await run_captured(argv, str(cwd), env, step.timeout_s)
+            ran = [await service.described() for service in running]
         return StepRun(
             exit_code=code,
             stdout=out.decode(errors="replace"),
@@ -164,12 +168,18 @@ class LocalExecutor:
             tool_version=self._package_version(step),
             error=error,
             started_s=started_s,
+            services=tuple(ran),
         )
 
     def _repo_dir(self) -> Path:
-        """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given, else the source itself (git
-        finds the checkout holding it). It runs in the checkout, not a scratch copy, so such steps only read."""
-        return self.repo / self.repo_path.lstrip("/") if self.repo else self.source
+        """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given (checked to hold the source's
+        package.json, as in Dagger), else the source itself (git finds the checkout holding it). It runs in the
+        checkout, not a scratch copy, so such steps only read."""
+        if not self.repo:
+            return self.source
+        place = self.repo / self.repo_path.strip("/")
+        check_repo_path(self.repo_path, _read(place / "package.json"), _read(self.source / "package.json"))
+        return place
 
     def _package_version(self, step: Step) -> str | None:
         if not step.package:

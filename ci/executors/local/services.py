@@ -14,12 +14,32 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 
 from ci.core.errors import CouldNotRun
-from ci.executors.local.processes import stop_group
+from ci.executors.local.processes import run_captured, stop_group
 from ci.core.step import Service
 
 READY_TIMEOUT_S = 30.0
+VERSION_TIMEOUT_S = 10.0
+SCRIPT_VERSION = ("import importlib.metadata as m, sys; print(next((ep.dist.version for ep in "
+                  "m.entry_points(group='console_scripts', name=sys.argv[1])), ''))")
+"""Asks an interpreter which of its packages provides a console script, and that package's version."""
+
+
+@dataclass(frozen=True)
+class Running:
+    """A started service: its base URL, and what ran, told while the step runs (asking takes a Python start)."""
+
+    url: str
+    name: str
+    version: asyncio.Task[str | None]
+
+    async def described(self) -> dict[str, str]:
+        """What ran, as `StepResult.services` holds it: the name, and the version of the package that ran it."""
+        version = await self.version
+        return {"name": self.name, **({"version": version} if version else {})}
 
 
 def find(command: str) -> str | None:
@@ -44,9 +64,29 @@ def _answers(url: str) -> bool:
         return False
 
 
+async def script_version(pid: int) -> str | None:
+    """The version of the package whose console script the process `pid` runs, or None when that cannot be told.
+
+    The kernel started a script as `<interpreter> <script> ...` from its shebang, so `/proc/<pid>/cmdline` names the
+    environment that really runs (through a venv, or a pyenv shim that execs it), whatever PATH found first; that
+    interpreter says which of its packages provides the script. Linux only (no /proc elsewhere).
+    """
+    try:
+        argv = [os.fsdecode(a) for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    except OSError:
+        return None
+    if len(argv) < 2 or not os.path.basename(argv[0]).startswith("python"):
+        return None
+    code, out, _, error = await run_captured([argv[0], "-c", SCRIPT_VERSION, os.path.basename(argv[1])], "/",
+                                             dict(os.environ), VERSION_TIMEOUT_S)
+    if code != 0 or error is not None:
+        return None
+    return out.decode(errors="replace").strip() or None
+
+
 @contextlib.asynccontextmanager
-async def started(service: Service, timeout_s: float = READY_TIMEOUT_S) -> AsyncIterator[str]:
-    """Run `service.local_argv` on a free port until the block ends; yields its base URL."""
+async def started(service: Service, timeout_s: float = READY_TIMEOUT_S) -> AsyncIterator[Running]:
+    """Run `service.local_argv` on a free port until the block ends; yields its base URL and what ran."""
     port = free_port()
     argv = [part.replace("{port}", str(port)) for part in service.local_argv]
     command = " ".join(argv)
@@ -69,6 +109,10 @@ async def started(service: Service, timeout_s: float = READY_TIMEOUT_S) -> Async
                     why = f"exited with code {proc.returncode}" if proc.returncode is not None else f"not ready in {timeout_s:.0f} s"
                     raise CouldNotRun(f"could not start {service.name} (`{command}`): {why}: {' | '.join(err) or 'no output'}")
                 await asyncio.sleep(0.1)
-            yield url
+            version = asyncio.ensure_future(script_version(proc.pid))
+            try:
+                yield Running(url, service.name, version)
+            finally:
+                version.cancel()  # a no-op once the step collected it
         finally:
             await stop_group(proc)

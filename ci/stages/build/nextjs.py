@@ -148,7 +148,8 @@ def steps(config: Config) -> list[Step]:
     return [Step(
         id=STEP_ID, tool="next", argv=("sh", "-c", f"{build} && {measure}"), node_major=config.node,
         judge=functools.partial(judge, budgets=b.budgets, max_growth_pct=b.max_growth_pct, baseline_path=b.baseline),
-        env={"NEXT_TELEMETRY_DISABLED": "1"}, caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache"),),
+        env={"NEXT_TELEMETRY_DISABLED": "1"},
+        caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache", sharing="locked"),),  # Next rewrites it
         outputs=(SIZES, BASELINE), tools=(SCRIPT,), package="next", timeout_s=900,
         needs=Needs("next", section="dependencies"),
     )]

@@ -17,7 +17,7 @@ from typing import Any
 from ci.stages.setup.changes import scan_base
 from ci.config import Config
 from ci.core.executor import TOOLS_DIR
-from ci.core.findings import finding, verdict
+from ci.core.findings import finding, no_files, verdict
 from ci.core.report import Finding, Severity
 from ci.core.step import PYTHON_IMAGE, Judgement, ReportError, Step, StepRun, python_tool
 
@@ -28,6 +28,8 @@ RULES = "semgrep"
 REPORT, BASE_REPORT = "semgrep.sarif", "semgrep-base.sarif"
 SEMGREP = "semgrep==1.185.0"
 FINGERPRINT = "bayonMatch/v1"
+SCANNED = "bayon/scanned"
+"""The run property the scan script writes: `{"files": <how many Semgrep analyzed>, "path": <where>}`."""
 LEVELS: dict[str, Severity] = {"error": "error", "warning": "warning", "note": "info", "none": "info"}
 
 
@@ -87,8 +89,23 @@ def notifications(run: dict[str, Any]) -> Iterator[Finding]:
             yield finding(rule, "warning", None, None, None, note.get("message", {}).get("text", ""))
 
 
+def scanned(run: dict[str, Any]) -> tuple[int, str]:
+    """How many files Semgrep analyzed and where (the scan script's count), or ReportError: an unknown count is no
+    pass."""
+    counted = run.get("properties", {}).get(SCANNED)
+    files = counted.get("files") if isinstance(counted, dict) else None
+    if not isinstance(files, int) or isinstance(files, bool):
+        raise ReportError(f"Semgrep's report does not say how many files it scanned ({REPORT})")
+    return files, str(counted.get("path") or ".")
+
+
 def judge(run: StepRun, base: str) -> Judgement:
+    """Errors fail the gate, warnings and notes do not; a scan of no files fails (a wrong --source or --repo-path)."""
     head = load(run.files.get(REPORT), REPORT)
+    notes = list(notifications(head))
+    files, path = scanned(head)
+    if files == 0:
+        return Judgement("failed", tuple(notes), no_files(path))
     found = list(results(head))
     scope = ""
     if base:
@@ -97,6 +114,6 @@ def judge(run: StepRun, base: str) -> Judgement:
         scope = f"; {len(found) - len(new)} already in {base} not reported"
         found = new
     version = head.get("tool", {}).get("driver", {}).get("semanticVersion", "?")
-    judgement = verdict([*found, *notifications(head)], max_warnings=None)
+    judgement = verdict([*found, *notes], max_warnings=None)
     new = " new" if base and found else ""
     return Judgement(judgement.status, judgement.findings, f"Semgrep {version}: {judgement.reason}{new}{scope}")

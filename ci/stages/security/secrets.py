@@ -16,7 +16,7 @@ from typing import Any
 
 from ci.stages.setup.changes import scan_base
 from ci.config import Config
-from ci.core.findings import finding
+from ci.core.findings import finding, no_files
 from ci.core.report import Finding
 from ci.core.step import PYTHON_IMAGE, Judgement, ReportError, Step, StepRun, python_tool
 
@@ -60,11 +60,17 @@ def parse(report: bytes) -> tuple[dict[str, Any], list[Finding]]:
 
 
 def judge(run: StepRun) -> Judgement:
+    """Every secret fails the gate; so does a scan of no files (a wrong --source or --repo-path), never a pass."""
     report = run.files.get(REPORT)
     if report is None:
         raise ReportError(f"the secrets scan wrote no report ({REPORT})")
     data, found = parse(report)
+    files = data.get("files")
+    if not isinstance(files, int) or isinstance(files, bool):
+        raise ReportError(f"the secrets scan's report does not say how many files it scanned ({REPORT})")
+    if files == 0:
+        return Judgement("failed", tuple(found), no_files(data.get("path") or "."))
     baseline = f"{data.get('accepted', 0)} accepted by {data['baseline']}" if data.get("baseline") else "no baseline"
-    scope = f"{data.get('files', '?')} file(s), {data.get('commits', '?')} commit(s) of {data.get('range', '?')}"
+    scope = f"{files} file(s), {data.get('commits', '?')} commit(s) of {data.get('range', '?')}"
     summary = f"detect-secrets {data.get('version', '?')}: {len(found)} secret(s) in {scope}; {baseline}"
     return Judgement("failed" if found else "passed", tuple(found), summary)

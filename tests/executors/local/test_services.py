@@ -52,7 +52,8 @@ def test_a_service_that_exits_is_a_one_line_error_with_its_stderr_fast():
 
 def test_a_chatty_service_is_served_and_stopped():
     async def use() -> tuple[str, int]:
-        async with services.started(service(sys.executable, "-c", CHATTY, "{port}")) as url:
+        async with services.started(service(sys.executable, "-c", CHATTY, "{port}")) as running:
+            url = running.url
             status = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).status)
         return url, status
 
@@ -60,3 +61,31 @@ def test_a_chatty_service_is_served_and_stopped():
     assert status == 200
     with pytest.raises(OSError):  # stopped when the block ended
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_what_ran_is_the_version_of_the_package_whose_script_the_server_runs(monkeypatch, tmp_path: Path):
+    """A console script of a package installed only for the interpreter its shebang names (here through PYTHONPATH),
+    not for this Python: the version comes from the environment that really ran it."""
+    site = tmp_path / "site"
+    (site / "fakesrv-1.2.3.dist-info").mkdir(parents=True)
+    (site / "fakesrv-1.2.3.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: fakesrv\nVersion: 1.2.3\n")
+    (site / "fakesrv-1.2.3.dist-info" / "entry_points.txt").write_text("[console_scripts]\nfake_server = x:main\n")
+    script = tmp_path / "bin" / "fake_server"
+    script.parent.mkdir()
+    script.write_text(f"#!{sys.executable}\n{CHATTY}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+
+    async def use() -> dict[str, str]:
+        async with services.started(service(str(script), "{port}")) as running:
+            return await running.described()
+
+    assert asyncio.run(use()) == {"name": "fake", "version": "1.2.3"}
+
+
+def test_a_server_that_is_no_python_script_is_named_without_a_version():
+    async def use() -> dict[str, str]:
+        async with services.started(service(sys.executable, "-c", CHATTY, "{port}")) as running:
+            return await running.described()  # `python -c`: no script, so no package to name
+
+    assert asyncio.run(use()) == {"name": "fake"}

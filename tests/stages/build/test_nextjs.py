@@ -148,19 +148,19 @@ def test_the_step_builds_then_measures_with_the_shipped_script():
 
 def test_in_dagger_the_next_cache_is_keyed_by_lock_hash_and_node_major():
     executor = DaggerExecutor(dag.host().directory("examples/coagent"))
-    ctr = executor.step_container(executor.install_container(22, HASH), the_step(), HASH)
+    ctr = executor.step_container(executor.install_container(22), the_step(), HASH)
     mount = index(ctr, "withMountedCache", path="/src/.next/cache")
     assert render(fields(ctr)[mount].args["cache"]) == "cacheVolume(key: 'bayon-next-0123456789abcdef-node22')"
     assert mount > index(ctr, "withDirectory", path="/src")  # over the source, so the cache outlives every build
-    other = executor.step_container(executor.install_container(24, HASH), the_step("node: 24\n"), HASH)
+    other = executor.step_container(executor.install_container(24), the_step("node: 24\n"), HASH)
     assert "bayon-next-0123456789abcdef-node24" in render(other)
     with pytest.raises(ValueError, match="keyed by the lock hash"):
-        executor.step_container(executor.install_container(22, HASH), the_step())
+        executor.step_container(executor.install_container(22), the_step())
 
 
 def test_in_dagger_the_script_is_mounted_and_the_exec_expects_any_code():
     executor = DaggerExecutor(dag.host().directory("examples/coagent"))
-    ctr = executor.step_container(executor.install_container(22, HASH), the_step(), HASH)
+    ctr = executor.step_container(executor.install_container(22), the_step(), HASH)
     (script,) = find(ctr, "withNewFile", path="/bayon/tools/bundle-sizes.mjs")
     assert script.args["contents"] == tool_script("bundle-sizes.mjs")
     last = fields(ctr)[-1]

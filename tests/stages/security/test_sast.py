@@ -101,6 +101,19 @@ def test_a_missing_or_unreadable_report_is_a_crash(files: dict, base: str, reaso
     assert judgement.status == "crashed" and judgement.reason.startswith(reason)
 
 
+def test_a_scan_of_no_files_fails_with_the_reason_and_an_uncounted_one_is_a_crash():
+    head = json.loads((SAST / sast.REPORT).read_text())
+    assert head["runs"][0]["properties"][sast.SCANNED] == {"files": 2, "path": "apps/web"}  # as the script wrote it
+    head["runs"][0]["results"] = []
+    head["runs"][0]["properties"][sast.SCANNED] = {"files": 0, "path": "apps/typo"}
+    judgement = judge_run(step(), StepRun(exit_code=0, files={sast.REPORT: json.dumps(head).encode()}))
+    assert (judgement.status, judgement.reason) == ("failed", "scanned no files under apps/typo: check --source/--repo-path")
+    del head["runs"][0]["properties"]
+    judgement = judge_run(step(), StepRun(exit_code=0, files={sast.REPORT: json.dumps(head).encode()}))
+    assert judgement.status == "crashed"
+    assert judgement.reason == "Semgrep's report does not say how many files it scanned (semgrep.sarif)"
+
+
 def test_the_captured_sarif_holds_no_code_and_no_placeholder_fingerprints():
     for name in (sast.REPORT, sast.BASE_REPORT):
         text = (SAST / name).read_text()
@@ -138,6 +151,17 @@ def test_the_shipped_rules_find_each_planted_pattern_and_no_look_alike(tmp_path:
     report = run_local(lambda executor: runner.gate("sast", executor), app)
     assert not report.passed
     assert sorted(located(report.findings)) == sorted(PLANTED)
+
+
+@pytest.mark.tools
+def test_a_real_scan_of_an_empty_folder_fails(tmp_path: Path):
+    root = init(tmp_path / "repo")
+    commit(root, {"apps/web/lib/a.ts": "export const a = 1;\n"}, "one")
+    (root / "apps" / "typo").mkdir()
+    report = run_local(lambda executor: runner.gate("sast", executor), root / "apps" / "typo")
+    (result,) = report.steps
+    assert not report.passed and (result.status, result.exit_code) == ("failed", 0)
+    assert result.reason == "scanned no files under apps/typo: check --source/--repo-path"
 
 
 @pytest.mark.tools

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from apps import run_local
 from gitrepo import commit, git, init
 
 from ci.pipeline import runner
@@ -112,6 +113,18 @@ def test_no_readable_report_or_a_problem_is_a_crash(run: StepRun, reason: str):
     assert judgement.status == "crashed" and judgement.reason.startswith(reason)
 
 
+def test_a_scan_of_no_files_fails_with_the_reason_never_passes():
+    (step,) = secrets_scan.steps(load_config(None))
+    judgement = judge_run(step, run_of({**REPORT, "files": 0, "commits": 0, "findings": [], "path": "apps/typo"}))
+    assert (judgement.status, judgement.reason) == (
+        "failed", "scanned no files under apps/typo: check --source/--repo-path")
+    at_root = judge_run(step, run_of({**REPORT, "files": 0, "findings": [], "path": "."}))
+    assert at_root.status == "failed" and at_root.reason.startswith("scanned no files under .:")
+    uncounted = {key: value for key, value in REPORT.items() if key != "files"}
+    judgement = judge_run(step, run_of({**uncounted, "findings": []}))
+    assert judgement.status == "crashed" and "does not say how many files it scanned" in judgement.reason
+
+
 # 3. the step
 
 def test_the_step_runs_the_scanner_in_the_repository_in_a_pinned_python_image():
@@ -131,6 +144,19 @@ def test_no_base_or_a_new_branch_scans_the_whole_history_and_a_bad_ref_is_refuse
         assert "--base" not in step.argv
     with pytest.raises(UsageError, match="not a git revision"):
         secrets_scan.steps(load_config(None), "--upload-pack=x")
+
+
+def test_a_repo_and_repo_path_that_do_not_hold_the_source_stop_the_scan_with_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture):
+    root = init(tmp_path / "repo")
+    commit(root, {APP + "package.json": '{"name": "web"}\n', "apps/api/package.json": '{"name": "api"}\n'}, "apps")
+    source = str(root / APP)
+    assert main(["secrets", "--source", source, "--repo", str(root), "--repo-path", "apps/api"]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress line naming the step
+    assert line == ("bayon: --repo-path apps/api: the repository holds another package.json than --source's at "
+                    "apps/api/; pass where --source sits in the repository (e.g. --repo-path examples/coagent)")
+    assert main(["sast", "--source", source, "--repo", str(root), "--repo-path", "apps/gone"]) == 2
+    assert "holds no package.json at apps/gone/" in capsys.readouterr().err
 
 
 def test_only_the_scanning_gates_take_a_base():
@@ -202,6 +228,17 @@ def test_with_a_base_only_the_commits_since_it_are_scanned(leaky: dict, capsys: 
     assert [(f["file"], f["commit"], f["in_tree"]) for f in report["findings"]] == [("src/new.ts", added, True)]
     assert f"2 commit(s) of {leaky['base']}..HEAD" in report["steps"][-1]["reason"]
     assert new_key not in printed and leaky["key"] not in printed
+
+
+@pytest.mark.tools
+def test_a_real_scan_of_an_empty_folder_fails(tmp_path: Path):
+    root = init(tmp_path / "repo")
+    commit(root, {"apps/web/src/a.ts": "export const a = 1;\n"}, "one")
+    (root / "apps" / "typo").mkdir()  # a folder of the checkout that holds no file git tracks or would track
+    report = run_local(lambda executor: runner.gate("secrets", executor), root / "apps" / "typo")
+    (step,) = report.steps
+    assert not report.passed and (step.status, step.exit_code) == ("failed", 0)
+    assert step.reason == "scanned no files under apps/typo: check --source/--repo-path"
 
 
 @pytest.mark.tools

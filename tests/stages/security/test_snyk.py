@@ -74,7 +74,7 @@ def test_in_dagger_the_token_is_a_secret_variable_and_its_absence_skips(monkeypa
     step = snyk.step(policy(), 22)
     with_token = DaggerExecutor(dag.host().directory("examples/coagent"), {"snyk-token": token})
     assert with_token.unavailable_reason(step) is None
-    ctr = with_token.step_container(with_token.install_container(22, HASH), step, HASH)
+    ctr = with_token.step_container(with_token.install_container(22), step, HASH)
     assert [f.args for f in find(ctr, "withSecretVariable")] == [{"name": "SNYK_TOKEN", "secret": token}]
     assert not find(ctr, "withEnvVariable", name="SNYK_TOKEN")
     without = DaggerExecutor(dag.host().directory("examples/coagent"))

@@ -81,13 +81,13 @@ def test_the_plan_is_deterministic_and_shows_the_run_id_placeholder():
 def test_each_dagger_run_gives_the_audit_exec_a_fresh_input():
     (prod, *_) = security.audit_steps(load_config(None))
     one, two = (DaggerExecutor(dag.host().directory("examples/coagent")) for _ in range(2))
-    ctr_one = one.step_container(one.install_container(22, HASH), prod, HASH)
-    ctr_two = two.step_container(two.install_container(22, HASH), prod, HASH)
+    ctr_one = one.step_container(one.install_container(22), prod, HASH)
+    ctr_two = two.step_container(two.install_container(22), prod, HASH)
     assert find(ctr_one, "withEnvVariable", name="BAYON_RUN_ID")[0].args["value"] == one.run_id
     assert one.run_id != two.run_id and render(ctr_one) != render(ctr_two)
     (sbom_step,) = security.sbom_steps(load_config(None))  # a step without the placeholder stays cacheable
-    assert render(one.step_container(one.install_container(22, HASH), sbom_step, HASH)) == render(
-        two.step_container(two.install_container(22, HASH), sbom_step, HASH))
+    assert render(one.step_container(one.install_container(22), sbom_step, HASH)) == render(
+        two.step_container(two.install_container(22), sbom_step, HASH))
 
 
 # the real stage on the sample app, npm audit pointed at the local registry after the install

@@ -196,6 +196,12 @@ def test_a_given_repository_and_repo_path_place_the_app_as_dagger_does(repo: Pat
     assert detect(repo, repo=repo, repo_path=APP)[1] == "docs-only change against main: examples/coagent/docs/x.txt"
 
 
+def test_a_repo_path_where_the_app_is_not_is_a_usage_error_before_git_runs(repo: Path):
+    with pytest.raises(UsageError, match=r"^--repo-path examples/: the repository holds no package.json at "
+                                         r"examples/; pass where --source sits in the repository"):
+        detect(repo, repo=repo, repo_path="examples/")
+
+
 def test_an_unknown_ref_is_a_one_line_usage_error(repo: Path):
     with pytest.raises(UsageError) as info:
         detect(repo, "origin/nope")

@@ -3,6 +3,7 @@ a real moto_server through the local executor."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_a_failed_integration_test_is_a_finding_at_its_line():
 
 def test_moto_is_a_service_container_bound_as_moto_with_its_url():
     executor = DaggerExecutor(dag.host().directory("examples/coagent"))
-    ctr = executor.step_container(executor.install_container(22, HASH), the_step(), HASH)
+    ctr = executor.step_container(executor.install_container(22), the_step(), HASH)
     binding, service = bound_service(ctr, "moto")
     assert service == [
         ("container", {}),
@@ -109,6 +110,8 @@ def test_the_sample_apps_integration_tests_pass_against_moto(clean):
     step = next(s for s in clean.steps if s.id == "tests/integration")
     assert clean.passed and step.status == "passed", step.reason
     assert step.reason.startswith("4 of 4 test(s) passed") and step.tool_version
+    (moto,) = step.services  # the moto_server that ran: PATH's first, else beside this Python (any 5.x)
+    assert moto["name"] == "moto" and re.fullmatch(r"5\.\d+\.\d+", moto["version"]), step.services
     assert {"tests/integration/jest-results.json", "tests/integration/junit.xml"} <= set(clean.artifacts)
 
 
