@@ -41,7 +41,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class StepResult:
-    """The verdict on one step (`id` is path-like: `quality/lint`)."""
+    """The verdict on one step (`id` is path-like: `quality/lint`); `blocked_by` names the install whose failure kept
+    a skipped step from running."""
 
     id: str
     tool: str
@@ -51,11 +52,14 @@ class StepResult:
     duration_s: float = 0.0
     reason: str = ""
     started_s: float = 0.0
+    blocked_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["duration_s"] = round(self.duration_s, 3)
         data["started_s"] = round(self.started_s, 3)
+        if self.blocked_by is None:
+            del data["blocked_by"]
         return data
 
 
