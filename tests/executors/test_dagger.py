@@ -282,6 +282,35 @@ async def test_missing_lockfile_is_a_crashed_install(monkeypatch):
     assert result.status == "crashed" and result.reason == MISSING_LOCKFILE
 
 
+@pytest.mark.anyio
+async def test_a_failed_npm_ci_shows_npms_own_error_lines(monkeypatch):
+    from types import SimpleNamespace
+
+    from apps import COAGENT, FIXTURES
+    from dagger._exceptions import QueryErrorValue
+
+    recorded = (FIXTURES / "npm" / "ci-out-of-sync.txt").read_text()  # real `npm ci`, the lockfile out of sync
+    executor = DaggerExecutor(source())
+
+    async def read(path):
+        file = COAGENT / path
+        return file.read_text() if file.is_file() else None
+
+    async def exec_failed(self):  # the engine's answer to the install layer (the only stubbed leaf here)
+        error = QueryErrorValue("process \"npm ci\" did not complete successfully: exit code: 1", extensions={
+            "_type": "EXEC_ERROR", "cmd": NPM_CI, "exitCode": 1, "stdout": "", "stderr": recorded})
+        raise dagger.ExecError([error], SimpleNamespace(document=""))
+
+    monkeypatch.setattr(executor, "read_source_file", read)
+    monkeypatch.setattr(dagger.Container, "sync", exec_failed)
+    result = await executor.install(22)
+    assert (result.status, result.exit_code) == ("crashed", 1)
+    assert result.reason.splitlines() == [
+        "`npm ci` exited with code 1: `npm ci` can only install packages when your package.json and package-lock.json "
+        "or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before continuing.",
+        "Missing: left-pad@1.3.0 from lock file"]
+
+
 def test_unavailable_reason_is_none_for_any_major():
     executor = DaggerExecutor(source())
     assert executor.name == "dagger"

@@ -104,7 +104,8 @@ class LocalExecutor:
                 env["NPM_TOKEN"] = secret_refs.resolve(self.secrets[NPM_TOKEN_SECRET])
             cached, reused = await ensure_install(self.source, major, env)
         except InstallFailed as exc:
-            return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
+            return StepResult(install_id(major), "npm", "crashed", exit_code=exc.exit_code, reason=str(exc),
+                              duration_s=time.monotonic() - t, started_s=started_s)
         _, npm_version = await asyncio.gather(
             asyncio.to_thread(refresh, self.source, self.workspace, cached, cached.parent.name),
             asyncio.to_thread(_npm_version),
