@@ -86,6 +86,16 @@ def test_plan_prints_the_steps_as_data(tmp_path: Path, capsys: pytest.CaptureFix
     assert steps[0]["image"] == "node:22-bookworm-slim" and steps[0]["argv"][0] == "node_modules/.bin/eslint"
 
 
+def test_in_the_plan_no_step_but_snyks_names_a_secret_and_none_the_npm_token(capsys: pytest.CaptureFixture):
+    from apps import COAGENT
+
+    named = {}
+    for function in ("ci", "security", "build-output", "lint-fix"):
+        assert main(["plan", function, "--source", str(COAGENT)]) == 0
+        named.update({s["id"]: s["secrets"] for s in json.loads(capsys.readouterr().out) if s["secrets"]})
+    assert named == {"security/audit/snyk": {"SNYK_TOKEN": "snyk-token"}}  # the npm token is the install's alone
+
+
 def test_without_node_the_run_cannot_start(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no node: the run must stop before anything else
     assert main(["lint", "--source", str(tmp_path)]) == 3

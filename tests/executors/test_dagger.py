@@ -11,6 +11,7 @@ import dagger
 import pytest
 from chain import bound_service, fields, find, index, names, render
 from dagger import dag
+from dagger.client.base import Type
 
 from ci.executors.dagger import (
     MISSING_LOCKFILE,
@@ -388,3 +389,34 @@ def test_the_repository_argument_keeps_git_history():
         repo = dagger_functions()[name].parameters["repo"]
         assert repo.default_path == "/" and list(repo.ignore) == list(REPO_IGNORE), name
     assert not [p for p in REPO_IGNORE if ".git" in p.split("/")]
+
+
+# 10. secrets kept to the step that needs them, on every step of `ci` and `security`
+
+def test_each_secret_value_is_only_in_the_one_secret_variable_that_needs_it():
+    from apps import COAGENT
+    from ci.config import load_config
+    from ci.pipeline.registry import steps_of
+
+    npm, snyk = "planted-npm-value-8b", "planted-snyk-value-8b"
+    executor = in_repo_executor({"npm-token": dag.set_secret("npm-token", npm),
+                                 "snyk-token": dag.set_secret("snyk-token", snyk)})
+    config = load_config((COAGENT / "pipeline.yaml").read_text())
+    steps = {s.id: s for function in ("ci", "security") for s in steps_of(function, config)}
+    assert {"security/audit/snyk", "tests/unit/node20", "build/next", "security/secrets", "security/sast"} <= set(steps)
+    for s in steps.values():
+        ctr = executor.step_container(executor.repo_base(s), s) if s.in_repo else executor.installed_step(s, HASH)
+        holding = {value: [(i, f.name, f.args.get("name")) for i, f in enumerate(fields(ctr)) if value in _text(f.args)]
+                   for value in (npm, snyk)}
+        npm_ci = None if s.in_repo else index(ctr, "withExec", args=NPM_CI)
+        # npm's: only in the install's secret variable, removed right after `npm ci` (no source, no install: none)
+        assert holding[npm] == ([] if s.in_repo else [(npm_ci - 1, "withSecretVariable", "NPM_TOKEN")]), s.id
+        assert s.in_repo or fields(ctr)[npm_ci + 1].args == {"name": "NPM_TOKEN"}
+        # Snyk's: only in the Snyk step's own secret variable
+        snyk_vars = [(name, var) for _, name, var in holding[snyk]]
+        assert snyk_vars == ([("withSecretVariable", "SNYK_TOKEN")] if s.id == "security/audit/snyk" else []), s.id
+
+
+def _text(args: dict) -> str:
+    """A selection's arguments as text, nested Dagger objects (a Secret: its setSecret call) rendered in place."""
+    return " ".join(render(v) if isinstance(v, Type) else repr(v) for v in args.values())
