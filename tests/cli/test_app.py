@@ -108,3 +108,25 @@ def test_doctor_names_the_install_command_of_a_missing_tool(monkeypatch, tmp_pat
     out = capsys.readouterr().out
     assert "✘ node" in out and "apt-get install -y nodejs" in out
     assert "✘ npm" in out and "tool(s) missing" in out
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_an_unexpected_error_is_one_line_exit_3_and_a_traceback_file(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                     monkeypatch: pytest.MonkeyPatch, grouped: bool):
+    from ci.executors.local.workspace import cache_root
+    from ci.pipeline import runner
+
+    async def broken_gate(*args, **kwargs):
+        error = RuntimeError("the runner broke\nsecond line")
+        raise ExceptionGroup("unhandled errors in a TaskGroup", [error]) if grouped else error
+
+    monkeypatch.setattr(runner, "gate", broken_gate)
+    assert main(["quality", "--source", str(tmp_path)]) == 3  # 1 would say a gate failed
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    head, _, where = err.strip().partition(" (traceback in ")
+    assert head == "bayon: unexpected error: RuntimeError: the runner broke"
+    path = Path(where.removesuffix(")"))
+    assert path.parent == cache_root() / "crashes"
+    traceback_text = path.read_text()
+    assert "in broken_gate" in traceback_text and "RuntimeError: the runner broke" in traceback_text
