@@ -11,6 +11,7 @@ writes OUTPUT/semgrep.sarif, Semgrep's own SARIF with these changes:
   when lines move (what `--base` compares, and what code scanning matches alerts by);
 - no code travels in the report (a hard-coded credential must not): snippets are dropped, and a notification (a file
   Semgrep could not parse) keeps only its first line, not the code it quotes;
+- a notification gets the `locations` (file, line, column) of its error in Semgrep's JSON output, which has them;
 - the "requires login" placeholders Semgrep writes for fingerprints without an account are dropped.
 
 With `--base REF` the app's directory as it was at REF (`git archive`) is scanned with the same rules into
@@ -55,17 +56,33 @@ def run(argv: list[str], cwd: str | None = None) -> bytes:
 
 
 def semgrep(configs: list[Path], target: str, sarif: Path) -> None:
-    """Semgrep over `target` (its text output, which quotes code, discarded), SARIF to `sarif`, then rewritten."""
-    run([*SEMGREP, *(arg for c in configs for arg in ("--config", str(c))), "--sarif-output", str(sarif), "."],
-        cwd=target)
+    """Semgrep over `target` (its text output, which quotes code, discarded), SARIF to `sarif`, then rewritten; its
+    JSON output, read for where each error is, goes to a temporary file (it quotes code too)."""
+    with tempfile.TemporaryDirectory(prefix="sast-json-") as tmp:
+        errors = Path(tmp) / "semgrep.json"
+        run([*SEMGREP, *(arg for c in configs for arg in ("--config", str(c))), "--sarif-output", str(sarif),
+             "--json-output", str(errors), "."], cwd=target)
+        spans = {e.get("message"): e for e in json.loads(errors.read_text()).get("errors", [])}
     log = json.loads(sarif.read_text())
     for run_ in log.get("runs", []):
         fingerprint(run_.get("results", []), Path(target))
         for invocation in run_.get("invocations", []):
             for note in invocation.get("toolExecutionNotifications", []):
                 text = note.get("message", {}).get("text", "")
+                if text in spans and not note.get("locations"):
+                    note["locations"] = error_locations(spans[text])
                 note.setdefault("message", {})["text"] = (text.splitlines() or [""])[0].rstrip(":")
     sarif.write_text(json.dumps(log, indent=2) + "\n")
+
+
+def error_locations(error: dict) -> list[dict]:
+    """SARIF locations (file, start line and column) of a Semgrep JSON error, e.g. a file it could not parse: Semgrep's
+    SARIF notifications carry the place only inside their message."""
+    spans = error.get("spans") or ([{"file": error["path"]}] if error.get("path") else [])
+    return [{"physicalLocation": {"artifactLocation": {"uri": span["file"]},
+                                  **({"region": {"startLine": span["start"]["line"],
+                                                 "startColumn": span["start"]["col"]}} if "start" in span else {})}}
+            for span in spans if span.get("file")]
 
 
 def match_text(result: dict, root: Path) -> str:
