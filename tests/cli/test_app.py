@@ -121,12 +121,13 @@ def test_an_unexpected_error_is_one_line_exit_3_and_a_traceback_file(tmp_path: P
         raise ExceptionGroup("unhandled errors in a TaskGroup", [error]) if grouped else error
 
     monkeypatch.setattr(runner, "gate", broken_gate)
+    monkeypatch.setenv("BAYON_CACHE_DIR", str(tmp_path / "cache"))  # the tracebacks of this test are not kept
     assert main(["quality", "--source", str(tmp_path)]) == 3  # 1 would say a gate failed
     out, err = capsys.readouterr()
     assert out == "" and len(err.splitlines()) == 1
     head, _, where = err.strip().partition(" (traceback in ")
     assert head == "bayon: unexpected error: RuntimeError: the runner broke"
     path = Path(where.removesuffix(")"))
-    assert path.parent == cache_root() / "crashes"
+    assert path.parent == cache_root() / "crashes" == tmp_path / "cache" / "crashes"
     traceback_text = path.read_text()
     assert "in broken_gate" in traceback_text and "RuntimeError: the runner broke" in traceback_text
