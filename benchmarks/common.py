@@ -121,7 +121,7 @@ class Bench:
         env = {**os.environ, **STEP_ENV, **{k: substitute(v, str(reports)) for k, v in step.env.items()}}
         async with contextlib.AsyncExitStack() as stack:
             for service in step.services:
-                env[service.url_env] = (await stack.enter_async_context(started(service))).url
+                env[service.url_env] = (await stack.enter_async_context(started(service, os.environ))).url
             proc = await asyncio.create_subprocess_exec(
                 *[substitute(a, str(reports)) for a in step.argv], cwd=self.by_hand / step.workdir, env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

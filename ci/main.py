@@ -218,7 +218,7 @@ class Ci:
     async def secrets(self, source: Source, repo: Repo, base: ScanBase = "", format: Format = "table",
                       repo_path: RepoPath = "") -> str:
         """Secrets in the working tree and the git history (detect-secrets); any the baseline does not accept fails.
-        Findings show rule, file, line, commit and a redacted preview, never the value."""
+        Findings show rule, file, line, commit and the value's SHA-1, never any part of the value."""
         executor = _executor(source, None, repo, repo_path)
         return _verdict(await runner.gate("secrets", executor, base=base), format, repo_path)
 

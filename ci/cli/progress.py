@@ -14,13 +14,13 @@ MARKS = {"passed": "✔", "failed": "✘", "crashed": "✘", "skipped": "–", "
 class ProgressExecutor:
     """Wraps an executor and prints a line as each install and step starts and ends."""
 
-    def __init__(self, inner: Executor, stream=sys.stderr):
+    def __init__(self, inner: Executor, stream=None):
         self.inner = inner
         self.name = inner.name
         self.stream = stream
 
     def _say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        print(text, file=self.stream or sys.stderr, flush=True)  # stderr as it is now, not as it was at import
 
     async def read_source_file(self, path: str) -> str | None:
         return await self.inner.read_source_file(path)

@@ -41,7 +41,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class StepResult:
-    """The verdict on one step (`id` is path-like: `quality/lint`)."""
+    """The verdict on one step (`id` is path-like: `quality/lint`); `blocked_by` names the install whose failure kept
+    a skipped step from running."""
 
     id: str
     tool: str
@@ -54,6 +55,7 @@ class StepResult:
     services: tuple[dict[str, str], ...] = ()
     """The services the step ran against, as the executor started them: `name` and `image` (Dagger) or `version`
     (the package that ran on this host); in the JSON only when there are any."""
+    blocked_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -63,6 +65,8 @@ class StepResult:
             data["services"] = [dict(service) for service in self.services]
         else:
             del data["services"]
+        if self.blocked_by is None:
+            del data["blocked_by"]
         return data
 
 

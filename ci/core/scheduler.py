@@ -17,7 +17,8 @@ from ci.core.errors import BayonError, one_line, unwrap_groups
 from ci.core.executor import Executor, install_id
 from ci.core.report import Finding, Report, StepResult
 from ci.core.step import Judgement, ReportError, Step, StepRun
-from ci.core.text import stderr_tail
+from ci.core.text import stderr_tail, strip_ansi
+
 
 def judge_run(step: Step, run: StepRun) -> Judgement:
     """Apply the step's judge, but only to a run whose exit code the step declared; anything else crashed."""
@@ -42,14 +43,24 @@ def to_result(step: Step, run: StepRun, judgement: Judgement) -> StepResult:
         tool_version=run.tool_version,
         exit_code=run.exit_code,
         duration_s=run.duration_s,
-        reason=judgement.reason,
+        reason=strip_ansi(judgement.reason),
         started_s=run.started_s,
         services=run.services,
     )
 
 
-def skipped(step: Step, reason: str) -> StepResult:
-    return StepResult(id=step.id, tool=step.tool, status="skipped", reason=reason)
+def plain(result: StepResult) -> StepResult:
+    """A result made elsewhere (an install, a stage-level judge) with the escapes taken out of its reason."""
+    return replace(result, reason=strip_ansi(result.reason))
+
+
+def plain_findings(found: Iterable[Finding], **attribution: str) -> tuple[Finding, ...]:
+    """Findings with the escapes taken out of their messages (and `step` and `tool` set, when given)."""
+    return tuple(replace(f, message=strip_ansi(f.message), **attribution) for f in found)
+
+
+def skipped(step: Step, reason: str, blocked_by: str | None = None) -> StepResult:
+    return StepResult(id=step.id, tool=step.tool, status="skipped", reason=reason, blocked_by=blocked_by)
 
 
 Aggregate = Callable[[Report], tuple[StepResult, tuple[Finding, ...]]]
@@ -96,18 +107,20 @@ async def run_steps(
         """Once per major; the first step needing it runs it, the others wait (majors install concurrently)."""
         async with install_locks.setdefault(major, anyio.Lock()):
             if major not in installs:
+                t = time.monotonic()
                 try:
-                    installs[major] = await executor.install(major)
+                    installs[major] = plain(await executor.install(major))
                 except BayonError:
                     raise
                 except Exception as exc:  # an executor must not raise; if one does, that install crashed
-                    installs[major] = StepResult(install_id(major), "npm", "crashed", reason=one_line(exc))
+                    installs[major] = StepResult(install_id(major), "npm", "crashed", reason=one_line(exc),
+                                                 duration_s=time.monotonic() - t, started_s=t - started)
         return installs[major]
 
     async def one(step: Step) -> None:
         install_result = None if step.in_repo else await install(step.node_major)  # in_repo: no dependencies
         if install_result is not None and install_result.status != "passed":
-            results[step.id] = skipped(step, f"dependency install failed ({install_result.id})")
+            results[step.id] = skipped(step, f"dependency install failed ({install_result.id})", install_result.id)
             return
         try:
             run = await executor.run(step)
@@ -117,7 +130,7 @@ async def run_steps(
             run = StepRun(exit_code=None, error=one_line(exc))
         judgement = judge_run(step, run)
         results[step.id] = to_result(step, run, judgement)
-        findings[step.id] = tuple(replace(f, step=step.id, tool=step.tool) for f in judgement.findings)
+        findings[step.id] = plain_findings(judgement.findings, step=step.id, tool=step.tool)
         artifacts.update({f"{step.id}/{name}": data for name, data in run.files.items() if data is not None})
 
     async with anyio.create_task_group() as group:
@@ -135,5 +148,6 @@ async def run_steps(
     )
     for aggregate in aggregates:
         result, found = aggregate(report)
-        report = replace(report, steps=(*report.steps, result), findings=(*report.findings, *found))
+        report = replace(report, steps=(*report.steps, plain(result)),
+                         findings=(*report.findings, *plain_findings(found)))
     return report

@@ -19,7 +19,7 @@ from dagger import dag
 from ci.core.errors import one_line
 from ci.core.executor import (INSTALL_ARGV, NPM_TOKEN_SECRET, STEP_ENV, cache_key, check_repo_path, install_id,
                               missing_secrets, substitute, tool_script)
-from ci.core.text import stderr_tail
+from ci.core.text import npm_failed
 from ci.core.report import Report, StepResult
 from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
 from ci.core.step import NPM_MAJOR, Step, StepRun, node_image
@@ -212,10 +212,9 @@ class DaggerExecutor:
             exit_code = 0
         except MissingLockfileError as exc:
             reason = str(exc)
-        except dagger.ExecError as exc:
+        except dagger.ExecError as exc:  # the npm pin or `npm ci`: npm's own error lines say why
             exit_code = exc.exit_code
-            detail = stderr_tail(exc.stderr) or stderr_tail(exc.stdout) or "(no output)"
-            reason = f"`{' '.join(exc.command)}` exited with code {exc.exit_code}:\n{detail}"
+            reason = npm_failed(exc.command, exc.exit_code, f"{exc.stdout}\n{exc.stderr}")
         except dagger.DaggerError as exc:
             reason = one_line(exc)
         status = "passed" if ctr is not None else "crashed"

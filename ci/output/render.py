@@ -62,8 +62,21 @@ def dumps(report: Report) -> str:
 
 
 def verdict_line(report: Report) -> str:
+    """`quality: PASSED in 4.2 s (0 finding(s))`; when an install failed, what failed and why, and what did not run:
+    `ci: FAILED: setup/install/node22 crashed (`npm ci` exited with code 1: ...), 9 step(s) not run`."""
+    blocked = [s for s in report.steps if s.blocked_by]
+    if blocked:
+        failed = [s for s in report.steps if s.id in {b.blocked_by for b in blocked}]
+        causes = ", ".join(f"{s.id} {s.status} ({_headline(s.reason)})" for s in failed)
+        return f"{report.function}: FAILED: {causes}, {len(blocked)} step(s) not run"
     word = "PASSED" if report.passed else "FAILED"
     return f"{report.function}: {word} in {report.duration_s:.1f} s ({len(report.findings)} finding(s))"
+
+
+def _headline(reason: str) -> str:
+    """A reason's first sentence: its first line up to the first full stop."""
+    first = reason.strip().split("\n", 1)[0]
+    return first.split(". ", 1)[0].rstrip(".") or "no reason given"
 
 
 def critical_path_line(timing: dict) -> str:
@@ -111,7 +124,7 @@ def table(report: Report) -> str:
         if len(report.findings) > MAX_ROWS:
             console.print(f"... and {len(report.findings) - MAX_ROWS} more (see --format json)")
     console.print(critical_path_line(timing))
-    console.print(verdict_line(report))
+    console.print(verdict_line(report), soft_wrap=True)  # one line, however long: what a log search finds
     return out.getvalue()
 
 

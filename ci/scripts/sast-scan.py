@@ -11,10 +11,11 @@ writes OUTPUT/semgrep.sarif, Semgrep's own SARIF with these changes:
   when lines move (what `--base` compares, and what code scanning matches alerts by);
 - no code travels in the report (a hard-coded credential must not): snippets are dropped, and a notification (a file
   Semgrep could not parse) keeps only its first line, not the code it quotes;
+- a notification gets the `locations` (file, line, column) of its error in Semgrep's JSON output, which has them;
 - the "requires login" placeholders Semgrep writes for fingerprints without an account are dropped;
 - the run's `properties["bayon/scanned"]` says how many files Semgrep analyzed and where (`files`; `path`, this
-  directory relative to the repository root), counted from Semgrep's JSON output, which quotes code and so is
-  written to a temporary directory and deleted.
+  directory relative to the repository root), counted from Semgrep's JSON output.
+Semgrep's JSON output quotes code, so it is written to a temporary directory and deleted.
 
 With `--base REF` the app's directory as it was at REF (`git archive`) is scanned with the same rules into
 OUTPUT/semgrep-base.sarif; an app that did not exist at REF gives an empty run. Exits 0 with the files written, 3 with
@@ -60,15 +61,18 @@ def run(argv: list[str], cwd: str | None = None) -> bytes:
 
 def semgrep(configs: list[Path], target: str, sarif: Path, path: str) -> None:
     """Semgrep over `target` (its text output, which quotes code, discarded), SARIF to `sarif`, then rewritten;
-    `path` is where `target` sits in the repository, for the scanned-files count."""
-    with tempfile.TemporaryDirectory(prefix="sast-listing-") as tmp:
+    `path` is where `target` sits in the repository, for the scanned-files count. Its JSON output, read for the
+    files it scanned and where each error is, goes to a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="sast-json-") as tmp:
         listing = Path(tmp) / "semgrep.json"
         run([*SEMGREP, *(arg for c in configs for arg in ("--config", str(c))), "--sarif-output", str(sarif),
              "--json-output", str(listing), "."], cwd=target)
         try:
-            scanned = len(json.loads(listing.read_text())["paths"]["scanned"])
+            output = json.loads(listing.read_text())
+            scanned = len(output["paths"]["scanned"])
         except (OSError, ValueError, KeyError, TypeError):
             raise Problem("Semgrep's JSON output does not list the files it scanned") from None
+        spans = {e.get("message"): e for e in output.get("errors", [])}
     log = json.loads(sarif.read_text())
     for run_ in log.get("runs", []):
         run_.setdefault("properties", {})[SCANNED] = {"files": scanned, "path": path}
@@ -76,8 +80,20 @@ def semgrep(configs: list[Path], target: str, sarif: Path, path: str) -> None:
         for invocation in run_.get("invocations", []):
             for note in invocation.get("toolExecutionNotifications", []):
                 text = note.get("message", {}).get("text", "")
+                if text in spans and not note.get("locations"):
+                    note["locations"] = error_locations(spans[text])
                 note.setdefault("message", {})["text"] = (text.splitlines() or [""])[0].rstrip(":")
     sarif.write_text(json.dumps(log, indent=2) + "\n")
+
+
+def error_locations(error: dict) -> list[dict]:
+    """SARIF locations (file, start line and column) of a Semgrep JSON error, e.g. a file it could not parse: Semgrep's
+    SARIF notifications carry the place only inside their message."""
+    spans = error.get("spans") or ([{"file": error["path"]}] if error.get("path") else [])
+    return [{"physicalLocation": {"artifactLocation": {"uri": span["file"]},
+                                  **({"region": {"startLine": span["start"]["line"],
+                                                 "startColumn": span["start"]["col"]}} if "start" in span else {})}}
+            for span in spans if span.get("file")]
 
 
 def match_text(result: dict, root: Path) -> str:

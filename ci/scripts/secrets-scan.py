@@ -13,8 +13,9 @@ only the standard library and detect-secrets, so it runs the same on the host an
 The report says how many files of the tree it scanned and where (`files`; `path`, this directory relative to the
 repository root), and lists each secret once per file: its rule (detect-secrets' type), file (relative to this
 directory), line, the commit that added it (the oldest in the range; none when the range never added it), whether it
-is still in the tree, detect-secrets' `hashed_secret` (SHA-1) and a redacted preview. A secret whose hash the baseline (detect-secrets'
-own format) lists is accepted: counted, not listed. Exits 0 with the report written, 3 with a one-line message on a
+is still in the tree and detect-secrets' `hashed_secret` (SHA-1); no part of the value. A secret whose hash the
+baseline (detect-secrets' own format) lists is accepted: counted, not listed. Exits 0 with the report written, 3 with
+a one-line message on a
 problem (a bad ref, a shallow clone, an unreadable baseline, detect-secrets missing).
 """
 
@@ -47,11 +48,6 @@ def git(*args: str) -> str:
         detail = (done.stderr.strip().splitlines() or ["(no output)"])[-1].removeprefix("fatal: ")
         raise Problem(f"git {args[0]}: {detail}")
     return done.stdout
-
-
-def preview(value: str) -> str:
-    """At most the first 4 characters, and never more than a quarter of the value, then an ellipsis."""
-    return value[: min(4, len(value) // 4)] + "…"
 
 
 def commit_range(base: str | None) -> list[str]:
@@ -216,7 +212,7 @@ def _is(path: str, baseline: Path) -> bool:
 
 def _entry(rule: str, path: str, line: int, value: str, in_tree: bool) -> dict:
     return {"rule": rule, "file": path, "line": line, "commit": None, "in_tree": in_tree,
-            "hashed_secret": hashed(value), "preview": preview(value)}
+            "hashed_secret": hashed(value)}
 
 
 def _version() -> str:

@@ -118,6 +118,16 @@ def test_plan_prints_the_steps_as_data(tmp_path: Path, capsys: pytest.CaptureFix
     assert steps[0]["image"] == "node:22-bookworm-slim" and steps[0]["argv"][0] == "node_modules/.bin/eslint"
 
 
+def test_in_the_plan_no_step_but_snyks_names_a_secret_and_none_the_npm_token(capsys: pytest.CaptureFixture):
+    from apps import COAGENT
+
+    named = {}
+    for function in ("ci", "security", "build-output", "lint-fix"):
+        assert main(["plan", function, "--source", str(COAGENT)]) == 0
+        named.update({s["id"]: s["secrets"] for s in json.loads(capsys.readouterr().out) if s["secrets"]})
+    assert named == {"security/audit/snyk": {"SNYK_TOKEN": "snyk-token"}}  # the npm token is the install's alone
+
+
 def test_without_node_the_run_cannot_start(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no node: the run must stop before anything else
     assert main(["lint", "--source", str(tmp_path)]) == 3
@@ -147,3 +157,26 @@ def test_doctor_says_where_the_node_majors_the_host_lacks_come_from(monkeypatch,
     main(["doctor"])
     assert "! node majors    npm has no Node build for this host: only the host's Node runs the steps here" in (
         capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_an_unexpected_error_is_one_line_exit_3_and_a_traceback_file(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                     monkeypatch: pytest.MonkeyPatch, grouped: bool):
+    from ci.executors.local.workspace import cache_root
+    from ci.pipeline import runner
+
+    async def broken_gate(*args, **kwargs):
+        error = RuntimeError("the runner broke\nsecond line")
+        raise ExceptionGroup("unhandled errors in a TaskGroup", [error]) if grouped else error
+
+    monkeypatch.setattr(runner, "gate", broken_gate)
+    monkeypatch.setenv("BAYON_CACHE_DIR", str(tmp_path / "cache"))  # the tracebacks of this test are not kept
+    assert main(["quality", "--source", str(tmp_path)]) == 3  # 1 would say a gate failed
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    head, _, where = err.strip().partition(" (traceback in ")
+    assert head == "bayon: unexpected error: RuntimeError: the runner broke"
+    path = Path(where.removesuffix(")"))
+    assert path.parent == cache_root() / "crashes" == tmp_path / "cache" / "crashes"
+    traceback_text = path.read_text()
+    assert "in broken_gate" in traceback_text and "RuntimeError: the runner broke" in traceback_text

@@ -109,3 +109,65 @@ def test_the_services_an_executor_started_are_on_the_steps_result():
     results = {s.id: s for s in report.steps}
     assert results["tests/integration"].services == (moto,)
     assert results["quality/lint"].services == ()
+
+
+class Failing(Scripted):
+    """An install that takes a while and then fails: crashes with a coloured reason, or raises (it must not)."""
+
+    def __init__(self, raises: bool):
+        super().__init__({})
+        self.raises = raises
+
+    async def install(self, major: int) -> StepResult:
+        await asyncio.sleep(0.2)
+        if self.raises:
+            raise RuntimeError("install exploded")
+        return StepResult(install_id(major), "npm", "crashed", exit_code=1, duration_s=0.2, started_s=0.01,
+                          reason="`npm ci` exited with code 1: \x1b[31mERESOLVE\x1b[39m could not resolve")
+
+
+@pytest.mark.parametrize("raises", [False, True])
+def test_a_failed_install_keeps_its_duration_and_names_itself_in_every_step_it_kept_from_running(raises: bool):
+    report = run(Failing(raises), [step("quality/lint"), step("tests/unit/node22")])
+    install, *steps = report.steps
+    assert (install.id, install.status) == ("setup/install/node22", "crashed") and install.duration_s >= 0.2
+    assert install.reason == ("RuntimeError: install exploded" if raises
+                              else "`npm ci` exited with code 1: ERESOLVE could not resolve")
+    assert [(s.status, s.blocked_by) for s in steps] == [("skipped", "setup/install/node22")] * 2
+    assert steps[0].to_json()["blocked_by"] == "setup/install/node22"
+    assert "blocked_by" not in install.to_json()
+
+
+def test_escapes_are_stripped_from_reasons_and_finding_messages():
+    """Real sequences: Jest's bold/red (CSI), a link (OSC 8) as terminals print it, a reset with a charset (ESC ( B)."""
+
+    def coloured(run: StepRun) -> Judgement:
+        if run.exit_code == 0:
+            return Judgement("passed", reason="\x1b[1mTests:\x1b[22m \x1b[1m\x1b[32m3 passed\x1b[39m\x1b[22m")
+        found = Finding("", "", "jest/failed-test", "error", "a.test.ts", 3, None,
+                        "\x1b[1m\x1b[31m● \x1b[22m\x1b[39madds › \x1b]8;;file:///src/a.test.ts\x1b\\a.test.ts\x1b]8;;\x1b\\")
+        return Judgement("failed", (found,), "\x1b[31m1 failed\x1b(B\x1b[m")
+
+    def crashed(run: StepRun) -> Judgement:
+        raise AssertionError("not judged: exit code 7 is not declared")
+
+    def aggregate(report):
+        return (StepResult("tests/coverage", "coverage", "passed", reason="\x1b[32mlines 100%\x1b[39m"),
+                (Finding("tests/coverage", "coverage", "c", "info", None, None, None, "\x1b[2mdim\x1b[22m"),))
+
+    steps = [Step(id=i, tool="jest", argv=("true",), judge=j) for i, j in
+             (("tests/a", coloured), ("tests/b", coloured), ("tests/c", crashed))]
+    executor = Scripted({"tests/a": 0, "tests/b": 1, "tests/c": 7})
+
+    async def run_coloured(step: Step) -> StepRun:  # a tool that prints colours on stderr when it crashes
+        code = executor.script[step.id]
+        return StepRun(exit_code=code, stderr="\x1b[31mError:\x1b[39m boom" if code == 7 else "")
+
+    executor.run = run_coloured
+    report = asyncio.run(run_steps("unit_tests", executor, steps, aggregates=[aggregate]))
+    reasons = {s.id: s.reason for s in report.steps}
+    assert reasons["tests/a"] == "Tests: 3 passed" and reasons["tests/b"] == "1 failed"
+    assert reasons["tests/c"] == "jest exited with code 7:\nError: boom"
+    assert reasons["tests/coverage"] == "lines 100%"
+    assert [f.message for f in report.findings] == ["● adds › a.test.ts", "dim"]
+    assert [(f.step, f.tool) for f in report.findings] == [("tests/b", "jest"), ("tests/coverage", "coverage")]

@@ -11,6 +11,7 @@ import dagger
 import pytest
 from chain import bound_service, fields, find, index, names, render
 from dagger import dag
+from dagger.client.base import Type
 
 from ci.executors.dagger import (
     MISSING_LOCKFILE,
@@ -322,6 +323,35 @@ async def test_missing_lockfile_is_a_crashed_install(monkeypatch):
     assert result.status == "crashed" and result.reason == MISSING_LOCKFILE
 
 
+@pytest.mark.anyio
+async def test_a_failed_npm_ci_shows_npms_own_error_lines(monkeypatch):
+    from types import SimpleNamespace
+
+    from apps import COAGENT, FIXTURES
+    from dagger._exceptions import QueryErrorValue
+
+    recorded = (FIXTURES / "npm" / "ci-out-of-sync.txt").read_text()  # real `npm ci`, the lockfile out of sync
+    executor = DaggerExecutor(source())
+
+    async def read(path):
+        file = COAGENT / path
+        return file.read_text() if file.is_file() else None
+
+    async def exec_failed(self):  # the engine's answer to the install layer (the only stubbed leaf here)
+        error = QueryErrorValue("process \"npm ci\" did not complete successfully: exit code: 1", extensions={
+            "_type": "EXEC_ERROR", "cmd": NPM_CI, "exitCode": 1, "stdout": "", "stderr": recorded})
+        raise dagger.ExecError([error], SimpleNamespace(document=""))
+
+    monkeypatch.setattr(executor, "read_source_file", read)
+    monkeypatch.setattr(dagger.Container, "sync", exec_failed)
+    result = await executor.install(22)
+    assert (result.status, result.exit_code) == ("crashed", 1)
+    assert result.reason.splitlines() == [
+        "`npm ci` exited with code 1: `npm ci` can only install packages when your package.json and package-lock.json "
+        "or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before continuing.",
+        "Missing: left-pad@1.3.0 from lock file"]
+
+
 def test_unavailable_reason_is_none_for_any_major():
     executor = DaggerExecutor(source())
     assert executor.name == "dagger"
@@ -428,3 +458,34 @@ async def test_the_repo_path_is_checked_once_however_many_steps_read_the_reposit
             group.start_soon(executor.run, tool_step)
     assert asked.count("examples/coagent/package.json") == 1  # the repository's; the source's is read once too
     assert asked.count("package.json") == 1
+
+
+# 10. secrets kept to the step that needs them, on every step of `ci` and `security`
+
+def test_each_secret_value_is_only_in_the_one_secret_variable_that_needs_it():
+    from apps import COAGENT
+    from ci.config import load_config
+    from ci.pipeline.registry import steps_of
+
+    npm, snyk = "planted-npm-value-8b", "planted-snyk-value-8b"
+    executor = in_repo_executor({"npm-token": dag.set_secret("npm-token", npm),
+                                 "snyk-token": dag.set_secret("snyk-token", snyk)})
+    config = load_config((COAGENT / "pipeline.yaml").read_text())
+    steps = {s.id: s for function in ("ci", "security") for s in steps_of(function, config)}
+    assert {"security/audit/snyk", "tests/unit/node20", "build/next", "security/secrets", "security/sast"} <= set(steps)
+    for s in steps.values():
+        ctr = executor.step_container(executor.repo_base(s), s) if s.in_repo else executor.installed_step(s, HASH)
+        holding = {value: [(i, f.name, f.args.get("name")) for i, f in enumerate(fields(ctr)) if value in _text(f.args)]
+                   for value in (npm, snyk)}
+        npm_ci = None if s.in_repo else index(ctr, "withExec", args=NPM_CI)
+        # npm's: only in the install's secret variable, removed right after `npm ci` (no source, no install: none)
+        assert holding[npm] == ([] if s.in_repo else [(npm_ci - 1, "withSecretVariable", "NPM_TOKEN")]), s.id
+        assert s.in_repo or fields(ctr)[npm_ci + 1].args == {"name": "NPM_TOKEN"}
+        # Snyk's: only in the Snyk step's own secret variable
+        snyk_vars = [(name, var) for _, name, var in holding[snyk]]
+        assert snyk_vars == ([("withSecretVariable", "SNYK_TOKEN")] if s.id == "security/audit/snyk" else []), s.id
+
+
+def _text(args: dict) -> str:
+    """A selection's arguments as text, nested Dagger objects (a Secret: its setSecret call) rendered in place."""
+    return " ".join(render(v) if isinstance(v, Type) else repr(v) for v in args.values())

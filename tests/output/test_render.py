@@ -130,3 +130,24 @@ def test_table_and_markdown_say_what_a_step_ran_against():
         assert "4 of 4 test(s) passed; against moto motoserver/moto:5.1.4" in text
         assert "clean; against moto 5.2.1, redis" in text
     assert "against" not in render(REPORT, "table")  # steps without services say nothing more
+
+
+def test_a_failed_install_is_named_with_its_cause_and_the_steps_it_kept_from_running():
+    from apps import FIXTURES
+    from ci.core.executor import INSTALL_ARGV
+    from ci.core.text import npm_failed
+
+    reason = npm_failed(INSTALL_ARGV, 1, (FIXTURES / "npm" / "ci-out-of-sync.txt").read_text())  # real npm output
+    blocked = [StepResult(i, "x", "skipped", reason="dependency install failed (setup/install/node22)",
+                          blocked_by="setup/install/node22") for i in ("quality/lint", "tests/unit/node22", "build/next")]
+    report = Report("ci", (StepResult("setup/install/node22", "npm", "crashed", exit_code=1, duration_s=2.1,
+                                      reason=reason),
+                           *blocked, StepResult("tests/unit/node24", "jest", "skipped", reason="Node 24 is not here")),
+                    (), stages={"quality": ("quality/lint",), "build": ("build/next",)})
+    line = ("ci: FAILED: setup/install/node22 crashed (`npm ci` exited with code 1: `npm ci` can only install packages "
+            "when your package.json and package-lock.json or npm-shrinkwrap.json are in sync), 3 step(s) not run")
+    table = render(report, "table").splitlines()
+    assert table[-1] == line and table[-2] == "wall 2.1 s; critical path: setup/install/node22 2.1s (100%)"
+    assert render(report, "markdown").splitlines()[0] == f"## ❌ {line}"
+    steps = json.loads(render(report, "json"))["steps"]
+    assert [s.get("blocked_by") for s in steps] == [None, *["setup/install/node22"] * 3, None]

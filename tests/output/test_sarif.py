@@ -26,7 +26,7 @@ from ci.core.step import Step, StepRun
 
 ROOT = "/src"
 SECRET = {"rule": "AWS Access Key", "file": "src/config.ts", "line": 2, "commit": "c" * 40, "in_tree": False,
-          "hashed_secret": "d" * 40, "preview": "AKIA…"}
+          "hashed_secret": "d" * 40}
 SCHEMA = ("@microsoft/jest-sarif@1.0.0-beta.0", "lib/schemas/sarif-2.1.0-rtm.5.json")
 """The SARIF 2.1.0 JSON schema as Microsoft's SARIF SDK ships it (MIT), fetched by the test, not kept here."""
 
@@ -96,7 +96,7 @@ def test_a_converted_result_has_its_level_location_fingerprint_and_extra_fields(
     assert secret["level"] == "error" and secret["ruleId"] == "AWS Access Key"
     assert secret["locations"] == [{"physicalLocation": {
         "artifactLocation": {"uri": "examples/coagent/src/config.ts"}, "region": {"startLine": 2}}}]
-    assert secret["properties"] == {k: SECRET[k] for k in ("commit", "in_tree", "hashed_secret", "preview")}
+    assert secret["properties"] == {k: SECRET[k] for k in ("commit", "in_tree", "hashed_secret")}
     assert secret["partialFingerprints"][sarif.FINGERPRINT].endswith(":1")
     levels = {r["level"] for r in runs_by_tool(log)["eslint"]["results"]}
     assert levels == {"error", "warning"}

@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ci.core import secret_refs
@@ -32,6 +33,29 @@ from ci.executors.local.services import started
 from ci.core.sources import ignored
 from ci.core.step import Step, StepRun
 from ci.executors.local.workspace import InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh
+
+PASSED_ENV = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ", "TMPDIR", "TEMP", "TMP", "CI",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "GIT_CEILING_DIRECTORIES",
+})
+"""The host variables every local step, install and service gets by name: where programs and the home directory are,
+the locale, temporary directories, proxies, CA certificates, and where git stops looking for a repository."""
+PASSED_PREFIXES = ("LC_", "GITHUB_", "RUNNER_", "NPM_CONFIG_")
+"""Host variables that pass by prefix (matched in any case: npm reads `npm_config_*` and `NPM_CONFIG_*`): the locale,
+the Actions runner's context, npm's settings (its registry, ...). A credential among them never passes (`CREDENTIAL`)."""
+CREDENTIAL = re.compile(r"TOKEN|AUTH|PASSW|SECRET|KEY|OTP|CREDENTIAL", re.IGNORECASE)
+"""What marks a prefixed variable as a credential: GITHUB_TOKEN, npm_config__authToken, npm_config_//host/:_auth..."""
+
+
+def minimal_env(environ: Mapping[str, str], secret_vars: Collection[str] = ()) -> dict[str, str]:
+    """The host variables a step may see: those `PASSED_ENV` names, or `PASSED_PREFIXES` start, but no credential and
+    none that holds a secret given as `env://NAME` (`secret_vars`); a step gets its own secrets on top, by name."""
+    return {name: value for name, value in environ.items()
+            if name not in secret_vars
+            and (name in PASSED_ENV
+                 or (name.upper().startswith(PASSED_PREFIXES) and not CREDENTIAL.search(name)))}
+
 
 def host_node_major() -> int | None:
     """The major version of `node` on PATH, or None when there is none."""
@@ -52,6 +76,7 @@ class LocalExecutor:
         if not self.source.is_dir():
             raise CouldNotRun(f"source {source} is not a directory; pass --source PATH to an app checkout")
         self.secrets = dict(secrets or {})
+        self._secret_vars = {ref.removeprefix("env://") for ref in self.secrets.values() if ref.startswith("env://")}
         self.run_id = uuid.uuid4().hex
         self.repo = Path(repo).resolve() if repo else None
         self.repo_path = repo_path
@@ -113,7 +138,8 @@ class LocalExecutor:
                 env["NPM_TOKEN"] = secret_refs.resolve(self.secrets[NPM_TOKEN_SECRET])
             cached, reused = await ensure_install(self.source, major, env)
         except InstallFailed as exc:
-            return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
+            return StepResult(install_id(major), "npm", "crashed", exit_code=exc.exit_code, reason=str(exc),
+                              duration_s=time.monotonic() - t, started_s=started_s)
         _, npm_version = await asyncio.gather(
             asyncio.to_thread(refresh, self.source, self.workspace(major), cached, cached.parent.name),
             asyncio.to_thread(_npm_version),
@@ -127,8 +153,9 @@ class LocalExecutor:
         )
 
     def _env(self, step_env: Mapping[str, str], node_major: int | None = None) -> dict[str, str]:
-        """The environment of a step (or install) on `node_major`: its Node first on PATH when it was brought in."""
-        env = {**os.environ, **STEP_ENV, **step_env}
+        """The minimal host environment, then `STEP_ENV` and the step's own (its secrets are the caller's to add), for
+        a step (or install) on `node_major`: its Node first on PATH when it was brought in."""
+        env = {**minimal_env(os.environ, self._secret_vars), **STEP_ENV, **step_env}
         if node_major in self._node_bins:
             env["PATH"] = os.pathsep.join(filter(None, (str(self._node_bins[node_major]), env.get("PATH"))))
         return env
@@ -154,7 +181,7 @@ class LocalExecutor:
         async with contextlib.AsyncExitStack() as stack:
             running = []
             for service in step.services:
-                running.append(await stack.enter_async_context(started(service)))
+                running.append(await stack.enter_async_context(started(service, self._env({}))))
                 env[service.url_env] = running[-1].url
             code, out, err, error = await run_captured(argv, str(cwd), env, step.timeout_s)
             ran = [await service.described() for service in running]

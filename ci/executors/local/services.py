@@ -13,7 +13,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +85,10 @@ async def script_version(pid: int) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def started(service: Service, timeout_s: float = READY_TIMEOUT_S) -> AsyncIterator[Running]:
-    """Run `service.local_argv` on a free port until the block ends; yields its base URL and what ran."""
+async def started(service: Service, env: Mapping[str, str], timeout_s: float = READY_TIMEOUT_S
+                  ) -> AsyncIterator[Running]:
+    """Run `service.local_argv` on a free port with the environment `env` until the block ends; yields its base URL
+    and what ran."""
     port = free_port()
     argv = [part.replace("{port}", str(port)) for part in service.local_argv]
     command = " ".join(argv)
@@ -96,7 +98,7 @@ async def started(service: Service, timeout_s: float = READY_TIMEOUT_S) -> Async
     # The service's log goes to a file, not a pipe nobody reads while the step runs (a full pipe would block it).
     with tempfile.TemporaryFile() as log:
         proc = await asyncio.create_subprocess_exec(
-            executable, *argv[1:], stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+            executable, *argv[1:], env=dict(env), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ci.core.errors import CouldNotRun
 from ci.core.executor import INSTALL_ARGV
 from ci.core.sources import LOCK_INPUTS, ignored, lock_digest
-
+from ci.core.text import npm_failed
 
 
 def cache_root() -> Path:
@@ -60,7 +60,12 @@ def copy_source(source: Path, dest: Path) -> None:
 
 
 class InstallFailed(Exception):
-    """`npm ci` failed; the message holds the tail of its output."""
+    """`npm ci` failed (`exit_code`, None when it did not run); the message holds npm's error lines
+    (`ci.core.text.npm_failed`)."""
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> tuple[Path, bool]:
@@ -91,8 +96,8 @@ async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> 
             )
             output, _ = await proc.communicate()
             if proc.returncode != 0:
-                tail = "\n".join(output.decode(errors="replace").strip().splitlines()[-15:])
-                raise InstallFailed(f"`npm ci` exited with code {proc.returncode}:\n{tail}")
+                raise InstallFailed(npm_failed(INSTALL_ARGV, proc.returncode, output.decode(errors="replace")),
+                                    proc.returncode)
             (staging / "node_modules").mkdir(exist_ok=True)  # npm makes none for an app without dependencies
             staging.rename(final)
         finally:

@@ -9,13 +9,15 @@ over the baseline file by more than `build.max_growth_pct`. The baseline is a co
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import re
 import shlex
 from dataclasses import dataclass
 
 from ci.config import Budgets, Config
-from ci.core.findings import finding
-from ci.core.text import stderr_tail
+from ci.core.findings import finding, relative
+from ci.core.text import stderr_tail, strip_ansi
 from ci.core.report import Finding
 from ci.core.step import Cache, Judgement, Needs, ReportError, Step, StepRun
 
@@ -26,6 +28,12 @@ SCRIPT = "bundle-sizes.mjs"
 OUT_DIR = "out"
 TOTAL = "(total)"
 KB = 1000
+BUILD_ERROR = "next/build-error"
+LOCATION = re.compile(r"^(?P<dot>\./)?(?P<file>[^\s:()]+\.[A-Za-z0-9]+)(?::(?P<line>\d+):(?P<col>\d+))?$")
+"""Where Next says an error is: `./app/page.tsx:3:1` (webpack names only the file: `./app/page.tsx`)."""
+TSC_ERROR = re.compile(r"^(?P<file>[^\s()]+\.[A-Za-z0-9]+)\((?P<line>\d+),(?P<col>\d+)\): error (?P<code>TS\d+): (?P<message>.+)$")
+CODE_FRAME = re.compile(r"^\s*>?\s*\d*\s*\|")
+"""A line of the code frame under an error (`> 3 | import ...`, `  | ^^^`): source text, never part of a message."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +117,43 @@ def size_findings(found: dict[str, Size]) -> list[Finding]:
             for route, s in found.items()]
 
 
+def build_error(output: str, root: str) -> Finding | None:
+    """The first compiler or type error of Next's build output as a `next/build-error` finding at its file (relative to
+    `root`, where the build ran) and line, or None when the output names no location.
+
+    Next prints a located error as `./app/page.tsx:3:1` (webpack: `./app/page.tsx`, no line) and the message on the
+    next lines (`Type error: ...`, `Error: Module not found: ...`), then a code frame; Next 16 prints TypeScript's
+    errors in tsc's own form, `app/page.tsx(11,9): error TS2322: ...`. Only the message travels, never the code frame
+    (it quotes the source).
+    """
+    lines = strip_ansi(output).splitlines()
+    for i, line in enumerate(lines):
+        if tsc := TSC_ERROR.match(line.strip()):  # its chained details follow, indented
+            details = list(itertools.takewhile(lambda text: text[:1].isspace() and text.strip(), lines[i + 1:]))
+            message = "\n".join([f"{tsc['message']} ({tsc['code']})", *(text.strip() for text in details)])
+            return _build_error(tsc["file"], tsc["line"], tsc["col"], root, message)
+        located = LOCATION.match(line.strip())
+        if located and (located["line"] or located["dot"]):  # the message follows, up to a blank line or code frame
+            message = list(itertools.takewhile(lambda text: text.strip() and not CODE_FRAME.match(text), lines[i + 1:]))
+            if message:
+                text = "\n".join(m.strip().removeprefix("Error: ") for m in message)
+                return _build_error(located["file"], located["line"], located["col"], root, text)
+    return None
+
+
+def _build_error(file: str, line: str | None, col: str | None, root: str, message: str) -> Finding:
+    return finding(BUILD_ERROR, "error", relative(file, root), int(line) if line else None, int(col) if col else None,
+                   message)
+
+
 def judge(run: StepRun, budgets: Budgets, max_growth_pct: float, baseline_path: str) -> Judgement:
-    """A failed build (exit 1) fails the step; otherwise sizes against budgets and the baseline."""
+    """A failed build (exit 1) fails the step with its first located error (else its output's tail); otherwise sizes
+    against budgets and the baseline."""
     if run.exit_code == 1:
+        located = build_error(run.stdout + "\n" + run.stderr, run.root)
+        if located is not None:
+            where = ":".join(str(part) for part in (located.file, located.line) if part)
+            return Judgement("failed", (located,), f"next build failed: {where}: {located.message.splitlines()[0]}")
         tail = stderr_tail(run.stderr + "\n" + run.stdout)
         return Judgement("failed", (finding("build/failed", "error", None, None, None, tail or "next build failed"),),
                          "next build failed")

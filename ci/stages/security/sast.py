@@ -80,13 +80,16 @@ def results(run: dict[str, Any]) -> Iterator[Finding]:
 
 
 def notifications(run: dict[str, Any]) -> Iterator[Finding]:
-    """What Semgrep could not analyze (a file it could not parse), as warnings."""
+    """What Semgrep could not analyze (a file it could not parse), as warnings at the notification's first location."""
     for invocation in run.get("invocations", []):
         if invocation.get("executionSuccessful") is False:
             raise ReportError("Semgrep reports that its run did not succeed")
         for note in invocation.get("toolExecutionNotifications", []):
             rule = "semgrep/" + note.get("descriptor", {}).get("id", "notification").lower().replace(" ", "-")
-            yield finding(rule, "warning", None, None, None, note.get("message", {}).get("text", ""))
+            location = (note.get("locations") or [{}])[0].get("physicalLocation", {})
+            region = location.get("region", {})
+            yield finding(rule, "warning", location.get("artifactLocation", {}).get("uri"), region.get("startLine"),
+                          region.get("startColumn"), note.get("message", {}).get("text", ""))
 
 
 def scanned(run: dict[str, Any]) -> tuple[int, str]:

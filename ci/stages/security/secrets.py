@@ -24,7 +24,8 @@ STEP_ID = "security/secrets"
 SCRIPT = "secrets-scan.py"
 REPORT = "secrets.json"
 DETECT_SECRETS = "detect-secrets==1.5.0"
-FIELDS = ("rule", "file", "line", "commit", "in_tree", "hashed_secret", "preview")
+FIELDS = ("rule", "file", "line", "commit", "in_tree", "hashed_secret")
+"""What the scan reports of a secret: where it is and its SHA-1, never any part of its value."""
 
 
 def steps(config: Config, base: str = "") -> list[Step]:
@@ -46,15 +47,15 @@ def where(entry: dict[str, Any]) -> str:
 
 
 def parse(report: bytes) -> tuple[dict[str, Any], list[Finding]]:
-    """The scan's report and one error finding per secret (rule, file, line, commit and preview; never the value)."""
+    """The scan's report and one error finding per secret (rule, file, line, commit and hash; no part of the value)."""
     try:
         data = json.loads(report)
         entries = [{key: entry[key] for key in FIELDS} for entry in data["findings"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise ReportError(f"the secrets scan's report is unreadable: {type(exc).__name__}: {exc}") from exc
     found = [finding(e["rule"], "error", e["file"], e["line"], None,
-                     f"{e['rule']} {e['preview']} {where(e)}; rotate it (a false positive goes into the baseline)",
-                     **{k: e[k] for k in ("commit", "in_tree", "hashed_secret", "preview")})
+                     f"{e['rule']} {where(e)}; rotate it (a false positive goes into the baseline)",
+                     **{k: e[k] for k in ("commit", "in_tree", "hashed_secret")})
              for e in entries]
     return data, found
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 import urllib.request
@@ -11,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from ci.executors.local import services
+from ci.executors.local.executor import minimal_env
 from ci.core.errors import CouldNotRun
 from ci.core.step import Service
 
 # A web server that first writes 1 MB to stderr: more than a pipe holds, so it would block if nobody read its log.
 CHATTY = ("import sys, http.server; sys.stderr.write('x' * 1_000_000); sys.stderr.flush(); "
           "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()")
+
+ENV = minimal_env(os.environ)
 
 
 def service(*argv: str) -> Service:
@@ -31,7 +35,7 @@ def test_a_command_beside_this_python_is_found_without_path(monkeypatch, tmp_pat
 
 def test_a_missing_command_cannot_run():
     async def start():
-        async with services.started(service("no-such-command-here", "{port}")):
+        async with services.started(service("no-such-command-here", "{port}"), ENV):
             pass
 
     with pytest.raises(CouldNotRun, match="could not start fake: `no-such-command-here` is not installed"):
@@ -40,7 +44,7 @@ def test_a_missing_command_cannot_run():
 
 def test_a_service_that_exits_is_a_one_line_error_with_its_stderr_fast():
     async def start():
-        async with services.started(service("sh", "-c", "echo 'address {port} in use' >&2; exit 4")):
+        async with services.started(service("sh", "-c", "echo 'address {port} in use' >&2; exit 4"), ENV):
             pass
 
     t = time.monotonic()
@@ -52,7 +56,7 @@ def test_a_service_that_exits_is_a_one_line_error_with_its_stderr_fast():
 
 def test_a_chatty_service_is_served_and_stopped():
     async def use() -> tuple[str, int]:
-        async with services.started(service(sys.executable, "-c", CHATTY, "{port}")) as running:
+        async with services.started(service(sys.executable, "-c", CHATTY, "{port}"), ENV) as running:
             url = running.url
             status = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).status)
         return url, status
@@ -77,7 +81,7 @@ def test_what_ran_is_the_version_of_the_package_whose_script_the_server_runs(mon
     monkeypatch.setenv("PYTHONPATH", str(site))
 
     async def use() -> dict[str, str]:
-        async with services.started(service(str(script), "{port}")) as running:
+        async with services.started(service(str(script), "{port}"), ENV) as running:
             return await running.described()
 
     assert asyncio.run(use()) == {"name": "fake", "version": "1.2.3"}
@@ -85,7 +89,7 @@ def test_what_ran_is_the_version_of_the_package_whose_script_the_server_runs(mon
 
 def test_a_server_that_is_no_python_script_is_named_without_a_version():
     async def use() -> dict[str, str]:
-        async with services.started(service(sys.executable, "-c", CHATTY, "{port}")) as running:
+        async with services.started(service(sys.executable, "-c", CHATTY, "{port}"), ENV) as running:
             return await running.described()  # `python -c`: no script, so no package to name
 
     assert asyncio.run(use()) == {"name": "fake"}

@@ -91,3 +91,33 @@ def test_a_second_concurrent_run_gets_a_scratch_of_its_own(tmp_path: Path):
     again, lock = claim_scratch(tmp_path)
     assert again == first
     lock.close()
+
+
+@pytest.mark.tools
+def test_a_lockfile_out_of_sync_fails_the_install_fast_with_npms_own_words(
+        app: Path, capsys: pytest.CaptureFixture):
+    import json
+
+    from ci.cli.app import main
+    from ci.executors.local.executor import host_node_major
+
+    manifest = json.loads((app / "package.json").read_text())
+    manifest["dependencies"]["left-pad"] = "1.3.0"  # not in package-lock.json
+    (app / "package.json").write_text(json.dumps(manifest, indent=2))
+    assert main(["ci", "--source", str(app), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    install, *steps = report["steps"]
+    install_id = f"setup/install/node{host_node_major()}"
+    assert (install["id"], install["status"], install["exit_code"]) == (install_id, "crashed", 1)
+    assert install["reason"].splitlines() == [
+        "`npm ci` exited with code 1: `npm ci` can only install packages when your package.json and package-lock.json "
+        "or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before continuing.",
+        "Missing: left-pad@1.3.0 from lock file"]
+    assert 0 < install["duration_s"] < 60  # npm checks the lockfile before it fetches anything
+    blocked = [s["id"] for s in steps if s.get("blocked_by") == install_id]
+    assert blocked == [s["id"] for s in steps if s["reason"] == f"dependency install failed ({install_id})"]
+    assert {"quality/lint", "quality/typecheck", "quality/format", "tests/integration", "build/next"} <= set(blocked)
+    assert main(["ci", "--source", str(app)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"ci: FAILED: {install_id} crashed (`npm ci` exited with code 1: `npm ci` can only install packages when "
+        f"your package.json and package-lock.json or npm-shrinkwrap.json are in sync), {len(blocked)} step(s) not run")

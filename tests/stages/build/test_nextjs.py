@@ -134,6 +134,34 @@ def test_a_failed_build_fails_with_its_output_and_a_missing_sizes_file_crashes()
         judged(b"[]")
 
 
+# A failed build's first error, located (recorded from real `next build` runs on the planted copies below)
+
+def recorded(name: str) -> StepRun:
+    data = json.loads((FIXTURES / "build" / f"{name}.json").read_text())
+    return StepRun(exit_code=data["exit_code"], stdout=data["stdout"], stderr=data["stderr"], root="/src")
+
+
+@pytest.mark.parametrize("name, line, column, message", [
+    ("next-type-error", 11, 9, "Type 'string' is not assignable to type 'number'. (TS2322)"),
+    ("next-module-not-found", 3, 1, "Module not found: Can't resolve '@/lib/missing'"),
+    ("next-webpack-module-not-found", None, None, "Module not found: Can't resolve '@/lib/missing'"),  # no line given
+])
+def test_a_failed_build_is_its_first_error_at_its_file_and_line(name: str, line, column, message: str):
+    judgement = the_step().judge(recorded(name))
+    (error,) = judgement.findings
+    assert (error.rule, error.severity, error.file, error.line, error.column) == (
+        "next/build-error", "error", "app/about/page.tsx", line, column)
+    assert error.message == message  # colours stripped, no code frame (it quotes the source)
+    where = "app/about/page.tsx" + (f":{line}" if line else "")
+    assert judgement.status == "failed" and judgement.reason == f"next build failed: {where}: {message}"
+
+
+def test_a_located_error_under_an_absolute_path_is_relative_to_the_source():
+    out = "Failed to compile.\n\n/src/app/page.tsx:5:7\nType error: Cannot find name 'x'.\n\n> 5 | x;\n"
+    (error,) = the_step().judge(StepRun(exit_code=1, stderr=out, root="/src")).findings
+    assert (error.file, error.line, error.column, error.message) == ("app/page.tsx", 5, 7, "Type error: Cannot find name 'x'.")
+
+
 # The step, and its Dagger wiring offline
 
 def test_the_step_builds_then_measures_with_the_shipped_script():
@@ -193,6 +221,22 @@ def plant_big_import(app: Path) -> None:
     text = page.read_text().replace('import { apiUrl } from "@/lib/config";',
                                     'import Big from "@/components/Big";\nimport { apiUrl } from "@/lib/config";')
     page.write_text(text.replace("<h1>About CoAgent</h1>", "<h1>About CoAgent</h1>\n      <Big />", 1))
+
+
+def plant_build_error(app: Path, kind: str) -> None:
+    """What the recorded failed builds (tests/fixtures/build/next-*.json) were planted with, in app/about/page.tsx."""
+    page = app / "app" / "about" / "page.tsx"
+    text = page.read_text()
+    if kind == "type-error":
+        text = text.replace('  const listingsEndpoint = apiUrl("/listings");',
+                            '  const listingsEndpoint = apiUrl("/listings");\n  const year: number = "2024";', 1)
+        text = text.replace("<h1>About CoAgent</h1>", "<h1>About CoAgent {year}</h1>", 1)
+    else:
+        text = text.replace('import { apiUrl } from "@/lib/config";',
+                            'import { apiUrl } from "@/lib/config";\nimport { missing } from "@/lib/missing";', 1)
+        text = text.replace("<h1>About CoAgent</h1>", "<h1>About CoAgent {missing}</h1>", 1)
+    assert text != page.read_text()
+    page.write_text(text)
 
 
 def gate(app: Path, function: str = "build", **kwargs):
@@ -268,3 +312,18 @@ def test_a_baseline_argument_must_name_a_file_in_the_source(tmp_path: Path, caps
     app = copy_app(tmp_path / "coagent")
     assert main(["build", "--source", str(app), "--baseline", "nope.json"]) == 2
     assert "--baseline nope.json: no such file in the source" in capsys.readouterr().err
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("kind, line, message", [
+    ("type-error", 11, "Type 'string' is not assignable to type 'number'. (TS2322)"),
+    ("module-not-found", 3, "Module not found: Can't resolve '@/lib/missing'"),
+])
+def test_a_planted_error_fails_the_build_at_its_file_and_line(tmp_path: Path, kind: str, line: int, message: str):
+    app = copy_app(tmp_path / "coagent")
+    plant_build_error(app, kind)
+    report = gate(app)
+    (error,) = [f for f in report.findings if f.rule == "next/build-error"]
+    assert not report.passed and (error.file, error.line, error.message) == ("app/about/page.tsx", line, message)
+    step = next(s for s in report.steps if s.id == "build/next")
+    assert step.status == "failed" and step.reason == f"next build failed: app/about/page.tsx:{line}: {message}"

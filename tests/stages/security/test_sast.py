@@ -89,6 +89,18 @@ def test_levels_map_to_severities_and_notifications_are_warnings():
     assert [f.severity for f in judgement.findings][:2] == ["info", "warning"]
 
 
+def test_a_file_semgrep_cannot_parse_is_a_warning_at_its_file_and_line():
+    """Captured from the step on tests/fixtures/sast/Broken.ts, whose line 4 does not parse."""
+    files = {sast.REPORT: (SAST / "semgrep-syntax-error.sarif").read_bytes()}
+    judgement = judge_run(step(), StepRun(exit_code=0, files=files))
+    assert judgement.status == "passed" and judgement.reason == "Semgrep 1.185.0: 0 error(s), 1 warning(s)"
+    (note,) = judgement.findings
+    assert (note.rule, note.severity, note.file, note.line, note.column, note.message) == (
+        "semgrep/syntax-error", "warning", "Broken.ts", 4, 17, "Syntax error at line Broken.ts:4")
+    text = (SAST / "semgrep-syntax-error.sarif").read_text()
+    assert "(((" not in text and "prices" not in text  # the code Semgrep quoted in the message is not kept
+
+
 @pytest.mark.parametrize("files, base, reason", [
     ({}, "", "Semgrep wrote no report (semgrep.sarif)"),
     ({sast.REPORT: b"[]"}, "", "Semgrep's SARIF report semgrep.sarif is unreadable"),
@@ -162,6 +174,17 @@ def test_a_real_scan_of_an_empty_folder_fails(tmp_path: Path):
     (result,) = report.steps
     assert not report.passed and (result.status, result.exit_code) == ("failed", 0)
     assert result.reason == "scanned no files under apps/typo: check --source/--repo-path"
+
+
+@pytest.mark.tools
+def test_a_file_semgrep_cannot_parse_is_reported_at_its_file_and_line(tmp_path: Path):
+    app = tmp_path / "app"
+    (app / "lib").mkdir(parents=True)
+    shutil.copy(SAST / "Broken.ts", app / "lib" / "Broken.ts")
+    report = run_local(lambda executor: runner.gate("sast", executor), app)
+    assert report.passed  # a warning: the rest of the app was scanned
+    assert located(report.findings) == [("semgrep/syntax-error", "lib/Broken.ts", 4)]
+    assert report.findings[0].column == 17 and report.findings[0].message == "Syntax error at line lib/Broken.ts:4"
 
 
 @pytest.mark.tools

@@ -38,12 +38,19 @@ def fake(prefix: str, length: int, alphabet: str = string.ascii_uppercase + stri
     return prefix + "".join(random.choices(alphabet, k=length))
 
 
+def quarters(value: str) -> set[str]:
+    """Every 4-character part of a value: what a preview of it would show."""
+    return {value[i:i + 4] for i in range(len(value) - 3)}
+
+
 # 1. the scanner's pure parts
 
-def test_the_preview_shows_at_most_four_characters_and_never_more_than_a_quarter():
-    assert scanner.preview("AKIA" + "B" * 16) == "AKIA…"
-    assert scanner.preview("hunter22") == "hu…"
-    assert scanner.preview("abc") == "…"
+def test_an_entry_holds_where_the_secret_is_and_its_hash_but_no_part_of_it():
+    value = "AKIA" + "QWERTYUIOPASDFGH"
+    entry = scanner._entry("AWS Access Key", "src/a.ts", 2, value, in_tree=True)
+    assert entry == {"rule": "AWS Access Key", "file": "src/a.ts", "line": 2, "commit": None, "in_tree": True,
+                     "hashed_secret": scanner.hashed(value)}
+    assert not [part for part in quarters(value) if part in json.dumps(entry)]
 
 
 def test_added_lines_are_read_per_commit_with_their_new_line_numbers():
@@ -73,7 +80,7 @@ def test_a_file_that_is_not_a_baseline_is_a_one_line_problem(tmp_path: Path, cap
 REPORT = {"tool": "detect-secrets", "version": "1.5.0", "range": "HEAD", "commits": 3, "files": 2,
           "baseline": ".secrets.baseline", "accepted": 1,
           "findings": [{"rule": "AWS Access Key", "file": "src/config.ts", "line": 2, "commit": "c" * 40,
-                        "in_tree": False, "hashed_secret": "d" * 40, "preview": "AKIA…"}]}
+                        "in_tree": False, "hashed_secret": "d" * 40}]}
 
 
 def run_of(report: dict | None, **fields) -> StepRun:
@@ -81,14 +88,14 @@ def run_of(report: dict | None, **fields) -> StepRun:
     return StepRun(**{"exit_code": 0, "files": files, **fields})
 
 
-def test_each_secret_is_an_error_with_its_commit_and_preview():
+def test_each_secret_is_an_error_with_its_commit_and_hash():
     (step,) = secrets_scan.steps(load_config(None))
     judgement = judge_run(step, run_of(REPORT))
     assert judgement.status == "failed"
     (f,) = judgement.findings
     assert (f.rule, f.severity, f.file, f.line) == ("AWS Access Key", "error", "src/config.ts", 2)
-    assert f.extra == {"commit": "c" * 40, "in_tree": False, "hashed_secret": "d" * 40, "preview": "AKIA…"}
-    assert "AKIA… no longer in the tree, but in the history since commit cccccccccccc" in f.message
+    assert f.extra == {"commit": "c" * 40, "in_tree": False, "hashed_secret": "d" * 40}
+    assert "AWS Access Key no longer in the tree, but in the history since commit cccccccccccc" in f.message
     assert judgement.reason == ("detect-secrets 1.5.0: 1 secret(s) in 2 file(s), 3 commit(s) of HEAD; "
                                 "1 accepted by .secrets.baseline")
 
@@ -202,9 +209,9 @@ def test_a_key_only_in_an_old_commit_is_found_with_its_commit_and_its_value_is_n
     (step,) = [s for s in report["steps"] if s["id"] == "security/secrets"]
     assert step["status"] == "failed" and "1 accepted by .secrets.baseline" in step["reason"]
     (found,) = report["findings"]  # the baseline's password and the key outside the app are not reported
-    assert {k: found[k] for k in ("rule", "file", "line", "commit", "in_tree", "preview")} == {
-        "rule": "AWS Access Key", "file": "src/config.ts", "line": 2, "commit": leaky["leaked"], "in_tree": False,
-        "preview": "AKIA…"}
+    assert {k: found[k] for k in ("rule", "file", "line", "commit", "in_tree")} == {
+        "rule": "AWS Access Key", "file": "src/config.ts", "line": 2, "commit": leaky["leaked"], "in_tree": False}
+    assert "preview" not in found
 
     out = tmp_path / "reports"
     assert main(["reports", "--function", "secrets", "--source", str(leaky["app"]), "-o", str(out)]) == 0
@@ -254,3 +261,26 @@ def test_a_clean_repository_passes_and_a_shallow_clone_is_refused(tmp_path: Path
     (step,) = report["steps"]
     assert code == 1 and step["status"] == "crashed"
     assert "this checkout is a shallow clone" in step["reason"] and "fetch-depth: 0" in step["reason"]
+
+
+@pytest.mark.tools
+def test_no_four_characters_of_a_secret_are_in_any_report(tmp_path: Path, capsys: pytest.CaptureFixture):
+    """A key in the tree and one only in the history: no 4-character part of either (what the old preview showed, and
+    more) is in the printed report, report.json, report.md, report.sarif or the scan's own report."""
+    rng = random.Random(8)  # made-up values, the same every run; letters only, so no part is a number of the report
+    tree_key, old_key = ("AKIA" + "".join(rng.choices(string.ascii_uppercase, k=16)) for _ in range(2))
+    root = init(tmp_path / "repo")
+    commit(root, {"src/old.ts": f'export const key = "{old_key}";\n'}, "a key")
+    commit(root, {"src/old.ts": "export const key = process.env.KEY;\n",
+                  "src/keys.ts": f'export const key = "{tree_key}";\n'}, "another key")
+    code, report, printed = secrets_json(root, capsys)
+    out = tmp_path / "reports"
+    assert main(["reports", "--function", "secrets", "--source", str(root), "-o", str(out)]) == 0
+    printed += "".join(capsys.readouterr())
+    assert code == 1 and sorted((f["file"], f["in_tree"]) for f in report["findings"]) == [
+        ("src/keys.ts", True), ("src/old.ts", False)]
+    texts = {name: (out / name).read_text() for name in
+             ("report.json", "report.md", "report.sarif", "security/secrets/secrets.json")}
+    texts["printed"] = printed
+    for value in (tree_key, old_key):
+        assert not [(name, part) for name, text in texts.items() for part in quarters(value) if part in text]
