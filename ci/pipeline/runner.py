@@ -16,7 +16,7 @@ import anyio
 
 from ci.config import Config, load_config
 from ci.core.errors import BayonError, UsageError, unwrap_groups
-from ci.core.executor import Executor
+from ci.core.executor import Executor, Setup
 from ci.core.report import Finding, Report, StepResult
 from ci.core.scheduler import Aggregate, run_steps
 from ci.core.step import Step
@@ -42,6 +42,11 @@ async def load(executor: Executor) -> Config:
     text = await executor.read_source_file("pipeline.yaml")
     package_json = await executor.read_source_file("package.json")
     return load_config(text, package_json=package_json)
+
+
+def setup_of(config: Config) -> Setup:
+    """What the app needs before its steps (pipeline.yaml `install.env`, `setup`)."""
+    return Setup(env=config.install.env, commands=tuple(config.setup))
 
 
 def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, str]:
@@ -87,7 +92,7 @@ async def _ci(executor: Executor, config: Config, only: Sequence[str], skip: Seq
     allowed = frozenset().union(*(stage.allowed_unavailable(config) for name, stage in STAGES.items()
                                   if name not in left_out))
     report = await run_steps("ci", executor, steps, allowed_unavailable=allowed, skip_reasons=reasons,
-                             aggregates=aggregates)
+                             aggregates=aggregates, setup=setup_of(config))
     return replace(report, steps=(scope, *report.steps) if scope else report.steps,
                    stages={name: tuple(ids) for name, ids in members.items()})
 
@@ -127,14 +132,14 @@ async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip
         config = await _with_baseline(function, executor, config, baseline)
     if one is not None:
         report = _one_stage(function, await run_steps(function, executor, unit.steps(config, one),
-                                                      aggregates=unit.aggregates(config, one)))
+                                                      aggregates=unit.aggregates(config, one), setup=setup_of(config)))
     elif function == "ci":
         report = await _ci(executor, config, only, skip, base)
     elif function in GATES:
         stage = GATES[function]
         steps = stage.steps(config, base) if stage.takes_base else stage.steps(config)
         report = _one_stage(function, await run_steps(function, executor, steps, stage.allowed_unavailable(config),
-                                                      aggregates=stage.aggregates(config)))
+                                                      aggregates=stage.aggregates(config), setup=setup_of(config)))
     else:
         raise UsageError(f"no gate {function!r}; choose from ci, {', '.join(GATES)}")
     return await code_scanning(report, upload) if upload is not None else report
@@ -162,15 +167,16 @@ class Ran:
         return next(s for s in self.report.steps if s.id == self.step.id)
 
 
-async def _run_one(function: str, executor: Executor, step: Step) -> Ran:
-    return Ran(step, _one_stage(function, await run_steps(function, executor, [step])))
+async def _run_one(function: str, executor: Executor, step: Step, config: Config) -> Ran:
+    return Ran(step, _one_stage(function, await run_steps(function, executor, [step], setup=setup_of(config))))
 
 
 async def fix(function: str, executor: Executor) -> Ran:
     """Run a fixer (`lint_fix`, `format_fix`) and judge it. A fixer that ran (passed, or failed on what it could not
     fix) has changes to return; one that crashed or did not run raises StepDidNotRun with its reason."""
-    (step,) = FIXERS[function](await load(executor))
-    ran = await _run_one(function, executor, step)
+    config = await load(executor)
+    (step,) = FIXERS[function](config)
+    ran = await _run_one(function, executor, step, config)
     if ran.result.status not in ("passed", "failed"):
         raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason}; nothing was changed")
     return ran
@@ -180,8 +186,9 @@ async def output(function: str, executor: Executor) -> tuple[Ran, str]:
     """Run an output function's step (`build_output`) and the directory it writes, relative to its workdir; the
     directory is returned whatever the step's judge says, but only once the step exited 0 (else StepDidNotRun)."""
     steps_for, path = OUTPUTS[function]
-    (step,) = steps_for(await load(executor))
-    ran = await _run_one(function, executor, step)
+    config = await load(executor)
+    (step,) = steps_for(config)
+    ran = await _run_one(function, executor, step, config)
     if ran.result.exit_code != 0:
         raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason or 'exited non-zero'}; "
                             f"no {path}/ to return")
@@ -194,9 +201,12 @@ async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Ma
 
 
 async def plan(function: str, executor: Executor) -> str:
-    """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values)."""
+    """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values); first
+    the app's setup (its install env and setup commands, per Node major the steps install for) when it has one."""
     config = await load(executor)
-    return json.dumps([s.plan() for s in steps_of(function.replace("-", "_"), config)], indent=2) + "\n"
+    steps = steps_of(function.replace("-", "_"), config)
+    setup = setup_of(config).plan({s.node_major for s in steps if not s.in_repo})
+    return json.dumps([*setup, *(s.plan() for s in steps)], indent=2) + "\n"
 
 
 def report_files(report: Report) -> dict[str, bytes]:

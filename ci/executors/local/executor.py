@@ -20,12 +20,16 @@ from pathlib import Path
 
 from ci.core import secret_refs
 from ci.core.errors import CouldNotRun
-from ci.core.executor import NPM_TOKEN_SECRET, STEP_ENV, cache_key, install_id, missing_secrets, substitute
+from ci.core.executor import (
+    NO_SETUP, NPM_TOKEN_SECRET, STEP_ENV, Setup, cache_key, install_id, missing_secrets, setup_argv,
+    setup_id, substitute,
+)
 from ci.core.report import StepResult
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
 from ci.core.sources import ignored
-from ci.core.step import Step, StepRun
+from ci.core.step import DEFAULT_TIMEOUT_S, Step, StepRun
+from ci.core.text import stderr_tail
 from ci.executors.local.workspace import InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh
 
 def host_node_major() -> int | None:
@@ -55,6 +59,10 @@ class LocalExecutor:
         self.scratch, self._scratch_lock = claim_scratch(self.source)
         self.t0 = time.monotonic()
         self._installs: dict[int, asyncio.Task[StepResult]] = {}
+        self._setups: dict[int, asyncio.Task[tuple[StepResult, ...]]] = {}
+        self._app_env: dict[str, str] = {}
+        self._set_up: dict[str, bytes] = {}
+        """What the setup commands changed in the copy (path → content): generated files are no fixer's changes."""
 
     async def __aenter__(self) -> LocalExecutor:
         return self
@@ -88,12 +96,41 @@ class LocalExecutor:
             )
         return missing_secrets(step, self.secrets)
 
-    async def install(self, node_major: int) -> StepResult:
-        """Install once per host Node (local steps that are not pinned run on the host's Node)."""
-        major = self.node if self.node is not None else node_major
+    def _major(self, node_major: int) -> int:
+        """The Node major that really runs here: the host's (local steps that are not pinned run on it)."""
+        return self.node if self.node is not None else node_major
+
+    async def install(self, node_major: int, setup: Setup = NO_SETUP) -> StepResult:
+        """Install once per host Node, with the app's install env (which every later command and step gets too)."""
+        major = self._major(node_major)
         if major not in self._installs:
+            self._app_env = dict(setup.env)
             self._installs[major] = asyncio.ensure_future(self._install(major))
         return await asyncio.shield(self._installs[major])
+
+    async def run_setup(self, node_major: int, setup: Setup) -> tuple[StepResult, ...]:
+        """Run the setup commands once per run in the scratch copy, after the install: every step runs in that copy,
+        so each sees what they did."""
+        major = self._major(node_major)
+        if major not in self._setups:
+            self._setups[major] = asyncio.ensure_future(self._run_setup(major, setup))
+        return await asyncio.shield(self._setups[major])
+
+    async def _run_setup(self, major: int, setup: Setup) -> tuple[StepResult, ...]:
+        results = []
+        for index, command in enumerate(setup.commands):
+            started_s, t = time.monotonic() - self.t0, time.monotonic()
+            code, out, err, error = await run_captured(list(setup_argv(command)), str(self.workspace), self._env({}),
+                                                       DEFAULT_TIMEOUT_S)
+            if error is None and code != 0:
+                detail = stderr_tail(err.decode(errors="replace")) or stderr_tail(out.decode(errors="replace"))
+                error = f"`{command}` exited with code {code}:\n{detail or '(no output)'}"
+            results.append(StepResult(setup_id(index, major), "sh", "crashed" if error else "passed", exit_code=code,
+                                      duration_s=time.monotonic() - t, reason=error or "", started_s=started_s))
+            if error:
+                break
+        self._set_up = {rel: (self.workspace / rel).read_bytes() for rel in self.changed_files()}
+        return tuple(results)
 
     async def _install(self, major: int) -> StepResult:
         started_s = time.monotonic() - self.t0
@@ -102,7 +139,7 @@ class LocalExecutor:
             env = self._env({})
             if NPM_TOKEN_SECRET in self.secrets:  # the install is the one step that sees the registry token
                 env["NPM_TOKEN"] = secret_refs.resolve(self.secrets[NPM_TOKEN_SECRET])
-            cached, reused = await ensure_install(self.source, major, env)
+            cached, reused = await ensure_install(self.source, major, env, self._app_env)
         except InstallFailed as exc:
             return StepResult(install_id(major), "npm", "crashed", reason=str(exc), started_s=started_s)
         _, npm_version = await asyncio.gather(
@@ -116,7 +153,7 @@ class LocalExecutor:
         )
 
     def _env(self, step_env: Mapping[str, str]) -> dict[str, str]:
-        return {**os.environ, **STEP_ENV, **step_env}
+        return {**os.environ, **STEP_ENV, **self._app_env, **step_env}
 
     async def run(self, step: Step) -> StepRun:
         reports = self.scratch / "reports" / step.id.replace("/", "-")
@@ -163,7 +200,8 @@ class LocalExecutor:
         return json.loads(manifest.read_text()).get("version") if manifest.is_file() else None
 
     def changed_files(self) -> list[str]:
-        """Files of the scratch copy that differ from (or are new to) the source: what a fixer step changed."""
+        """Files of the scratch copy that differ from (or are new to) the source: what a fixer step changed (a file
+        as the setup commands left it is not a change)."""
         changed = []
         for directory, dirs, files in os.walk(self.workspace):
             base = Path(directory).relative_to(self.workspace)
@@ -171,7 +209,10 @@ class LocalExecutor:
             for name in files:
                 rel = (base / name).as_posix()
                 original = self.source / rel
-                if not ignored(rel) and (not original.is_file() or original.read_bytes() != (self.workspace / rel).read_bytes()):
+                if ignored(rel):
+                    continue
+                data = (self.workspace / rel).read_bytes()
+                if (not original.is_file() or original.read_bytes() != data) and self._set_up.get(rel) != data:
                     changed.append(rel)
         return sorted(changed)
 

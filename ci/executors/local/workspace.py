@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from ci.core.errors import CouldNotRun
@@ -32,9 +34,13 @@ def lock_hash(source: Path) -> str:
     return lock_digest({name: (source / name).read_bytes() for name in LOCK_INPUTS if (source / name).is_file()})
 
 
-def deps_key(source: Path, node_major: int) -> str:
-    """The install's cache key: the lock inputs' hash and the Node major."""
-    return f"{lock_hash(source)[:16]}-node{node_major}"
+def deps_key(source: Path, node_major: int, env: Mapping[str, str] | None = None) -> str:
+    """The install's cache key: the lock inputs' hash, the Node major and the app's install env (it can change what
+    `npm ci` installs, e.g. PUPPETEER_SKIP_DOWNLOAD)."""
+    key = f"{lock_hash(source)[:16]}-node{node_major}"
+    if env:
+        key += "-env" + hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode()).hexdigest()[:12]
+    return key
 
 
 def link_cache(key: str, target: Path) -> None:
@@ -63,8 +69,10 @@ class InstallFailed(Exception):
     """`npm ci` failed; the message holds the tail of its output."""
 
 
-async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> tuple[Path, bool]:
-    """The cached `node_modules` for this source's lockfile and Node major, installing it if needed.
+async def ensure_install(source: Path, node_major: int, env: dict[str, str],
+                         app_env: Mapping[str, str] | None = None) -> tuple[Path, bool]:
+    """The cached `node_modules` for this source's lockfile, Node major and install env (`app_env`, already in
+    `env`), installing it if needed.
 
     Returns (path, reused). Concurrent processes serialize on a lock file; the install is built in a temporary
     directory and renamed into place, so a crash never leaves a half-installed tree behind.
@@ -75,7 +83,7 @@ async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> 
         raise CouldNotRun("npm is not installed; install Node.js 20+ with npm (e.g. `apt-get install nodejs npm`)")
     deps = cache_root() / "deps"
     deps.mkdir(parents=True, exist_ok=True)
-    key = deps_key(source, node_major)
+    key = deps_key(source, node_major, app_env)
     final = deps / key
     with open(deps / f"{key}.lock", "w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
