@@ -188,15 +188,15 @@ class Ci:
     @function
     async def build(self, source: Source, baseline: Baseline = "", format: Format = "table", repo_path: RepoPath = "",
                     npm_token: NpmToken = None) -> str:
-        """`next build` (static export) and the JavaScript each page loads, raw and gzip, against build.budgets and
-        the baseline file (growth over build.max_growth_pct fails)."""
+        """`next build` (static export or server-rendered) and the JavaScript each page loads, raw and gzip, against
+        build.budgets and the baseline file (growth over build.max_growth_pct fails)."""
         report = await runner.gate("build", _executor(source, npm_token), baseline=baseline)
         return _verdict(report, format, repo_path)
 
     @function
     async def build_output(self, source: Source, npm_token: NpmToken = None) -> dagger.Directory:
         """The static site `next build` exports (out/), whatever the budgets say
-        (`dagger call build-output --source=. export --path=out`)."""
+        (`dagger call build-output --source=. export --path=out`); a server-rendered app has none."""
         executor = _executor(source, npm_token)
         ran, path = await runner.output("build_output", executor)
         return executor.output_of(ran.step, path)

@@ -18,6 +18,7 @@ from ci import Ci
 from ci.cli.signature import dagger_functions, from_registration
 from ci.core.executor import substitute
 from ci.executors.dagger import SOURCE_EXCLUDES, TOOLS_ROOT, DaggerExecutor, reports_dir
+from ci.core.errors import UsageError
 from ci.pipeline.runner import StepDidNotRun
 from ci.stages.quality import eslint
 
@@ -172,3 +173,15 @@ def test_reports_exports_each_steps_report_directory_from_its_container(monkeypa
     assert fields(reports)[-1].args == {"path": "/bayon/reports/quality-lint"}
     assert find(reports, "withExec", args=ESLINT_ARGV)  # read from the container that ran ESLint
     assert "eslint.json" not in chain.split("withDirectory(path: 'quality/lint'")[0]  # not re-sent inline
+
+
+def test_build_output_of_a_server_rendered_app_is_one_line_not_a_missing_out(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    sizes = json.loads((FIXTURES / "build" / "turbopack-sizes.json").read_text())
+    engine_answers(monkeypatch, 0, {"bundle-sizes.json": json.dumps({**sizes, "output": "server"})})
+    with pytest.raises(UsageError, match=r'^build-output: the app is server-rendered \(no output: "export" in '
+                                         r"next.config\), so next build writes no out/; [^\n]*$"):
+        asyncio.run(Ci().build_output(source=dag.directory()))
+    engine_answers(monkeypatch, 0, {"bundle-sizes.json": json.dumps(sizes)})  # a static export: its out/
+    out = asyncio.run(Ci().build_output(source=dag.directory()))
+    assert fields(out)[-1].name == "directory" and fields(out)[-1].args == {"path": "/src/out"}

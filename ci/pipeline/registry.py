@@ -6,7 +6,7 @@ One table, read by the runner and, through it, by both faces: a function is adde
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ci.config import Config
@@ -62,9 +62,19 @@ STAGES: it has its own workflow and schedule (its audit depends on advisory data
 FIXERS: dict[str, StepsFor] = {"lint_fix": quality.lint_fix, "format_fix": quality.format_fix}
 """Functions that rewrite the source with one step: locally in place, in Dagger as a Changeset to export."""
 
-OUTPUTS: dict[str, tuple[StepsFor, str]] = {"build_output": (nextjs.steps, nextjs.OUT_DIR)}
-"""Functions that return a directory their one step writes (relative to its workdir), whatever its judge says:
-Dagger returns it to export, bayon copies it to `-o PATH`."""
+@dataclass(frozen=True)
+class Output:
+    """A function that returns the directory `path` (relative to its workdir) its one step writes; `absent` says,
+    from the step's report files, why a step that ran wrote no such directory (None when it did)."""
+
+    steps: StepsFor
+    path: str
+    absent: Callable[[Mapping[str, bytes]], str | None]
+
+
+OUTPUTS: dict[str, Output] = {"build_output": Output(nextjs.steps, nextjs.OUT_DIR, nextjs.no_export)}
+"""Functions that return a directory their one step writes, whatever its judge says: Dagger returns it to export,
+bayon copies it to `-o PATH`."""
 
 
 def ci_members(config: Config) -> dict[str, list[Step]]:
@@ -81,6 +91,6 @@ def steps_of(function: str, config: Config) -> list[Step]:
     if function in FIXERS:
         return FIXERS[function](config)
     if function in OUTPUTS:
-        return OUTPUTS[function][0](config)
+        return OUTPUTS[function].steps(config)
     names = ", ".join(["ci", *GATES, *FIXERS, *OUTPUTS])
     raise UsageError(f"plan: no function {function!r}; choose from {names}")

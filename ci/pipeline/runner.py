@@ -184,15 +184,20 @@ async def fix(function: str, executor: Executor) -> Ran:
 
 async def output(function: str, executor: Executor) -> tuple[Ran, str]:
     """Run an output function's step (`build_output`) and the directory it writes, relative to its workdir; the
-    directory is returned whatever the step's judge says, but only once the step exited 0 (else StepDidNotRun)."""
-    steps_for, path = OUTPUTS[function]
+    directory is returned whatever the step's judge says, but only once the step exited 0 (else StepDidNotRun) and
+    wrote it (else a UsageError saying why not, e.g. a server-rendered app has no static export)."""
+    out = OUTPUTS[function]
     config = await load(executor)
-    (step,) = steps_for(config)
+    (step,) = out.steps(config)
     ran = await _run_one(function, executor, step, config)
     if ran.result.exit_code != 0:
         raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason or 'exited non-zero'}; "
-                            f"no {path}/ to return")
-    return ran, path
+                            f"no {out.path}/ to return")
+    prefix = f"{step.id}/"
+    why = out.absent({k.removeprefix(prefix): v for k, v in ran.report.artifacts.items() if k.startswith(prefix)})
+    if why:
+        raise UsageError(f"{function.replace('_', '-')}: {why}")
+    return ran, out.path
 
 
 async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Mapping[str, bytes]]]) -> Report:
