@@ -59,9 +59,14 @@ def test_the_whole_registration_builds(monkeypatch: pytest.MonkeyPatch):
     assert asyncio.run(Ci.__dagger_module__._typedefs()) == "module-id"
 
 
-# The registration is what it was before the move to subpackages (issue 7), but for the fixers' --repo-path.
+# The registration is what it was before the move to subpackages (issue 7), but for the fixers' --repo-path and
+# --no-cache on the functions whose tools keep caches (issue 8).
 
-def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path():
+NO_CACHE = {"ci", "quality", "lint", "typecheck", "format_check", "lint_fix", "format_fix", "build", "build_output",
+            "reports"}
+
+
+def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path_and_no_cache():
     before = json.loads((FIXTURES / "registration-before-layout.json").read_text())
     now = from_registration()
     assert set(now) == set(before)
@@ -69,7 +74,8 @@ def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path():
         params = {p["name"]: p for p in fn["parameters"]}
         old = {p["name"]: p for p in before[name]["parameters"]}
         added = set(params) - set(old)
-        assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()), name
+        assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()) | (
+            {"no_cache"} if name in NO_CACHE else set()), name
         assert {k: params[k] for k in old} == old, name
 
 

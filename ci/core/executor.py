@@ -115,11 +115,18 @@ def missing_secrets(step: Step, given: Collection[str]) -> str | None:
     return f"no {', '.join(missing)} secret given (pass --{missing[0]} to run it)" if missing else None
 
 
-def cache_key(cache: Cache, lock_hash: str) -> str:
-    """The cache's volume key with the lock placeholder filled in (the hash's first 16 hex digits)."""
-    if LOCK_PLACEHOLDER in cache.key and not lock_hash:
-        raise ValueError(f"cache {cache.key!r} is keyed by the lock hash, but none was given")
-    return cache.key.replace(LOCK_PLACEHOLDER, lock_hash[:16])
+SOURCE_PLACEHOLDER = "{source}"
+"""Stands in a cache key for a digest of the source's every path and content: the cache serves that exact source only.
+In Dagger such a cache is not mounted at all: the engine's exec cache already serves an identical source."""
+
+
+def cache_key(cache: Cache, lock_hash: str, source_hash: str = "") -> str:
+    """The cache's volume key with the lock and source placeholders filled in (each hash's first 16 hex digits)."""
+    for placeholder, value, what in ((LOCK_PLACEHOLDER, lock_hash, "the lock hash"),
+                                     (SOURCE_PLACEHOLDER, source_hash, "the source's digest")):
+        if placeholder in cache.key and not value:
+            raise ValueError(f"cache {cache.key!r} is keyed by {what}, but none was given")
+    return cache.key.replace(LOCK_PLACEHOLDER, lock_hash[:16]).replace(SOURCE_PLACEHOLDER, source_hash[:16])
 
 
 def tool_script(name: str) -> str:

@@ -47,9 +47,12 @@ TOOL_CACHE_DIR = ".bayon/cache"
 """Where tools keep their own caches inside the source copy (ignored as source, never part of a fixer's changes)."""
 
 
-def tool_cache(tool: str, node_major: int) -> Cache:
-    """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major."""
-    return Cache(key=f"bayon-{tool}-{{lock}}-node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}")
+def tool_cache(tool: str, node_major: int, *, per_source: bool = False) -> Cache:
+    """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major;
+    `per_source` also keys it by the source's exact content (`{source}`), for a tool whose cached result for a file
+    depends on other files, which its own cache does not track (ESLint's import and type-aware rules)."""
+    source = "{source}-" if per_source else ""
+    return Cache(key=f"bayon-{tool}-{{lock}}-{source}node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dagger import dag
 
 from ci.core.errors import one_line
 from ci.core.executor import (
-    INSTALL_ARGV, NO_SETUP, NPM_TOKEN_SECRET, STEP_ENV, Setup, cache_key, install_id, missing_secrets, setup_argv,
+    INSTALL_ARGV, NO_SETUP, NPM_TOKEN_SECRET, SOURCE_PLACEHOLDER, STEP_ENV, Setup, cache_key, install_id, missing_secrets, setup_argv,
     setup_id, substitute, tool_script,
 )
 from ci.core.text import stderr_tail
@@ -120,7 +120,8 @@ class DaggerExecutor:
 
     def step_container(self, base: dagger.Container, step: Step, lock_hash: str = "") -> dagger.Container:
         """The step's env, secrets, caches (relative paths resolve against its workdir; `{lock}` in a key is
-        `lock_hash`), helper scripts and services, then its exec."""
+        `lock_hash`; one keyed by `{source}` is left out, see SOURCE_PLACEHOLDER), helper scripts and services, then
+        its exec."""
         reports, workdir = reports_dir(step), step_workdir(step, self.repo_path)
         ctr = base
         for name, value in sorted(step.env.items()):
@@ -128,7 +129,7 @@ class DaggerExecutor:
         for name, secret_name in sorted(step.secrets.items()):
             if secret_name in self.secrets:
                 ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
-        for cache in step.caches:
+        for cache in (c for c in step.caches if SOURCE_PLACEHOLDER not in c.key):
             ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), dag.cache_volume(cache_key(cache, lock_hash)))
         for name in step.tools:
             ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))

@@ -21,7 +21,7 @@ from pathlib import Path
 from ci.core import secret_refs
 from ci.core.errors import CouldNotRun
 from ci.core.executor import (
-    NO_SETUP, NPM_TOKEN_SECRET, STEP_ENV, Setup, cache_key, install_id, missing_secrets, setup_argv,
+    NO_SETUP, NPM_TOKEN_SECRET, SOURCE_PLACEHOLDER, STEP_ENV, Setup, cache_key, install_id, missing_secrets, setup_argv,
     setup_id, substitute,
 )
 from ci.core.report import StepResult
@@ -30,7 +30,9 @@ from ci.executors.local.services import started
 from ci.core.sources import ignored
 from ci.core.step import DEFAULT_TIMEOUT_S, Step, StepRun
 from ci.core.text import stderr_tail
-from ci.executors.local.workspace import InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh
+from ci.executors.local.workspace import (
+    InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh, source_digest,
+)
 
 def host_node_major() -> int | None:
     """The major version of `node` on PATH, or None when there is none."""
@@ -62,6 +64,7 @@ class LocalExecutor:
         self._setups: dict[int, asyncio.Task[tuple[StepResult, ...]]] = {}
         self._app_env: dict[str, str] = {}
         self._set_up: dict[str, bytes] = {}
+        self._digest: str | None = None
         """What the setup commands changed in the copy (path → content): generated files are no fixer's changes."""
 
     async def __aenter__(self) -> LocalExecutor:
@@ -169,7 +172,8 @@ class LocalExecutor:
         cwd = (self._repo_dir() if step.in_repo else self.workspace / step.workdir).resolve()
         for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
             if not os.path.isabs(cache.path):
-                link_cache(cache_key(cache, self.lock_hash), cwd / cache.path)
+                digest = self._source_digest() if SOURCE_PLACEHOLDER in cache.key else ""
+                link_cache(cache_key(cache, self.lock_hash, digest), cwd / cache.path)
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
         async with contextlib.AsyncExitStack() as stack:
@@ -187,6 +191,12 @@ class LocalExecutor:
             error=error,
             started_s=started_s,
         )
+
+    def _source_digest(self) -> str:
+        """The digest of the source as steps see it: its every path and content, and what the setup commands made."""
+        if self._digest is None:
+            self._digest = source_digest(self.source, self._set_up)
+        return self._digest
 
     def _repo_dir(self) -> Path:
         """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given, else the source itself (git

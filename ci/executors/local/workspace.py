@@ -55,6 +55,24 @@ def link_cache(key: str, target: Path) -> None:
     target.symlink_to(cache, target_is_directory=True)
 
 
+def source_digest(source: Path, made: Mapping[str, bytes] | None = None) -> str:
+    """sha256 over every path and content of the app that `copy_source` copies, with the files `made` (path →
+    content, e.g. by setup commands) on top: the source a step sees."""
+    files: dict[str, bytes] = {}
+    for directory, dirs, names in os.walk(source):
+        rel = Path(directory).relative_to(source)
+        dirs[:] = [d for d in dirs if not ignored((rel / d).as_posix().removeprefix("./"))]
+        for name in names:
+            path = (rel / name).as_posix().removeprefix("./")
+            if not ignored(path):
+                files[path] = hashlib.sha256((source / path).read_bytes()).digest()
+    files.update((path, hashlib.sha256(data).digest()) for path, data in (made or {}).items())
+    digest = hashlib.sha256()
+    for path, content in sorted(files.items()):
+        digest.update(path.encode() + b"\0" + content)
+    return digest.hexdigest()
+
+
 def copy_source(source: Path, dest: Path) -> None:
     """Copy the app into `dest`, leaving out what `SOURCE_IGNORE` names (installs, build output, .git)."""
 

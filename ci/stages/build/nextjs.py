@@ -157,14 +157,16 @@ def no_export(files: Mapping[str, bytes]) -> str | None:
     return None
 
 
-def steps(config: Config) -> list[Step]:
-    """`next build` (with `--webpack` when build.bundler says so), then the size script, in one step."""
+def steps(config: Config, caches: bool = True) -> list[Step]:
+    """`next build` (with `--webpack` when build.bundler says so), then the size script, in one step; `.next/cache`
+    is a cache volume unless `caches=False` (`--no-cache`)."""
     b = config.build
     build = "node_modules/.bin/next build" + (" --webpack" if b.bundler == "webpack" else "")
     measure = f'node "{{tools}}/{SCRIPT}" {OUT_DIR} "{{reports}}" {shlex.quote(b.baseline)}'
     return [Step(
         id=STEP_ID, tool="next", argv=("sh", "-c", f"{build} && {measure}"), node_major=config.node,
         judge=functools.partial(judge, budgets=b.budgets, max_growth_pct=b.max_growth_pct, baseline_path=b.baseline),
-        env={"NEXT_TELEMETRY_DISABLED": "1"}, caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache"),),
+        env={"NEXT_TELEMETRY_DISABLED": "1"},
+        caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache"),) if caches else (),
         outputs=(SIZES, BASELINE), tools=(SCRIPT,), package="next", timeout_s=900,
     )]
