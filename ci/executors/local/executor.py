@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from ci.core.executor import (
 from ci.core.report import StepResult
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
+from ci.executors.local.tools import tool_path
 from ci.core.sources import ignored
 from ci.core.step import DEFAULT_TIMEOUT_S, Step, StepRun
 from ci.core.text import stderr_tail
@@ -164,8 +164,8 @@ class LocalExecutor:
         reports.mkdir(parents=True)
         argv = [substitute(a, str(reports), run_id=self.run_id) for a in step.argv]
         env = self._env({k: substitute(v, str(reports), run_id=self.run_id) for k, v in step.env.items()})
-        if step.tool_install:  # the tool its image installs comes from bayon's own environment first, then PATH
-            env["PATH"] = os.pathsep.join(filter(None, (os.path.dirname(sys.executable), env.get("PATH"))))
+        if step.tool_install:  # the tool its image installs: from bayon's own environment or the project's tools first
+            env["PATH"] = tool_path(env.get("PATH"))
         for var, name in step.secrets.items():
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])

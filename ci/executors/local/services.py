@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -17,15 +14,10 @@ from collections.abc import AsyncIterator
 
 from ci.core.errors import CouldNotRun
 from ci.executors.local.processes import stop_group
+from ci.executors.local.tools import find
 from ci.core.step import Service
 
 READY_TIMEOUT_S = 30.0
-
-
-def find(command: str) -> str | None:
-    """`command` on PATH, or beside this Python (a venv's `bin/`, where `pip install 'moto[server]'` puts it)."""
-    here = os.path.dirname(sys.executable)
-    return shutil.which(command, path=os.pathsep.join(filter(None, (os.environ.get("PATH"), here))))
 
 
 def free_port() -> int:
