@@ -64,8 +64,8 @@ class LocalExecutor:
         self._setups: dict[int, asyncio.Task[tuple[StepResult, ...]]] = {}
         self._app_env: dict[str, str] = {}
         self._set_up: dict[str, bytes] = {}
-        self._digest: str | None = None
         """What the setup commands changed in the copy (path → content): generated files are no fixer's changes."""
+        self._digest: str | None = None
 
     async def __aenter__(self) -> LocalExecutor:
         return self
