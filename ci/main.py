@@ -62,6 +62,8 @@ Shard = Annotated[str | None, Doc("Run only shard i of n of the unit tests (e.g.
                                   "gate is then left to merge-coverage")]
 Baseline = Annotated[str, Doc("Bundle-size baseline file in the source, instead of build.baseline "
                               "(e.g. .bayon/baselines/main.json)")]
+NoCache = Annotated[bool, Doc("Run without tool caches: no cache flags (ESLint, Prettier, tsc --incremental) and no "
+                              "cache volumes (theirs, Next's .next/cache)")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -78,8 +80,9 @@ def _executor(source: dagger.Directory, npm_token: dagger.Secret | None, repo: d
 
 
 async def _gate(name: str, source: dagger.Directory, fmt: str, repo_path: str, npm_token: dagger.Secret | None,
-                only: list[str] | None = None, skip: list[str] | None = None, shard: str | None = None) -> str:
-    report = await runner.gate(name, _executor(source, npm_token), only or (), skip or (), shard)
+                only: list[str] | None = None, skip: list[str] | None = None, shard: str | None = None,
+                no_cache: bool = False) -> str:
+    report = await runner.gate(name, _executor(source, npm_token), only or (), skip or (), shard, no_cache=no_cache)
     return _verdict(report, fmt, repo_path)
 
 
@@ -106,11 +109,11 @@ async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
 
 
 async def _fix(name: str, source: dagger.Directory, npm_token: dagger.Secret | None,
-               repo_path: str) -> dagger.Changeset:
+               repo_path: str, no_cache: bool) -> dagger.Changeset:
     """The fixer's changes, once the runner judged that it ran; what it could not fix goes to the function's log.
     A crashed fixer fails the call with its reason."""
     executor = _executor(source, npm_token)
-    ran = await runner.fix(name, executor)
+    ran = await runner.fix(name, executor, no_cache)
     if not ran.report.passed:
         print(render(ran.report, "table"), file=sys.stderr)
     return await executor.changes(ran.step, repo_path)
@@ -122,49 +125,51 @@ class Ci:
 
     @function
     async def ci(self, source: Source, repo: Repo, only: Stages = None, skip: SkipStages = None, base: Base = "",
-                 format: Format = "table", repo_path: RepoPath = "", npm_token: NpmToken = None) -> str:
+                 format: Format = "table", repo_path: RepoPath = "", npm_token: NpmToken = None,
+                 no_cache: NoCache = False) -> str:
         """Run every stage of continuous integration concurrently; with --base, a docs-only change skips tests and
         build (in Dagger, --repo-path tells where the source sits in the repository; bayon asks git)."""
         executor = _executor(source, npm_token, repo, repo_path)
-        return _verdict(await runner.gate("ci", executor, only or (), skip or (), base=base), format, repo_path)
+        report = await runner.gate("ci", executor, only or (), skip or (), base=base, no_cache=no_cache)
+        return _verdict(report, format, repo_path)
 
     @function
     async def quality(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
-                      npm_token: NpmToken = None) -> str:
+                      npm_token: NpmToken = None, no_cache: NoCache = False) -> str:
         """Code quality: ESLint, TypeScript and Prettier, run concurrently."""
-        return await _gate("quality", source, format, repo_path, npm_token)
+        return await _gate("quality", source, format, repo_path, npm_token, no_cache=no_cache)
 
     @function
     async def lint(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
-                   npm_token: NpmToken = None) -> str:
+                   npm_token: NpmToken = None, no_cache: NoCache = False) -> str:
         """ESLint: fails on any error or on more warnings than quality.max_warnings."""
-        return await _gate("lint", source, format, repo_path, npm_token)
+        return await _gate("lint", source, format, repo_path, npm_token, no_cache=no_cache)
 
     @function
     async def typecheck(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
-                        npm_token: NpmToken = None) -> str:
+                        npm_token: NpmToken = None, no_cache: NoCache = False) -> str:
         """TypeScript: `tsc --noEmit`; fails on any diagnostic."""
-        return await _gate("typecheck", source, format, repo_path, npm_token)
+        return await _gate("typecheck", source, format, repo_path, npm_token, no_cache=no_cache)
 
     @function
     async def format_check(self, source: Source, format: Format = "table", repo_path: RepoPath = "",
-                           npm_token: NpmToken = None) -> str:
+                           npm_token: NpmToken = None, no_cache: NoCache = False) -> str:
         """Prettier: fails on any file that is not formatted."""
-        return await _gate("format_check", source, format, repo_path, npm_token)
+        return await _gate("format_check", source, format, repo_path, npm_token, no_cache=no_cache)
 
     @function
-    async def lint_fix(self, source: Source, repo_path: FixRepoPath = "", npm_token: NpmToken = None
-                       ) -> dagger.Changeset:
+    async def lint_fix(self, source: Source, repo_path: FixRepoPath = "", npm_token: NpmToken = None,
+                       no_cache: NoCache = False) -> dagger.Changeset:
         """`eslint --fix`: the changes to export (`dagger call lint-fix --source=. export --path=.`); fails when
         ESLint crashed, and logs what it could not fix."""
-        return await _fix("lint_fix", source, npm_token, repo_path)
+        return await _fix("lint_fix", source, npm_token, repo_path, no_cache)
 
     @function
-    async def format_fix(self, source: Source, repo_path: FixRepoPath = "", npm_token: NpmToken = None
-                         ) -> dagger.Changeset:
+    async def format_fix(self, source: Source, repo_path: FixRepoPath = "", npm_token: NpmToken = None,
+                         no_cache: NoCache = False) -> dagger.Changeset:
         """`prettier --write`: the changes to export (`dagger call format-fix --source=. export --path=.`); fails
         when Prettier crashed."""
-        return await _fix("format_fix", source, npm_token, repo_path)
+        return await _fix("format_fix", source, npm_token, repo_path, no_cache)
 
     @function
     async def unit_tests(self, source: Source, shard: Shard = None, format: Format = "table", repo_path: RepoPath = "",
@@ -188,18 +193,19 @@ class Ci:
 
     @function
     async def build(self, source: Source, baseline: Baseline = "", format: Format = "table", repo_path: RepoPath = "",
-                    npm_token: NpmToken = None) -> str:
-        """`next build` (static export) and the JavaScript each page loads, raw and gzip, against build.budgets and
-        the baseline file (growth over build.max_growth_pct fails)."""
-        report = await runner.gate("build", _executor(source, npm_token), baseline=baseline)
+                    npm_token: NpmToken = None, no_cache: NoCache = False) -> str:
+        """`next build` (static export or server-rendered) and the JavaScript each page loads, raw and gzip, against
+        build.budgets and the baseline file (growth over build.max_growth_pct fails)."""
+        report = await runner.gate("build", _executor(source, npm_token), baseline=baseline, no_cache=no_cache)
         return _verdict(report, format, repo_path)
 
     @function
-    async def build_output(self, source: Source, npm_token: NpmToken = None) -> dagger.Directory:
+    async def build_output(self, source: Source, npm_token: NpmToken = None,
+                           no_cache: NoCache = False) -> dagger.Directory:
         """The static site `next build` exports (out/), whatever the budgets say
-        (`dagger call build-output --source=. export --path=out`)."""
+        (`dagger call build-output --source=. export --path=out`); a server-rendered app has none."""
         executor = _executor(source, npm_token)
-        ran, path = await runner.output("build_output", executor)
+        ran, path = await runner.output("build_output", executor, no_cache)
         return executor.output_of(ran.step, path)
 
     @function(cache="never")
@@ -254,11 +260,11 @@ class Ci:
     @function(cache="never")
     async def reports(self, source: Source, repo: Repo, function: GateName = "ci", base: ScanBase = "",
                       npm_token: NpmToken = None, shard: Shard = None, snyk_token: SnykToken = None,
-                      repo_path: RepoPath = "") -> dagger.Directory:
+                      repo_path: RepoPath = "", no_cache: NoCache = False) -> dagger.Directory:
         """Run a gate and return its report files (report.json, report.md, report.sarif, each tool's report), pass
         or fail; never cached, so a security report is always fresh."""
         executor = _executor(source, npm_token, repo, repo_path, snyk_token=snyk_token)
-        report = await runner.reports(function, executor, shard=shard, base=base)
+        report = await runner.reports(function, executor, shard=shard, base=base, no_cache=no_cache)
         return executor.report_directory(runner.report_files(report), executor.step_reports(report))
 
     @function

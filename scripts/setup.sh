@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Set up Bayon Pipeline on this host: a virtualenv in .venv with the pinned runtime dependencies and `bayon`.
-# Needs Python 3.11+ and Node.js 20+ with npm (run `.venv/bin/bayon doctor` afterwards to check the rest).
+# Set up Bayon Pipeline on this host: everything `bayon` runs locally. A virtualenv in .venv with the pinned runtime
+# dependencies, `bayon`, moto's server (tests/integration) and detect-secrets 1.5.0 (security/secrets); Semgrep
+# 1.185.0 (security/sast) in a virtualenv of its own under .bayon/tools, linked into .bayon/tools/bin. The local
+# executor looks in .venv/bin and .bayon/tools/bin before PATH, so nothing needs adding to PATH.
+# Needs Python 3.11+ and Node.js 20+ with npm (run `.venv/bin/bayon doctor` afterwards to check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +19,18 @@ if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepi
 fi
 command -v node >/dev/null || { echo "setup: Node.js 20+ is missing; run \`sudo apt-get install nodejs npm\`" >&2; exit 3; }
 
+pip_install() { "$1" -m pip install -q --disable-pip-version-check "${@:2}"; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
-.venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+pip_install .venv/bin/python -r requirements.lock
+pip_install .venv/bin/python --no-deps -e .
+# The host tools of the local stages, at the versions the dev lock pins.
+pip_install .venv/bin/python -c requirements-dev.lock 'moto[server]' detect-secrets==1.5.0
+
+# Semgrep gets an environment of its own: it pins other versions of dagger-io's dependencies.
+semgrep=1.185.0 tools=.bayon/tools
+if [ "$("$tools/semgrep/bin/semgrep" --version --disable-version-check 2>/dev/null)" != "$semgrep" ]; then
+  rm -rf "$tools/semgrep" && "$python" -m venv "$tools/semgrep"
+  pip_install "$tools/semgrep/bin/python" "semgrep==$semgrep"
+fi
+mkdir -p "$tools/bin" && ln -sf ../semgrep/bin/semgrep "$tools/bin/semgrep"
 echo "setup: ready; run .venv/bin/bayon --help" >&2

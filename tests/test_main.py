@@ -60,9 +60,14 @@ def test_the_whole_registration_builds(monkeypatch: pytest.MonkeyPatch):
     assert asyncio.run(Ci.__dagger_module__._typedefs()) == "module-id"
 
 
-# The registration is what it was before the move to subpackages (issue 7), but for the fixers' --repo-path.
+# The registration is what it was before the move to subpackages (issue 7), but for the fixers' --repo-path and
+# --no-cache on the functions whose tools keep caches (issue 8).
 
-def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path():
+NO_CACHE = {"ci", "quality", "lint", "typecheck", "format_check", "lint_fix", "format_fix", "build", "build_output",
+            "reports"}
+
+
+def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path_and_no_cache():
     before = json.loads((FIXTURES / "registration-before-layout.json").read_text())
     now = from_registration()
     assert set(now) == set(before)
@@ -70,7 +75,8 @@ def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path():
         params = {p["name"]: p for p in fn["parameters"]}
         old = {p["name"]: p for p in before[name]["parameters"]}
         added = set(params) - set(old)
-        assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()), name
+        assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()) | (
+            {"no_cache"} if name in NO_CACHE else set()), name
         assert {k: params[k] for k in old} == old, name
 
 
@@ -238,3 +244,15 @@ def test_the_repo_path_where_the_source_sits_lets_the_scan_run(monkeypatch: pyte
     text = asyncio.run(Ci().secrets(source=dag.directory(), repo=dag.directory(), repo_path="examples/coagent"))
     assert "secrets: PASSED" in text and "40 file(s)" in text
     assert asked[0] == "examples/coagent/package.json"
+
+
+def test_build_output_of_a_server_rendered_app_is_one_line_not_a_missing_out(monkeypatch: pytest.MonkeyPatch):
+    app_files(monkeypatch)
+    sizes = json.loads((FIXTURES / "build" / "turbopack-sizes.json").read_text())
+    engine_answers(monkeypatch, 0, {"bundle-sizes.json": json.dumps({**sizes, "output": "server"})})
+    with pytest.raises(UsageError, match=r'^build-output: the app is server-rendered \(no output: "export" in '
+                                         r"next.config\), so next build writes no out/; [^\n]*$"):
+        asyncio.run(Ci().build_output(source=dag.directory()))
+    engine_answers(monkeypatch, 0, {"bundle-sizes.json": json.dumps(sizes)})  # a static export: its out/
+    out = asyncio.run(Ci().build_output(source=dag.directory()))
+    assert fields(out)[-1].name == "directory" and fields(out)[-1].args == {"path": "/src/out"}

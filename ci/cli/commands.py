@@ -56,19 +56,20 @@ def write_reports(report: Report, out: Path) -> int:
     return len(files)
 
 
-async def _export(name: str, executor: ProgressExecutor, local: LocalExecutor, output: str | None) -> int:
+async def _export(name: str, executor: ProgressExecutor, local: LocalExecutor, output: str | None,
+                  no_cache: bool) -> int:
     """An output function: its step's directory copied to `-o PATH`, once the step exited 0."""
     if not output:
         raise UsageError(f"{kebab(name)}: give -o PATH, the directory to write the output to")
-    ran, path = await runner.output(name, executor)
+    ran, path = await runner.output(name, executor, no_cache)
     shutil.copytree(local.workspace(ran.step.node_major) / ran.step.workdir / path, output, dirs_exist_ok=True)
     print(f"wrote {path}/ to {output}", file=sys.stderr)
     return EXIT_PASSED
 
 
-async def _fix(name: str, executor: ProgressExecutor, local: LocalExecutor, repo_path: str) -> Report:
+async def _fix(name: str, executor: ProgressExecutor, local: LocalExecutor, repo_path: str, no_cache: bool) -> Report:
     """A fixer: the files it changed copied back into the source; its report says what it could not fix."""
-    ran = await runner.fix(name, executor)
+    ran = await runner.fix(name, executor, no_cache)
     changed = local.changed_files(ran.step)
     local.apply(ran.step, changed)
     shown = [f"{repo_path.strip('/')}/{path}" if repo_path.strip("/") else path for path in changed]
@@ -81,6 +82,7 @@ async def call(args: argparse.Namespace) -> int:
     name = args.command.replace("-", "_")
     upload = _upload(args)
     repo_path = getattr(args, "repo_path", "")
+    no_cache = getattr(args, "no_cache", False)
     async with LocalExecutor(Path(args.source), secrets(name, args), getattr(args, "repo", None), repo_path) as local:
         executor = ProgressExecutor(local)
         if name == "plan":
@@ -91,19 +93,19 @@ async def call(args: argparse.Namespace) -> int:
             return EXIT_PASSED
         if name == "reports":
             out = Path(args.output or "reports")
-            count = write_reports(await runner.reports(args.function, executor, args.shard, args.base), out)
+            count = write_reports(await runner.reports(args.function, executor, args.shard, args.base, no_cache), out)
             print(f"wrote {count} report file(s) to {out}", file=sys.stderr)
             return EXIT_PASSED
         if name in OUTPUTS:
-            return await _export(name, executor, local, args.output)
+            return await _export(name, executor, local, args.output, no_cache)
         if name in FIXERS:
-            report = await _fix(name, executor, local, repo_path)
+            report = await _fix(name, executor, local, repo_path, no_cache)
         elif name == "merge_coverage":
             report = await runner.merge_coverage(executor, [_coverage_files(p) for p in flat(args.shards)])
         else:
             report = await runner.gate(name, executor, flat(getattr(args, "only", [])), flat(getattr(args, "skip", [])),
                                        getattr(args, "shard", None), getattr(args, "base", ""),
-                                       getattr(args, "baseline", ""), upload=upload)
+                                       getattr(args, "baseline", ""), upload=upload, no_cache=no_cache)
         fmt = getattr(args, "format", "table")
         _emit(render(report, fmt, repo_path), args.output)
         if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):

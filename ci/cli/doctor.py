@@ -1,5 +1,8 @@
 """`bayon doctor`: which host tools each stage needs, which are missing, and the command that installs each; and how
-the Node majors the host lacks are brought in (from npm, on first use)."""
+the Node majors the host lacks are brought in (from npm, on first use).
+
+Tools are looked up where the local executor looks (`ci.executors.local.tools`): bayon's own environment, the
+project's `.bayon/tools/bin`, then PATH. An optional tool (for a stage still to come) is listed but never fails."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ci.executors.local import node_runtime
-from ci.executors.local.services import find
+from ci.executors.local.tools import find
 
 MIN_NODE = 20
 
@@ -18,17 +21,18 @@ class Tool:
     stages: str
     install: str
     version_args: tuple[str, ...] = ("--version",)
+    optional: bool = False
 
 
 TOOLS = (
     Tool("node", "every stage", "apt-get install -y nodejs  # Node.js 20 or newer"),
     Tool("npm", "every stage", "apt-get install -y npm"),
     Tool("git", "ci --base, security/secrets, security/sast --base", "apt-get install -y git"),
-    Tool("detect-secrets", "security/secrets", "pip install detect-secrets==1.5.0  # into bayon's own environment"),
-    Tool("semgrep", "security/sast", "pipx install semgrep==1.185.0  # apart: it pins other versions of dagger-io's "
-                                     "dependencies", ("--version", "--disable-version-check")),
-    Tool("moto_server", "tests/integration", "pip install 'moto[server]'"),
-    Tool("chromium", "lighthouse", "apt-get install -y chromium"),
+    Tool("detect-secrets", "security/secrets", "scripts/setup.sh  # detect-secrets 1.5.0 into .venv"),
+    Tool("semgrep", "security/sast", "scripts/setup.sh  # Semgrep 1.185.0 in .bayon/tools, apart: it pins other "
+                                     "versions of dagger-io's dependencies", ("--version", "--disable-version-check")),
+    Tool("moto_server", "tests/integration", "scripts/setup.sh  # moto[server] into .venv"),
+    Tool("chromium", "the coming lighthouse stage", "apt-get install -y chromium", optional=True),
 )
 
 
@@ -57,11 +61,13 @@ def node_majors() -> str:
 
 
 def main() -> int:
-    """Print one line per tool; exit 3 when any is missing or too old."""
+    """Print one line per tool; exit 3 when any that is not optional is missing or too old."""
     missing = 0
     for tool in TOOLS:
         line = version(tool)
-        if line is None or (tool.command == "node" and node_too_old(line)):
+        if line is None and tool.optional:
+            print(f"– {tool.command:<14} missing, optional (for {tool.stages}); install: {tool.install}")
+        elif line is None or (tool.command == "node" and node_too_old(line)):
             missing += 1
             problem = "missing" if line is None else f"{line} is older than Node {MIN_NODE}"
             print(f"✘ {tool.command:<14} {problem} (needed by {tool.stages}); install: {tool.install}")

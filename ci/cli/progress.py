@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ci.core.executor import Executor
+from ci.core.executor import NO_SETUP, Executor, Setup
 from ci.core.report import StepResult
 from ci.core.step import Step, StepRun
 
@@ -28,11 +28,21 @@ class ProgressExecutor:
     def unavailable_reason(self, step: Step) -> str | None:
         return self.inner.unavailable_reason(step)
 
-    async def install(self, node_major: int) -> StepResult:
-        self._say("▶ installing dependencies")
-        result = await self.inner.install(node_major)
+    def _done(self, result: StepResult) -> None:
         self._say(f"{MARKS[result.status]} {result.id} {result.duration_s:.1f}s {result.reason.splitlines()[0] if result.reason else ''}")
+
+    async def install(self, node_major: int, setup: Setup = NO_SETUP) -> StepResult:
+        self._say("▶ installing dependencies")
+        result = await self.inner.install(node_major, setup)
+        self._done(result)
         return result
+
+    async def run_setup(self, node_major: int, setup: Setup) -> tuple[StepResult, ...]:
+        self._say(f"▶ setup: {'; '.join(setup.commands)}")
+        results = await self.inner.run_setup(node_major, setup)
+        for result in results:
+            self._done(result)
+        return results
 
     async def run(self, step: Step) -> StepRun:
         self._say(f"▶ {step.id}: {' '.join(step.argv)}")

@@ -120,6 +120,11 @@ class _Document:
             _, sample = _schema_at(loc)
             return self.fail(self.values[loc[:-1]], f"missing required key {loc[-1]!r} in {_path(loc[:-1])}; "
                                                     f"add {loc[-1]}: {sample}")
+        if kind == "secret_name":
+            name = error["ctx"]["name"]
+            return self.fail(self.keys[(*loc, name)], f"{_path((*loc, name))} looks like a secret; pipeline.yaml holds "
+                             "plain values only: pass secrets as secret arguments (--npm-token env://NAME), or rename "
+                             "the variable if its value is none")
         if loc and loc[-1] == "[key]":  # a mapping key that does not match its pattern
             _, sample = _schema_at(loc[:-2])
             return self.fail(self.keys[loc[:-1]], f"name {loc[-2]!r} in {_path(loc[:-2])} must match "

@@ -44,6 +44,20 @@ def _whole_number(value: Any) -> Any:
 
 MIN_NODE, MAX_NODE = 18, 30
 NodeMajor = Annotated[int, Field(ge=MIN_NODE, le=MAX_NODE)]
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|PASSPHRASE|PWD|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH",
+                         re.IGNORECASE)
+"""An environment variable name that says it holds a secret: such values never go into pipeline.yaml."""
+
+
+def _no_secret_names(env: dict[str, str]) -> dict[str, str]:
+    """The mapping, unless a name looks like a token or password (secrets travel as --npm-token & co, never here)."""
+    for name in env:
+        if SECRET_NAME.search(name):
+            raise PydanticCustomError("secret_name", "{name} looks like a secret", {"name": name})
+    return env
+
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
 
@@ -62,6 +76,17 @@ class _Section(_Model):
     @classmethod
     def _empty_means_defaults(cls, data: Any) -> Any:
         return _none_as_empty(data)
+
+
+class Install(_Section):
+    """The dependency install (`npm ci`) every step stands on."""
+
+    env: Annotated[dict[EnvName, str], BeforeValidator(_none_as_empty), AfterValidator(_no_secret_names)] = Field(
+        {}, examples=[{"PUPPETEER_SKIP_DOWNLOAD": "1", "CYPRESS_INSTALL_BINARY": "0"}],
+        json_schema_extra={"type": ["object", "null"], "additionalProperties": False},
+        description="Environment variables for the install and the setup commands (plain values, never secrets: "
+        "a name that looks like a token or password is refused).",
+    )
 
 
 class Quality(_Section):
@@ -230,6 +255,12 @@ class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
         default_factory=lambda: lts(date.today())[0], examples=[22],
         description="Node major for the steps that run on one version (lint, build, ...). Unset: the first (oldest) "
         "of the majors tests.node_versions defaults to.",
+    )
+    install: Install = Field(Install(), description="The dependency install (`npm ci`).")
+    setup: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], examples=[["npm ci --prefix backend/src", "npx prisma generate"]],
+        description="Shell commands run in the app directory after the install and before every stage; a failing "
+        "one stops the stages.",
     )
     quality: Quality = Field(Quality(), description="Code quality: ESLint, tsc and Prettier.")
     tests: Tests = Field(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from ci.core.errors import UsageError
@@ -36,6 +38,32 @@ RUN_ID_PLACEHOLDER = "{run_id}"
 (an advisory database) uses it so the engine never serves its exec from cache, while `bayon plan` stays the same."""
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What an app needs before its steps run (pipeline.yaml `install.env` and `setup`): environment variables for
+    the dependency install and the setup commands, and shell commands run in the app directory after the install."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    commands: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+
+    def plan(self, majors: Collection[int]) -> list[dict]:
+        """The install (when it has an env) and each command per Node major, as `plan` shows steps."""
+        entries = []
+        for major in sorted(majors):
+            if self.env:
+                entries.append({"id": install_id(major), "tool": "npm", "argv": list(INSTALL_ARGV),
+                                "env": dict(self.env)})
+            entries += [{"id": setup_id(i, major), "tool": "sh", "argv": list(setup_argv(command)), "workdir": ".",
+                         "env": dict(self.env)} for i, command in enumerate(self.commands)]
+        return entries
+
+
+NO_SETUP = Setup()
+
+
 class Executor(Protocol):
     """Runs steps. `run` never raises for a tool's failure: it reports it in `StepRun.error` or the exit code."""
 
@@ -47,8 +75,12 @@ class Executor(Protocol):
     def unavailable_reason(self, step: Step) -> str | None:
         """Why this executor cannot run `step` here (e.g. a secret it needs was not given), or None."""
 
-    async def install(self, node_major: int) -> StepResult:
-        """Install the app's dependencies for a Node major (memoized); a `setup/install` step result."""
+    async def install(self, node_major: int, setup: Setup = NO_SETUP) -> StepResult:
+        """Install the app's dependencies for a Node major with `setup.env` (memoized); a `setup/install` result."""
+
+    async def run_setup(self, node_major: int, setup: Setup) -> tuple[StepResult, ...]:
+        """Run `setup.commands` on that major's install, in order, once (memoized): one `setup/commands` result
+        each, up to the first that did not pass; every later step of that major sees their effects."""
 
     async def run(self, step: Step) -> StepRun:
         """Run one step on top of the installed dependencies and collect its outputs."""
@@ -57,6 +89,19 @@ class Executor(Protocol):
 def install_id(node_major: int) -> str:
     """The step id of the dependency install for a Node major."""
     return f"setup/install/node{node_major}"
+
+
+SETUP_PREFIX = "setup/commands/"
+
+
+def setup_id(index: int, node_major: int) -> str:
+    """The step id of the setup command at `index` on a Node major's install."""
+    return f"{SETUP_PREFIX}{index}/node{node_major}"
+
+
+def setup_argv(command: str) -> tuple[str, ...]:
+    """How both executors run a setup command: by the shell, in the app directory."""
+    return ("sh", "-c", command)
 
 
 def substitute(value: str, reports_dir: str, tools_dir: str = str(TOOLS_DIR), run_id: str | None = None) -> str:
@@ -71,11 +116,18 @@ def missing_secrets(step: Step, given: Collection[str]) -> str | None:
     return f"no {', '.join(missing)} secret given (pass --{missing[0]} to run it)" if missing else None
 
 
-def cache_key(cache: Cache, lock_hash: str) -> str:
-    """The cache's volume key with the lock placeholder filled in (the hash's first 16 hex digits)."""
-    if LOCK_PLACEHOLDER in cache.key and not lock_hash:
-        raise ValueError(f"cache {cache.key!r} is keyed by the lock hash, but none was given")
-    return cache.key.replace(LOCK_PLACEHOLDER, lock_hash[:16])
+SOURCE_PLACEHOLDER = "{source}"
+"""Stands in a cache key for a digest of the source's every path and content: the cache serves that exact source only.
+In Dagger such a cache is not mounted at all: the engine's exec cache already serves an identical source."""
+
+
+def cache_key(cache: Cache, lock_hash: str, source_hash: str = "") -> str:
+    """The cache's volume key with the lock and source placeholders filled in (each hash's first 16 hex digits)."""
+    for placeholder, value, what in ((LOCK_PLACEHOLDER, lock_hash, "the lock hash"),
+                                     (SOURCE_PLACEHOLDER, source_hash, "the source's digest")):
+        if placeholder in cache.key and not value:
+            raise ValueError(f"cache {cache.key!r} is keyed by {what}, but none was given")
+    return cache.key.replace(LOCK_PLACEHOLDER, lock_hash[:16]).replace(SOURCE_PLACEHOLDER, source_hash[:16])
 
 
 def tool_script(name: str) -> str:

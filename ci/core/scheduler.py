@@ -14,7 +14,7 @@ import anyio
 
 from ci.core import preflight
 from ci.core.errors import BayonError, one_line, unwrap_groups
-from ci.core.executor import Executor, install_id
+from ci.core.executor import NO_SETUP, SETUP_PREFIX, Executor, Setup, install_id
 from ci.core.report import Finding, Report, StepResult
 from ci.core.step import Judgement, ReportError, Step, StepRun
 from ci.core.text import stderr_tail, strip_ansi
@@ -75,11 +75,13 @@ async def run_steps(
     allowed_unavailable: Iterable[str] = (),
     skip_reasons: dict[str, str] | None = None,
     aggregates: Sequence[Aggregate] = (),
+    setup: Setup = NO_SETUP,
 ) -> Report:
-    """Run every runnable step concurrently, each as soon as its Node major's install (shared, memoized) is done;
-    one failure never hides another. A step the app lacks the tool or file for is not run: `preflight` decides it.
-    An executor that raises (it must not) crashes that step only; a `BayonError` (a tool or service missing) ends the
-    run with that error, never with an ExceptionGroup.
+    """Run every runnable step concurrently, each as soon as its Node major's install and `setup` commands (shared,
+    memoized) are done; one failure never hides another, but a failed install or setup command skips its steps. A
+    step the app lacks the tool or file for is not run: `preflight` decides it. An executor that raises (it must
+    not) crashes that step only; a `BayonError` (a tool or service missing) ends the run with that error, never with
+    an ExceptionGroup.
 
     `aggregates` then judge the steps together; each adds one step result (and its findings) to the report.
     """
@@ -100,27 +102,33 @@ async def run_steps(
         results[step.id] = StepResult(step.id, step.tool, decided[step.id].status, reason=decided[step.id].reason)
         runnable.remove(step)
 
-    installs: dict[int, StepResult] = {}
+    installs: dict[int, tuple[StepResult, ...]] = {}
     install_locks: dict[int, anyio.Lock] = {}
 
-    async def install(major: int) -> StepResult:
-        """Once per major; the first step needing it runs it, the others wait (majors install concurrently)."""
+    async def install(major: int) -> tuple[StepResult, ...]:
+        """Once per major, the install then the setup commands; the first step needing them runs them, the others
+        wait (majors install concurrently)."""
         async with install_locks.setdefault(major, anyio.Lock()):
             if major not in installs:
                 t = time.monotonic()
                 try:
-                    installs[major] = plain(await executor.install(major))
+                    done = (plain(await executor.install(major, setup)),)
+                    if done[0].status == "passed" and setup.commands:
+                        done += tuple(plain(r) for r in await executor.run_setup(major, setup))
                 except BayonError:
                     raise
                 except Exception as exc:  # an executor must not raise; if one does, that install crashed
-                    installs[major] = StepResult(install_id(major), "npm", "crashed", reason=one_line(exc),
-                                                 duration_s=time.monotonic() - t, started_s=t - started)
+                    done = (StepResult(install_id(major), "npm", "crashed", reason=one_line(exc),
+                                       duration_s=time.monotonic() - t, started_s=t - started),)
+                installs[major] = done
         return installs[major]
 
     async def one(step: Step) -> None:
-        install_result = None if step.in_repo else await install(step.node_major)  # in_repo: no dependencies
-        if install_result is not None and install_result.status != "passed":
-            results[step.id] = skipped(step, f"dependency install failed ({install_result.id})", install_result.id)
+        prepared = () if step.in_repo else await install(step.node_major)  # in_repo: no dependencies
+        failed = next((r for r in prepared if r.status != "passed"), None)
+        if failed is not None:
+            what = "setup command" if failed.id.startswith(SETUP_PREFIX) else "dependency install"
+            results[step.id] = skipped(step, f"{what} failed ({failed.id})", failed.id)
             return
         try:
             run = await executor.run(step)
@@ -140,7 +148,7 @@ async def run_steps(
     ordered = [results[s.id] for s in steps]
     report = Report(
         function=function,
-        steps=(*{r.id: r for _, r in sorted(installs.items())}.values(), *ordered),
+        steps=(*{r.id: r for _, done in sorted(installs.items()) for r in done}.values(), *ordered),
         findings=tuple(f for s in steps for f in findings.get(s.id, ())),
         duration_s=time.monotonic() - started,
         allowed_unavailable=frozenset(allowed_unavailable),

@@ -55,10 +55,14 @@ TOOL_CACHE_DIR = ".bayon/cache"
 """Where tools keep their own caches inside the source copy (ignored as source, never part of a fixer's changes)."""
 
 
-def tool_cache(tool: str, node_major: int) -> Cache:
+def tool_cache(tool: str, node_major: int, *, per_source: bool = False) -> Cache:
     """A tool's cache volume (ESLint, Prettier, tsc --incremental), keyed by the dependencies and the Node major;
-    locked, since the tool rewrites its cache files."""
-    return Cache(key=f"bayon-{tool}-{{lock}}-node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}", sharing="locked")
+    `per_source` also keys it by the source's exact content (`{source}`), for a tool whose cached result for a file
+    depends on other files, which its own cache does not track (ESLint's import and type-aware rules); locked, since
+    the tool rewrites its cache files."""
+    source = "{source}-" if per_source else ""
+    return Cache(key=f"bayon-{tool}-{{lock}}-{source}node{node_major}", path=f"{TOOL_CACHE_DIR}/{tool}",
+                 sharing="locked")
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,18 @@ import json
 import posixpath
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import anyio
 import dagger
 from dagger import dag
 
 from ci.core.errors import one_line
-from ci.core.executor import (INSTALL_ARGV, NPM_TOKEN_SECRET, STEP_ENV, cache_key, check_repo_path, install_id,
-                              missing_secrets, substitute, tool_script)
-from ci.core.text import npm_failed
+from ci.core.executor import (
+    INSTALL_ARGV, NO_SETUP, NPM_TOKEN_SECRET, SOURCE_PLACEHOLDER, STEP_ENV, Setup, cache_key, check_repo_path, install_id,
+    missing_secrets, setup_argv, setup_id, substitute, tool_script,
+)
+from ci.core.text import npm_failed, stderr_tail
 from ci.core.report import Report, StepResult
 from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
 from ci.core.step import NPM_MAJOR, Step, StepRun, node_image
@@ -74,6 +76,8 @@ class DaggerExecutor:
         self._created = time.monotonic()
         self._lock_inputs: tuple[str, bool] | None = None
         self._installs: dict[int, tuple[StepResult, dagger.Container | None]] = {}
+        """Node major → its install's result and the container steps start from (after the setup commands, once run)."""
+        self._setups: dict[int, tuple[StepResult, ...]] = {}
         self._ran: dict[str, tuple[Step, dagger.Container]] = {}
         """Step id → the step and the container `run` executed: what a fixer's changes, an output's directory and the
         reports' tool files are read from, so the engine runs each exec once."""
@@ -81,8 +85,10 @@ class DaggerExecutor:
         self._texts: dict[str, str | None] = {}
         self._repo_lock, self._repo_checked = anyio.Lock(), False
 
-    def install_container(self, node_major: int, *, npmrc: bool = False) -> dagger.Container:
-        """Image, pinned npm, `npm ci` from package.json + lockfile (+ .npmrc) only, and then the source on top."""
+    def install_container(self, node_major: int, *, npmrc: bool = False,
+                          env: Mapping[str, str] | None = None) -> dagger.Container:
+        """Image, pinned npm, `npm ci` from package.json + lockfile (+ .npmrc) only with the app's install `env`
+        (inherited by everything built on it), and then the source on top."""
         ctr = dag.container().from_(node_image(node_major))
         for name, value in INSTALL_ENV.items():
             ctr = ctr.with_env_variable(name, value)
@@ -93,6 +99,8 @@ class DaggerExecutor:
         )
         for name in LOCK_INPUTS if npmrc else LOCK_INPUTS[:2]:
             ctr = ctr.with_file(f"{SOURCE_ROOT}/{name}", self.source.file(name))
+        for name, value in sorted((env or {}).items()):
+            ctr = ctr.with_env_variable(name, value)
         token = self.secrets.get(NPM_TOKEN_SECRET)
         if token is not None:
             ctr = ctr.with_secret_variable("NPM_TOKEN", token)
@@ -101,9 +109,26 @@ class DaggerExecutor:
             ctr = ctr.without_secret_variable("NPM_TOKEN")
         return ctr.with_directory(SOURCE_ROOT, self.source, exclude=SOURCE_EXCLUDES)
 
+    @staticmethod
+    def setup_layers(installed: dagger.Container, setup: Setup) -> list[dagger.Container]:
+        """The container after each setup command, in order: one exec each on the installed source (the commands may
+        read it, so they come after it), in the app directory; the last one is what steps start from."""
+        layers, ctr = [], installed
+        for command in setup.commands:
+            ctr = ctr.with_workdir(SOURCE_ROOT).with_exec(list(setup_argv(command)))
+            layers.append(ctr)
+        return layers
+
+    def prepared(self, node_major: int, *, npmrc: bool = False,
+                 setup: Setup = NO_SETUP) -> dagger.Container:
+        """The install layer with the setup commands on it: what a step of that major starts from."""
+        installed = self.install_container(node_major, npmrc=npmrc, env=setup.env)
+        return [installed, *self.setup_layers(installed, setup)][-1]
+
     def step_container(self, base: dagger.Container, step: Step, lock_hash: str = "") -> dagger.Container:
         """The step's env, secrets, caches (relative paths resolve against its workdir; `{lock}` in a key is
-        `lock_hash`), helper scripts and services, then its exec."""
+        `lock_hash`; one keyed by `{source}` is left out, see SOURCE_PLACEHOLDER), helper scripts and services, then
+        its exec."""
         reports, workdir = reports_dir(step), step_workdir(step, self.repo_path)
         ctr = base
         for name, value in sorted(step.env.items()):
@@ -111,7 +136,7 @@ class DaggerExecutor:
         for name, secret_name in sorted(step.secrets.items()):
             if secret_name in self.secrets:
                 ctr = ctr.with_secret_variable(name, self.secrets[secret_name])
-        for cache in step.caches:
+        for cache in (c for c in step.caches if SOURCE_PLACEHOLDER not in c.key):
             volume = dag.cache_volume(cache_key(cache, lock_hash))
             ctr = ctr.with_mounted_cache(posixpath.join(workdir, cache.path), volume, sharing=SHARING[cache.sharing])
         for name in step.tools:
@@ -149,30 +174,39 @@ class DaggerExecutor:
         return {step_id: ctr.directory(reports_dir(step)) for step_id, (step, ctr) in self._ran.items()
                 if any(f"{step_id}/{name}" in report.artifacts for name in step.outputs)}
 
-    def changeset_of(self, ctr: dagger.Container, step: Step, repo_path: str = "") -> dagger.Changeset:
+    def changeset_of(self, ctr: dagger.Container, step: Step, repo_path: str = "",
+                     before: dagger.Directory | None = None) -> dagger.Changeset:
         """What a fixer step changed in the source (ignored paths on neither side), lazy and exportable; rooted at
         `repo_path` (where the source sits in the repository) when given, so `export --path .` at the repository
-        root writes into the app."""
+        root writes into the app. `before` is the source the step started from when setup commands changed it (what
+        they generated is no fix); by default the source as given."""
         if not step.writes_source:
             raise ValueError(f"{step.id} does not write the source; only fixer steps have changes")
         fixed = ctr.directory(SOURCE_ROOT).filter(exclude=SOURCE_EXCLUDES)
-        before = self.source.filter(exclude=SOURCE_EXCLUDES)
+        before = (before or self.source).filter(exclude=SOURCE_EXCLUDES)
         root = posixpath.normpath(repo_path.strip("/")) if repo_path.strip("/") else ""
         if root:
             fixed, before = (dag.directory().with_directory(root, d) for d in (fixed, before))
         return fixed.changes(before)
 
-    def changeset(self, step: Step, lock_hash: str, *, npmrc: bool = False, repo_path: str = "") -> dagger.Changeset:
+    def changeset(self, step: Step, lock_hash: str, *, npmrc: bool = False, repo_path: str = "",
+                  setup: Setup = NO_SETUP) -> dagger.Changeset:
         """`changeset_of` the step's container built from scratch on its install layer (the chain `run` executes)."""
-        return self.changeset_of(self.installed_step(step, lock_hash, npmrc=npmrc), step, repo_path)
+        base = self.prepared(step.node_major, npmrc=npmrc, setup=setup)
+        before = base.directory(SOURCE_ROOT) if setup.commands else None
+        return self.changeset_of(self.step_container(base, step, lock_hash), step, repo_path, before)
 
     async def changes(self, step: Step, repo_path: str = "") -> dagger.Changeset:
-        """The changes of a fixer step that `run` executed."""
-        return self.changeset_of(self._ran[step.id][1], step, repo_path)
+        """The changes of a fixer step that `run` executed (against the source as its setup commands left it)."""
+        base = self._installs[step.node_major][1]
+        before = base.directory(SOURCE_ROOT) if self._setups.get(step.node_major) and base is not None else None
+        return self.changeset_of(self._ran[step.id][1], step, repo_path, before)
 
-    def installed_step(self, step: Step, lock_hash: str, *, npmrc: bool = False) -> dagger.Container:
-        """The step's container on its own install layer (the chain `run` executes, built from scratch)."""
-        return self.step_container(self.install_container(step.node_major, npmrc=npmrc), step, lock_hash)
+    def installed_step(self, step: Step, lock_hash: str, *, npmrc: bool = False,
+                       setup: Setup = NO_SETUP) -> dagger.Container:
+        """The step's container on its own install layer and setup commands (the chain `run` executes, built from
+        scratch)."""
+        return self.step_container(self.prepared(step.node_major, npmrc=npmrc, setup=setup), step, lock_hash)
 
     @staticmethod
     def output_directory(ctr: dagger.Container, step: Step, path: str) -> dagger.Directory:
@@ -196,27 +230,45 @@ class DaggerExecutor:
     def unavailable_reason(self, step: Step) -> str | None:
         return missing_secrets(step, self.secrets)  # every Node major runs in its own image
 
-    async def install(self, node_major: int) -> StepResult:
+    async def install(self, node_major: int, setup: Setup = NO_SETUP) -> StepResult:
         """Run the install layer for a Node major once per executor; later calls return the first result."""
         async with self._install_locks.setdefault(node_major, anyio.Lock()):
             if node_major not in self._installs:
-                self._installs[node_major] = await self._install(node_major)
+                self._installs[node_major] = await self._install(node_major, setup)
         return self._installs[node_major][0]
 
-    async def _install(self, node_major: int) -> tuple[StepResult, dagger.Container | None]:
+    async def run_setup(self, node_major: int, setup: Setup) -> tuple[StepResult, ...]:
+        """Run the setup command layers on the installed source once per major, each awaited in turn so a failure
+        names its command; the container after the last is the base of that major's steps."""
+        async with self._install_locks.setdefault(node_major, anyio.Lock()):
+            if node_major not in self._setups:
+                installed, base = self._installs[node_major]
+                results: list[StepResult] = []
+                for index, layer in enumerate(self.setup_layers(base, setup) if base is not None else []):
+                    started = time.monotonic()
+                    exit_code, reason = await _synced(layer)
+                    results.append(StepResult(setup_id(index, node_major), "sh",
+                                              "passed" if exit_code == 0 else "crashed", exit_code=exit_code,
+                                              reason=reason, duration_s=time.monotonic() - started,
+                                              started_s=started - self._created))
+                    if exit_code != 0:
+                        break
+                    self._installs[node_major] = (installed, layer)
+                self._setups[node_major] = tuple(results)
+        return self._setups[node_major]
+
+    async def _install(self, node_major: int, setup: Setup) -> tuple[StepResult, dagger.Container | None]:
         started = time.monotonic()
         ctr, exit_code, reason = None, None, ""
         try:
             _, npmrc = await self._read_lock_inputs()
-            ctr = await self.install_container(node_major, npmrc=npmrc).sync()
-            exit_code = 0
+            ctr = self.install_container(node_major, npmrc=npmrc, env=setup.env)
+            exit_code, reason = await _synced(ctr, _npm_reason)  # the npm pin or `npm ci`: npm's own error lines
         except MissingLockfileError as exc:
             reason = str(exc)
-        except dagger.ExecError as exc:  # the npm pin or `npm ci`: npm's own error lines say why
-            exit_code = exc.exit_code
-            reason = npm_failed(exc.command, exc.exit_code, f"{exc.stdout}\n{exc.stderr}")
-        except dagger.DaggerError as exc:
+        except dagger.DaggerError as exc:  # reading the lock inputs (no engine, ...)
             reason = one_line(exc)
+        ctr = ctr if exit_code == 0 else None
         status = "passed" if ctr is not None else "crashed"
         result = StepResult(install_id(node_major), "npm", status, exit_code=exit_code, reason=reason,
                             duration_s=time.monotonic() - started, started_s=started - self._created)
@@ -291,6 +343,29 @@ class DaggerExecutor:
             return outcome(exit_code=None, error=one_line(exc))
         return outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, files=files, tool_version=version,
                        services=tuple({"name": svc.name, "image": svc.image} for svc in step.services))
+
+
+def _exec_reason(exc: dagger.ExecError) -> str:
+    """A failed exec's reason: its command, exit code and last output lines."""
+    detail = stderr_tail(exc.stderr) or stderr_tail(exc.stdout) or "(no output)"
+    return f"`{' '.join(exc.command)}` exited with code {exc.exit_code}:\n{detail}"
+
+
+def _npm_reason(exc: dagger.ExecError) -> str:
+    """A failed npm exec's reason: npm's own error lines (`ci.core.text.npm_failed`)."""
+    return npm_failed(exc.command, exc.exit_code, f"{exc.stdout}\n{exc.stderr}")
+
+
+async def _synced(ctr: dagger.Container,
+                  reason_of: Callable[[dagger.ExecError], str] = _exec_reason) -> tuple[int | None, str]:
+    """Run a container's execs: (0, "") or the failing exec's exit code and `reason_of` it."""
+    try:
+        await ctr.sync()
+        return 0, ""
+    except dagger.ExecError as exc:
+        return exc.exit_code, reason_of(exc)
+    except dagger.DaggerError as exc:
+        return None, one_line(exc)
 
 
 async def _bytes_or_none(file: dagger.File) -> bytes | None:

@@ -6,7 +6,7 @@ One table, read by the runner and, through it, by both faces: a function is adde
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ci.config import Config
@@ -19,7 +19,9 @@ from ci.stages.security import sast, secrets
 from ci.stages.security import stage as security
 from ci.stages.tests import integration, unit
 
-StepsFor = Callable[[Config], list[Step]]
+StepsFor = Callable[..., list[Step]]
+"""Builds a function's steps from the config (and `base` for a stage that takes it, `caches` for one whose tools
+keep caches)."""
 AggregatesFor = Callable[[Config], list[Aggregate]]
 UnavailableFor = Callable[[Config], frozenset[str]]
 
@@ -28,27 +30,35 @@ UnavailableFor = Callable[[Config], frozenset[str]]
 class Stage:
     """A gate's steps for a config, the stage-level judges (aggregates) run over their results, and the ids of the
     steps whose `unavailable` the config lets pass (e.g. `security.audit.on_unavailable: warn`). A stage that
-    `takes_base` builds its steps as `steps(config, base)`: `--base` (a git revision) scopes what it scans."""
+    `takes_base` builds its steps as `steps(config, base)`: `--base` (a git revision) scopes what it scans; one that
+    is `cached` as `steps(config, caches=...)`: its tools keep caches, which `--no-cache` turns off."""
 
     steps: StepsFor
     aggregates: AggregatesFor = lambda config: []
     allowed_unavailable: UnavailableFor = lambda config: frozenset()
     takes_base: bool = False
+    cached: bool = False
+
+    def build(self, config: Config, base: str = "", caches: bool = True) -> list[Step]:
+        """The stage's steps for a config, a base revision and whether tools keep their caches."""
+        if self.takes_base:
+            return self.steps(config, base)
+        return self.steps(config, caches=caches) if self.cached else self.steps(config)
 
 
 STAGES: dict[str, Stage] = {
-    "quality": Stage(quality.steps),
+    "quality": Stage(quality.steps, cached=True),
     "unit_tests": Stage(unit.stage_steps, unit.aggregates),
     "integration_tests": Stage(integration.steps),
-    "build": Stage(nextjs.steps),
+    "build": Stage(nextjs.steps, cached=True),
 }
 """The stages `ci` runs, in order; `--only` / `--skip` take these names."""
 
 GATES: dict[str, Stage] = {
     **STAGES,
-    "lint": Stage(quality.lint),
-    "typecheck": Stage(quality.typecheck),
-    "format_check": Stage(quality.format_check),
+    "lint": Stage(quality.lint, cached=True),
+    "typecheck": Stage(quality.typecheck, cached=True),
+    "format_check": Stage(quality.format_check, cached=True),
     "security": Stage(security.steps, security.aggregates, security.allowed_unavailable, takes_base=True),
     "secrets": Stage(secrets.steps, takes_base=True),
     "sast": Stage(sast.steps, takes_base=True),
@@ -60,16 +70,28 @@ GATES: dict[str, Stage] = {
 STAGES: it has its own workflow and schedule (its audit depends on advisory data, not only on the commit)."""
 
 FIXERS: dict[str, StepsFor] = {"lint_fix": quality.lint_fix, "format_fix": quality.format_fix}
-"""Functions that rewrite the source with one step: locally in place, in Dagger as a Changeset to export."""
+"""Functions that rewrite the source with one step (`steps(config, caches=...)`): locally in place, in Dagger as a
+Changeset to export."""
 
-OUTPUTS: dict[str, tuple[StepsFor, str]] = {"build_output": (nextjs.steps, nextjs.OUT_DIR)}
-"""Functions that return a directory their one step writes (relative to its workdir), whatever its judge says:
-Dagger returns it to export, bayon copies it to `-o PATH`."""
+@dataclass(frozen=True)
+class Output:
+    """A function that returns the directory `path` (relative to its workdir) its one step writes (`steps(config,
+    caches=...)`); `absent` says, from the step's report files, why a step that ran wrote no such directory (None
+    when it did)."""
+
+    steps: StepsFor
+    path: str
+    absent: Callable[[Mapping[str, bytes]], str | None]
 
 
-def ci_members(config: Config) -> dict[str, list[Step]]:
+OUTPUTS: dict[str, Output] = {"build_output": Output(nextjs.steps, nextjs.OUT_DIR, nextjs.no_export)}
+"""Functions that return a directory their one step writes, whatever its judge says: Dagger returns it to export,
+bayon copies it to `-o PATH`."""
+
+
+def ci_members(config: Config, caches: bool = True) -> dict[str, list[Step]]:
     """Each of `ci`'s stages and its steps, in order."""
-    return {name: stage.steps(config) for name, stage in STAGES.items()}
+    return {name: stage.build(config, caches=caches) for name, stage in STAGES.items()}
 
 
 def steps_of(function: str, config: Config) -> list[Step]:
@@ -77,10 +99,10 @@ def steps_of(function: str, config: Config) -> list[Step]:
     if function == "ci":
         return [step for steps in ci_members(config).values() for step in steps]
     if function in GATES:
-        return GATES[function].steps(config)
+        return GATES[function].build(config)
     if function in FIXERS:
         return FIXERS[function](config)
     if function in OUTPUTS:
-        return OUTPUTS[function][0](config)
+        return OUTPUTS[function].steps(config)
     names = ", ".join(["ci", *GATES, *FIXERS, *OUTPUTS])
     raise UsageError(f"plan: no function {function!r}; choose from {names}")

@@ -18,7 +18,7 @@ import anyio
 from ci.config import Config, ConfigError, load_config, node
 from ci.config.loader import key_line
 from ci.core.errors import BayonError, UsageError, unwrap_groups
-from ci.core.executor import Executor
+from ci.core.executor import Executor, Setup
 from ci.core.report import Finding, Report, StepResult
 from ci.core.scheduler import Aggregate, run_steps
 from ci.core.step import Step
@@ -55,6 +55,11 @@ async def load(executor: Executor) -> Config:
     return config
 
 
+def setup_of(config: Config) -> Setup:
+    """What the app needs before its steps (pipeline.yaml `install.env`, `setup`)."""
+    return Setup(env=config.install.env, commands=tuple(config.setup))
+
+
 def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, str]:
     """Stage name → why `--only` / `--skip` leave it out (stages not named run). A stage is named as the command line
     names functions (`unit-tests`) or as Python does (`unit_tests`); reasons show the command-line spelling."""
@@ -68,12 +73,12 @@ def selected(only: Sequence[str] = (), skip: Sequence[str] = ()) -> dict[str, st
 
 
 def ci_steps(config: Config, only: Sequence[str] = (), skip: Sequence[str] = (),
-             docs_only_reason: str | None = None) -> tuple[list[Step], dict[str, str]]:
+             docs_only_reason: str | None = None, caches: bool = True) -> tuple[list[Step], dict[str, str]]:
     """Every stage's steps, and why those left out are skipped: `--only` / `--skip`, or `docs_only_reason` for the
     test and build steps when `--base` found documentation changes only."""
     left_out = selected(only, skip)
     steps, reasons = [], {}
-    for name, stage_steps in ci_members(config).items():
+    for name, stage_steps in ci_members(config, caches).items():
         steps += stage_steps
         if name in left_out:
             reasons.update({s.id: left_out[name] for s in stage_steps})
@@ -83,24 +88,25 @@ def ci_steps(config: Config, only: Sequence[str] = (), skip: Sequence[str] = (),
     return steps, reasons
 
 
-async def _ci(executor: Executor, config: Config, only: Sequence[str], skip: Sequence[str], base: str) -> Report:
+async def _ci(executor: Executor, config: Config, only: Sequence[str], skip: Sequence[str], base: str,
+              caches: bool) -> Report:
     """Every stage at once; `base` first runs the git step, whose docs-only verdict skips the test and build steps.
 
     A stage whose steps are all left out runs none of its stage-level judges either (they would judge nothing).
     """
     scope, reason = await docs_only.detect(executor, base, config.tests.docs_patterns) if base else (None, None)
-    steps, reasons = ci_steps(config, only, skip, reason)
+    steps, reasons = ci_steps(config, only, skip, reason, caches)
     left_out = selected(only, skip)
     members: dict[str, list[str]] = {}
     aggregates: list[Aggregate] = []
-    for name, stage_steps in ci_members(config).items():
+    for name, stage_steps in ci_members(config, caches).items():
         ids = members[name] = [s.id for s in stage_steps]
         if name not in left_out and not (ids and all(i in reasons for i in ids)):
             aggregates += [_recorded(a, ids) for a in STAGES[name].aggregates(config)]
     allowed = frozenset().union(*(stage.allowed_unavailable(config) for name, stage in STAGES.items()
                                   if name not in left_out))
     report = await run_steps("ci", executor, steps, allowed_unavailable=allowed, skip_reasons=reasons,
-                             aggregates=aggregates)
+                             aggregates=aggregates, setup=setup_of(config))
     return replace(report, steps=(scope, *report.steps) if scope else report.steps,
                    stages={name: tuple(ids) for name, ids in members.items()})
 
@@ -124,11 +130,12 @@ def _one_stage(function: str, report: Report) -> Report:
 @unwrap_groups
 async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip: Sequence[str] = (),
                shard: str | None = None, base: str = "", baseline: str = "",
-               upload: github.Upload | None = None) -> Report:
+               upload: github.Upload | None = None, no_cache: bool = False) -> Report:
     """Run a gate function: `ci` (every stage) or one stage or step; `shard` (i/n) runs one shard of unit_tests;
     `base` (a git revision, `ci` only) skips the test and build steps when only documentation changed since it;
     `baseline` (`build` only) is the bundle-size baseline file in the source, instead of `build.baseline`;
-    `upload` (`security`) sends the merged SARIF to GitHub code scanning as one more step."""
+    `upload` (`security`) sends the merged SARIF to GitHub code scanning as one more step; `no_cache` builds the
+    steps without tool caches (no cache flags, no cache volumes)."""
     if shard is not None and function != "unit_tests":
         raise UsageError(f"--shard {shard}: only unit-tests runs by shard")
     if base and function != "ci" and not (function in GATES and GATES[function].takes_base):
@@ -140,14 +147,14 @@ async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip
         config = await _with_baseline(function, executor, config, baseline)
     if one is not None:
         report = _one_stage(function, await run_steps(function, executor, unit.stage_steps(config, one),
-                                                      aggregates=unit.aggregates(config, one)))
+                                                      aggregates=unit.aggregates(config, one), setup=setup_of(config)))
     elif function == "ci":
-        report = await _ci(executor, config, only, skip, base)
+        report = await _ci(executor, config, only, skip, base, not no_cache)
     elif function in GATES:
         stage = GATES[function]
-        steps = stage.steps(config, base) if stage.takes_base else stage.steps(config)
+        steps = stage.build(config, base, caches=not no_cache)
         report = _one_stage(function, await run_steps(function, executor, steps, stage.allowed_unavailable(config),
-                                                      aggregates=stage.aggregates(config)))
+                                                      aggregates=stage.aggregates(config), setup=setup_of(config)))
     else:
         raise UsageError(f"no gate {function!r}; choose from ci, {', '.join(GATES)}")
     return await code_scanning(report, upload) if upload is not None else report
@@ -175,30 +182,39 @@ class Ran:
         return next(s for s in self.report.steps if s.id == self.step.id)
 
 
-async def _run_one(function: str, executor: Executor, step: Step) -> Ran:
-    return Ran(step, _one_stage(function, await run_steps(function, executor, [step])))
+async def _run_one(function: str, executor: Executor, step: Step, config: Config) -> Ran:
+    return Ran(step, _one_stage(function, await run_steps(function, executor, [step], setup=setup_of(config))))
 
 
-async def fix(function: str, executor: Executor) -> Ran:
-    """Run a fixer (`lint_fix`, `format_fix`) and judge it. A fixer that ran (passed, or failed on what it could not
-    fix) has changes to return; one that crashed or did not run raises StepDidNotRun with its reason."""
-    (step,) = FIXERS[function](await load(executor))
-    ran = await _run_one(function, executor, step)
+async def fix(function: str, executor: Executor, no_cache: bool = False) -> Ran:
+    """Run a fixer (`lint_fix`, `format_fix`; `no_cache`: without tool caches) and judge it. A fixer that ran
+    (passed, or failed on what it could not fix) has changes to return; one that crashed or did not run raises
+    StepDidNotRun with its reason."""
+    config = await load(executor)
+    (step,) = FIXERS[function](config, caches=not no_cache)
+    ran = await _run_one(function, executor, step, config)
     if ran.result.status not in ("passed", "failed"):
         raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason}; nothing was changed")
     return ran
 
 
-async def output(function: str, executor: Executor) -> tuple[Ran, str]:
+async def output(function: str, executor: Executor, no_cache: bool = False) -> tuple[Ran, str]:
     """Run an output function's step (`build_output`) and the directory it writes, relative to its workdir; the
-    directory is returned whatever the step's judge says, but only once the step exited 0 (else StepDidNotRun)."""
-    steps_for, path = OUTPUTS[function]
-    (step,) = steps_for(await load(executor))
-    ran = await _run_one(function, executor, step)
+    directory is returned whatever the step's judge says, but only once the step exited 0 (else StepDidNotRun) and
+    wrote it (else a UsageError saying why not, e.g. a server-rendered app has no static export); `no_cache`: without
+    tool caches."""
+    out = OUTPUTS[function]
+    config = await load(executor)
+    (step,) = out.steps(config, caches=not no_cache)
+    ran = await _run_one(function, executor, step, config)
     if ran.result.exit_code != 0:
         raise StepDidNotRun(f"{step.id} {ran.result.status}: {ran.result.reason or 'exited non-zero'}; "
-                            f"no {path}/ to return")
-    return ran, path
+                            f"no {out.path}/ to return")
+    prefix = f"{step.id}/"
+    why = out.absent({k.removeprefix(prefix): v for k, v in ran.report.artifacts.items() if k.startswith(prefix)})
+    if why:
+        raise UsageError(f"{function.replace('_', '-')}: {why}")
+    return ran, out.path
 
 
 async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Mapping[str, bytes]]]) -> Report:
@@ -207,9 +223,12 @@ async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Ma
 
 
 async def plan(function: str, executor: Executor) -> str:
-    """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values)."""
+    """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values); first
+    the app's setup (its install env and setup commands, per Node major the steps install for) when it has one."""
     config = await load(executor)
-    return json.dumps([s.plan() for s in steps_of(function.replace("-", "_"), config)], indent=2) + "\n"
+    steps = steps_of(function.replace("-", "_"), config)
+    setup = setup_of(config).plan({s.node_major for s in steps if not s.in_repo})
+    return json.dumps([*setup, *(s.plan() for s in steps)], indent=2) + "\n"
 
 
 def report_files(report: Report) -> dict[str, bytes]:
@@ -219,9 +238,10 @@ def report_files(report: Report) -> dict[str, bytes]:
             sarif.FILE: sarif.dumps(report)}
 
 
-async def reports(function: str, executor: Executor, shard: str | None = None, base: str = "") -> Report:
+async def reports(function: str, executor: Executor, shard: str | None = None, base: str = "",
+                  no_cache: bool = False) -> Report:
     """Run a gate for its report files, pass or fail (`reports --function NAME`)."""
-    return await gate(function.replace("-", "_"), executor, shard=shard, base=base)
+    return await gate(function.replace("-", "_"), executor, shard=shard, base=base, no_cache=no_cache)
 
 
 def upload_report(report: Report, upload: github.Upload,

@@ -1,18 +1,26 @@
-// The JavaScript each exported page loads, for the build stage's judge: run after `next build` (static export).
+// The JavaScript each page loads on first load, for the build stage's judge: run after `next build`.
 //
 //   node bundle-sizes.mjs OUT_DIR REPORTS_DIR BASELINE
 //
-// Reads every page of OUT_DIR (out/<route>.html), takes the scripts it loads (<script src>, minus the `nomodule`
-// polyfills only legacy browsers fetch), and writes REPORTS_DIR/bundle-sizes.json: each route's chunk list and each
-// chunk's size in bytes, raw and gzip (level 9). Turbopack's own list (.next/diagnostics/route-bundle-stats.json)
-// is added when present, for a cross-check. The baseline file BASELINE, if it exists, is copied to
-// REPORTS_DIR/baseline.json. The judge does the arithmetic. Exits 3 with a one-line message on a problem.
+// A static export (OUT_DIR exists): reads every page of OUT_DIR (out/<route>.html) and takes the scripts it loads
+// (<script src>, minus the `nomodule` polyfills only legacy browsers fetch). A server-rendered build (no OUT_DIR):
+// reads Next's own manifests in .next/ instead, so dynamic routes count too: every app route in
+// app-path-routes-manifest.json, its scripts being build-manifest.json's rootMainFiles plus the entryJSFiles of the
+// page's server/app/<route>/page_client-reference-manifest.js (what Next puts in the page's <script> tags).
+// Writes REPORTS_DIR/bundle-sizes.json: the output kind, each route's chunk list and each chunk's size in bytes, raw
+// and gzip (level 9). Turbopack's own list (.next/diagnostics/route-bundle-stats.json) is added when present, for a
+// cross-check. The baseline file BASELINE, if it exists, is copied to REPORTS_DIR/baseline.json. The judge does the
+// arithmetic. Exits 3 with a one-line message on a problem.
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 
 const [outDir, reportsDir, baseline] = process.argv.slice(2);
-const STATS = join(".next", "diagnostics", "route-bundle-stats.json");
+const NEXT = ".next";
+const STATS = join(NEXT, "diagnostics", "route-bundle-stats.json");
+const ROUTES = join(NEXT, "app-path-routes-manifest.json");
+const INTERNAL = new Set(["/_global-error"]); // Next's root error boundary: no page anyone navigates to
 
 function fail(message) {
   console.error(`bundle-sizes: ${message}`);
@@ -44,12 +52,7 @@ function scripts(html) {
   return [...new Set(found)];
 }
 
-function main() {
-  if (!outDir || !reportsDir || !baseline) fail("usage: bundle-sizes.mjs OUT_DIR REPORTS_DIR BASELINE");
-  if (!existsSync(outDir)) {
-    fail(`${outDir}/ does not exist: the build stage measures a static export; set output: "export" in next.config`);
-  }
-
+function exported() {
   const all = pages(outDir);
   const routes = {};
   for (const page of all.sort()) {
@@ -57,11 +60,36 @@ function main() {
     routes[route(page)] = scripts(readFileSync(join(outDir, page), "utf8"));
   }
   if (Object.keys(routes).length === 0) fail(`${outDir}/ holds no HTML page`);
+  return { output: "export", routes, file: (path) => join(outDir, path) };
+}
+
+function served() {
+  const { rootMainFiles } = JSON.parse(readFileSync(join(NEXT, "build-manifest.json"), "utf8"));
+  const routes = {};
+  for (const [entry, path] of Object.entries(JSON.parse(readFileSync(ROUTES, "utf8"))).sort()) {
+    if (!entry.endsWith("/page") || INTERNAL.has(path)) continue; // route handlers (icon.svg, api) load no script
+    const file = join(NEXT, "server", "app", `${entry}_client-reference-manifest.js`);
+    const sandbox = {};
+    runInNewContext(readFileSync(file, "utf8"), sandbox, { filename: file });
+    const entries = sandbox.__RSC_MANIFEST?.[entry]?.entryJSFiles;
+    if (!entries) fail(`${file} lists no entryJSFiles (webpack builds do not); measure a server-rendered app with build.bundler: turbopack`);
+    routes[path] = [...new Set([...rootMainFiles, ...Object.values(entries).flat()])].map((p) => `/_next/${p}`);
+  }
+  if (Object.keys(routes).length === 0) fail(`${ROUTES} lists no page`);
+  return { output: "server", routes, file: (path) => join(NEXT, path.replace(/^\/_next\//, "")) };
+}
+
+function main() {
+  if (!outDir || !reportsDir || !baseline) fail("usage: bundle-sizes.mjs OUT_DIR REPORTS_DIR BASELINE");
+  if (!existsSync(outDir) && !existsSync(ROUTES)) {
+    fail(`neither ${outDir}/ (a static export) nor ${ROUTES} (a server-rendered app router build) exists after next build`);
+  }
+  const { output, routes, file: located } = existsSync(outDir) ? exported() : served();
 
   const chunks = {};
   for (const path of [...new Set(Object.values(routes).flat())].sort()) {
-    const file = join(outDir, path);
-    if (!existsSync(file)) fail(`a page loads ${path}, which is not in ${outDir}/`);
+    const file = located(path);
+    if (!existsSync(file)) fail(`a page loads ${path}, which is not in ${file.slice(0, -path.length) || "."}/`);
     const bytes = readFileSync(file);
     chunks[path] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   }
@@ -74,7 +102,7 @@ function main() {
     }
   }
 
-  const sizes = { version: 1, routes, chunks, route_bundle_stats: stats };
+  const sizes = { version: 1, output, routes, chunks, route_bundle_stats: stats };
   writeFileSync(join(reportsDir, "bundle-sizes.json"), JSON.stringify(sizes, null, 2) + "\n");
   if (existsSync(baseline)) copyFileSync(baseline, join(reportsDir, "baseline.json"));
 }

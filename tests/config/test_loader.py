@@ -147,7 +147,7 @@ def test_quoted_date_and_yes_as_text() -> None:
 
 # Errors: one line each, at the right line, saying how to fix it.
 
-ALLOWED_TOP = "(allowed: build, node, quality, security, tests, version)"
+ALLOWED_TOP = "(allowed: build, install, node, quality, security, setup, tests, version)"
 ALLOWED_QUALITY = "(allowed: format, lint, max_warnings, typecheck)"
 ALLOWED_ENTRY = "(allowed: expires, id, reason)"
 ALLOWLIST = "security:\n  audit:\n    allowlist:\n"

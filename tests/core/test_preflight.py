@@ -36,7 +36,7 @@ class AppFiles:
     def unavailable_reason(self, step: Step) -> None:
         return None
 
-    async def install(self, major: int) -> StepResult:
+    async def install(self, major: int, setup=None) -> StepResult:
         return StepResult(f"setup/install/node{major}", "npm", "passed")
 
     async def run(self, step: Step) -> StepRun:

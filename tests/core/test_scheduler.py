@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from ci.core.errors import CouldNotRun
-from ci.core.executor import install_id
+from ci.core.executor import Setup, install_id, setup_id
 from ci.core.scheduler import run_steps
 from ci.core.report import Finding, StepResult
 from ci.core.step import Judgement, Step, StepRun
@@ -40,7 +40,7 @@ class Scripted:
     def unavailable_reason(self, step):
         return None
 
-    async def install(self, major: int) -> StepResult:
+    async def install(self, major: int, setup=None) -> StepResult:
         self.installs.append(major)
         await asyncio.sleep(self.install_delay.get(major, 0))
         if major == 0:
@@ -118,7 +118,7 @@ class Failing(Scripted):
         super().__init__({})
         self.raises = raises
 
-    async def install(self, major: int) -> StepResult:
+    async def install(self, major: int, setup=None) -> StepResult:
         await asyncio.sleep(0.2)
         if self.raises:
             raise RuntimeError("install exploded")
@@ -171,3 +171,30 @@ def test_escapes_are_stripped_from_reasons_and_finding_messages():
     assert reasons["tests/coverage"] == "lines 100%"
     assert [f.message for f in report.findings] == ["● adds › a.test.ts", "dim"]
     assert [(f.step, f.tool) for f in report.findings] == [("tests/b", "jest"), ("tests/coverage", "coverage")]
+
+
+class WithSetup(Scripted):
+    """A scripted executor whose setup commands fail when they say `exit 1`."""
+
+    def __init__(self):
+        super().__init__({})
+        self.setups: list[tuple[int, Setup]] = []
+
+    async def run_setup(self, major: int, setup: Setup) -> tuple[StepResult, ...]:
+        self.setups.append((major, setup))
+        return tuple(StepResult(setup_id(i, major), "sh", "crashed" if "exit 1" in c else "passed")
+                     for i, c in enumerate(setup.commands))
+
+
+def test_setup_commands_run_once_per_major_after_the_install_and_a_failed_one_skips_its_steps():
+    executor = WithSetup()
+    setup = Setup(commands=("true", "exit 1"))
+    report = asyncio.run(run_steps("ci", executor, [step("quality/lint"), step("quality/format")], setup=setup))
+    assert executor.setups == [(22, setup)]
+    assert [s.id for s in report.steps][:3] == ["setup/install/node22", "setup/commands/0/node22",
+                                                "setup/commands/1/node22"]
+    statuses = {s.id: (s.status, s.reason) for s in report.steps}
+    assert statuses["quality/lint"] == ("skipped", "setup command failed (setup/commands/1/node22)")
+    assert statuses["quality/format"][0] == "skipped" and not report.passed
+    plain = WithSetup()  # no setup commands: run_setup is never called
+    assert asyncio.run(run_steps("ci", plain, [step("quality/lint")])).passed and plain.setups == []

@@ -45,7 +45,7 @@ class Canned:
     def unavailable_reason(self, step: Step) -> None:
         return None
 
-    async def install(self, node_major: int) -> StepResult:
+    async def install(self, node_major: int, setup=None) -> StepResult:
         return StepResult(f"setup/install/node{node_major}", "npm", "passed")
 
     async def run(self, step: Step) -> StepRun:

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Collection, Mapping
@@ -24,15 +23,21 @@ from pathlib import Path
 
 from ci.core import secret_refs
 from ci.core.errors import CouldNotRun
-from ci.core.executor import (NPM_TOKEN_SECRET, STEP_ENV, cache_key, check_repo_path, install_id, missing_secrets,
-                              substitute)
+from ci.core.executor import (
+    NO_SETUP, NPM_TOKEN_SECRET, SOURCE_PLACEHOLDER, STEP_ENV, Setup, cache_key, check_repo_path, install_id,
+    missing_secrets, setup_argv, setup_id, substitute,
+)
 from ci.core.report import StepResult
 from ci.executors.local import node_runtime
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
+from ci.executors.local.tools import tool_path
 from ci.core.sources import ignored
-from ci.core.step import Step, StepRun
-from ci.executors.local.workspace import InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh
+from ci.core.step import DEFAULT_TIMEOUT_S, Step, StepRun
+from ci.core.text import stderr_tail
+from ci.executors.local.workspace import (
+    InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh, source_digest,
+)
 
 PASSED_ENV = frozenset({
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ", "TMPDIR", "TEMP", "TMP", "CI",
@@ -87,6 +92,12 @@ class LocalExecutor:
         self._installs: dict[int, asyncio.Task[StepResult]] = {}
         self._node_bins: dict[int, Path] = {}
         """Major → the `bin` of the Node brought in for it (none for the host's own major)."""
+        self._setups: dict[int, asyncio.Task[tuple[StepResult, ...]]] = {}
+        self._app_env: dict[str, str] = {}
+        self._set_up: dict[int, dict[str, bytes]] = {}
+        """Major → what the setup commands changed in its copy (path → content): generated files are no fixer's
+        changes."""
+        self._digests: dict[int, str] = {}
 
     async def __aenter__(self) -> LocalExecutor:
         return self
@@ -115,11 +126,38 @@ class LocalExecutor:
             raise CouldNotRun("node is not installed; install Node.js 20+ (`bayon doctor` prints the command)")
         return missing_secrets(step, self.secrets)
 
-    async def install(self, node_major: int) -> StepResult:
-        """Bring in that Node major if the host lacks it, then install the app's dependencies with it (once each)."""
+    async def install(self, node_major: int, setup: Setup = NO_SETUP) -> StepResult:
+        """Bring in that Node major if the host lacks it, then install the app's dependencies with it (once each),
+        with the app's install env (which every later command and step gets too)."""
         if node_major not in self._installs:
+            self._app_env = dict(setup.env)
             self._installs[node_major] = asyncio.ensure_future(self._install(node_major))
         return await asyncio.shield(self._installs[node_major])
+
+    async def run_setup(self, node_major: int, setup: Setup) -> tuple[StepResult, ...]:
+        """Run the setup commands once per major in its scratch copy, after the install: every step of that major
+        runs in that copy, so each sees what they did."""
+        if node_major not in self._setups:
+            self._setups[node_major] = asyncio.ensure_future(self._run_setup(node_major, setup))
+        return await asyncio.shield(self._setups[node_major])
+
+    async def _run_setup(self, major: int, setup: Setup) -> tuple[StepResult, ...]:
+        results = []
+        workspace = self.workspace(major)
+        for index, command in enumerate(setup.commands):
+            started_s, t = time.monotonic() - self.t0, time.monotonic()
+            code, out, err, error = await run_captured(list(setup_argv(command)), str(workspace),
+                                                       self._env({}, major), DEFAULT_TIMEOUT_S)
+            if error is None and code != 0:
+                detail = stderr_tail(err.decode(errors="replace")) or stderr_tail(out.decode(errors="replace"))
+                error = f"`{command}` exited with code {code}:\n{detail or '(no output)'}"
+            results.append(StepResult(setup_id(index, major), "sh", "crashed" if error else "passed", exit_code=code,
+                                      duration_s=time.monotonic() - t, reason=error or "", started_s=started_s))
+            if error:
+                break
+        self._set_up[major] = {}  # what the commands made is compared against the source, not against itself
+        self._set_up[major] = {rel: (workspace / rel).read_bytes() for rel in self._changed(major)}
+        return tuple(results)
 
     async def _install(self, major: int) -> StepResult:
         started_s = time.monotonic() - self.t0
@@ -136,7 +174,7 @@ class LocalExecutor:
             env = self._env({}, major)
             if NPM_TOKEN_SECRET in self.secrets:  # the install is the one step that sees the registry token
                 env["NPM_TOKEN"] = secret_refs.resolve(self.secrets[NPM_TOKEN_SECRET])
-            cached, reused = await ensure_install(self.source, major, env)
+            cached, reused = await ensure_install(self.source, major, env, self._app_env)
         except InstallFailed as exc:
             return StepResult(install_id(major), "npm", "crashed", exit_code=exc.exit_code, reason=str(exc),
                               duration_s=time.monotonic() - t, started_s=started_s)
@@ -153,9 +191,9 @@ class LocalExecutor:
         )
 
     def _env(self, step_env: Mapping[str, str], node_major: int | None = None) -> dict[str, str]:
-        """The minimal host environment, then `STEP_ENV` and the step's own (its secrets are the caller's to add), for
-        a step (or install) on `node_major`: its Node first on PATH when it was brought in."""
-        env = {**minimal_env(os.environ, self._secret_vars), **STEP_ENV, **step_env}
+        """The minimal host environment, then `STEP_ENV`, the app's install env and the step's own (its secrets are
+        the caller's to add), for a step (or install) on `node_major`: its Node first on PATH when it was brought in."""
+        env = {**minimal_env(os.environ, self._secret_vars), **STEP_ENV, **self._app_env, **step_env}
         if node_major in self._node_bins:
             env["PATH"] = os.pathsep.join(filter(None, (str(self._node_bins[node_major]), env.get("PATH"))))
         return env
@@ -167,15 +205,16 @@ class LocalExecutor:
         argv = [substitute(a, str(reports), run_id=self.run_id) for a in step.argv]
         env = self._env({k: substitute(v, str(reports), run_id=self.run_id) for k, v in step.env.items()},
                         None if step.in_repo else step.node_major)
-        if step.tool_install:  # the tool its image installs comes from bayon's own environment first, then PATH
-            env["PATH"] = os.pathsep.join(filter(None, (os.path.dirname(sys.executable), env.get("PATH"))))
+        if step.tool_install:  # the tool its image installs: from bayon's own environment or the project's tools first
+            env["PATH"] = tool_path(env.get("PATH"))
         for var, name in step.secrets.items():
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
         cwd = (self._repo_dir() if step.in_repo else self.workspace(step.node_major) / step.workdir).resolve()
         for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
             if not os.path.isabs(cache.path):
-                link_cache(cache_key(cache, self.lock_hash), cwd / cache.path)
+                digest = self._source_digest(step.node_major) if SOURCE_PLACEHOLDER in cache.key else ""
+                link_cache(cache_key(cache, self.lock_hash, digest), cwd / cache.path)
         started_s = time.monotonic() - self.t0
         t = time.monotonic()
         async with contextlib.AsyncExitStack() as stack:
@@ -198,6 +237,13 @@ class LocalExecutor:
             services=tuple(ran),
         )
 
+    def _source_digest(self, major: int) -> str:
+        """The digest of the source as a major's steps see it: its every path and content, and what the setup
+        commands made."""
+        if major not in self._digests:
+            self._digests[major] = source_digest(self.source, self._set_up.get(major, {}))
+        return self._digests[major]
+
     def _repo_dir(self) -> Path:
         """Where an `in_repo` step runs: `repo`/`repo_path` when a repository was given (checked to hold the source's
         package.json, as in Dagger), else the source itself (git finds the checkout holding it). It runs in the
@@ -215,8 +261,12 @@ class LocalExecutor:
         return json.loads(manifest.read_text()).get("version") if manifest.is_file() else None
 
     def changed_files(self, step: Step) -> list[str]:
-        """Files of the step's scratch copy that differ from (or are new to) the source: what a fixer step changed."""
-        workspace = self.workspace(step.node_major)
+        """Files of the step's scratch copy that differ from (or are new to) the source: what a fixer step changed (a
+        file as the setup commands left it is not a change)."""
+        return self._changed(step.node_major)
+
+    def _changed(self, major: int) -> list[str]:
+        workspace, set_up = self.workspace(major), self._set_up.get(major, {})
         changed = []
         for directory, dirs, files in os.walk(workspace):
             base = Path(directory).relative_to(workspace)
@@ -224,8 +274,10 @@ class LocalExecutor:
             for name in files:
                 rel = (base / name).as_posix()
                 original = self.source / rel
-                fixed = workspace / rel
-                if not ignored(rel) and (not original.is_file() or original.read_bytes() != fixed.read_bytes()):
+                if ignored(rel):
+                    continue
+                data = (workspace / rel).read_bytes()
+                if (not original.is_file() or original.read_bytes() != data) and set_up.get(rel) != data:
                     changed.append(rel)
         return sorted(changed)
 

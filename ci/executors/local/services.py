@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from ci.core.errors import CouldNotRun
 from ci.executors.local.processes import run_captured, stop_group
+from ci.executors.local.tools import find
 from ci.core.step import Service
 
 READY_TIMEOUT_S = 30.0
@@ -40,12 +39,6 @@ class Running:
         """What ran, as `StepResult.services` holds it: the name, and the version of the package that ran it."""
         version = await self.version
         return {"name": self.name, **({"version": version} if version else {})}
-
-
-def find(command: str) -> str | None:
-    """`command` on PATH, or beside this Python (a venv's `bin/`, where `pip install 'moto[server]'` puts it)."""
-    here = os.path.dirname(sys.executable)
-    return shutil.which(command, path=os.pathsep.join(filter(None, (os.environ.get("PATH"), here))))
 
 
 def free_port() -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from ci.core.errors import CouldNotRun
@@ -32,9 +34,13 @@ def lock_hash(source: Path) -> str:
     return lock_digest({name: (source / name).read_bytes() for name in LOCK_INPUTS if (source / name).is_file()})
 
 
-def deps_key(source: Path, node_major: int) -> str:
-    """The install's cache key: the lock inputs' hash and the Node major."""
-    return f"{lock_hash(source)[:16]}-node{node_major}"
+def deps_key(source: Path, node_major: int, env: Mapping[str, str] | None = None) -> str:
+    """The install's cache key: the lock inputs' hash, the Node major and the app's install env (it can change what
+    `npm ci` installs, e.g. PUPPETEER_SKIP_DOWNLOAD)."""
+    key = f"{lock_hash(source)[:16]}-node{node_major}"
+    if env:
+        key += "-env" + hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode()).hexdigest()[:12]
+    return key
 
 
 def link_cache(key: str, target: Path) -> None:
@@ -47,6 +53,24 @@ def link_cache(key: str, target: Path) -> None:
     elif target.exists():
         shutil.rmtree(target)
     target.symlink_to(cache, target_is_directory=True)
+
+
+def source_digest(source: Path, made: Mapping[str, bytes] | None = None) -> str:
+    """sha256 over every path and content of the app that `copy_source` copies, with the files `made` (path →
+    content, e.g. by setup commands) on top: the source a step sees."""
+    files: dict[str, bytes] = {}
+    for directory, dirs, names in os.walk(source):
+        rel = Path(directory).relative_to(source)
+        dirs[:] = [d for d in dirs if not ignored((rel / d).as_posix().removeprefix("./"))]
+        for name in names:
+            path = (rel / name).as_posix().removeprefix("./")
+            if not ignored(path):
+                files[path] = hashlib.sha256((source / path).read_bytes()).digest()
+    files.update((path, hashlib.sha256(data).digest()) for path, data in (made or {}).items())
+    digest = hashlib.sha256()
+    for path, content in sorted(files.items()):
+        digest.update(path.encode() + b"\0" + content)
+    return digest.hexdigest()
 
 
 def copy_source(source: Path, dest: Path) -> None:
@@ -68,8 +92,10 @@ class InstallFailed(Exception):
         self.exit_code = exit_code
 
 
-async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> tuple[Path, bool]:
-    """The cached `node_modules` for this source's lockfile and Node major, installing it if needed.
+async def ensure_install(source: Path, node_major: int, env: dict[str, str],
+                         app_env: Mapping[str, str] | None = None) -> tuple[Path, bool]:
+    """The cached `node_modules` for this source's lockfile, Node major and install env (`app_env`, already in
+    `env`), installing it if needed.
 
     Returns (path, reused). Concurrent processes serialize on a lock file; the install is built in a temporary
     directory and renamed into place, so a crash never leaves a half-installed tree behind.
@@ -80,7 +106,7 @@ async def ensure_install(source: Path, node_major: int, env: dict[str, str]) -> 
         raise CouldNotRun("npm is not installed; install Node.js 20+ with npm (e.g. `apt-get install nodejs npm`)")
     deps = cache_root() / "deps"
     deps.mkdir(parents=True, exist_ok=True)
-    key = deps_key(source, node_major)
+    key = deps_key(source, node_major, app_env)
     final = deps / key
     with open(deps / f"{key}.lock", "w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)

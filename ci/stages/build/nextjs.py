@@ -1,7 +1,8 @@
-"""The build stage: `next build` (static export) and the size of the JavaScript each exported page loads.
+"""The build stage: `next build` and the size of the JavaScript each page loads on first load.
 
-One step, `build/next`, runs the build and then `ci/scripts/bundle-sizes.mjs`, which lists the scripts each page of
-`out/` loads and each script's size, raw and gzip. The judge (pure) adds them up per route and in total (the distinct
+One step, `build/next`, runs the build and then `ci/scripts/bundle-sizes.mjs`, which lists the scripts each page loads
+and each script's size, raw and gzip: for a static export (`output: "export"`) from the pages in `out/`, for a
+server-rendered app from Next's own manifests in `.next/`. The judge (pure) adds them up per route and in total (the distinct
 chunks of every route), and fails on a size over its budget (`build.budgets`, kB = 1000 bytes of gzip) or on growth
 over the baseline file by more than `build.max_growth_pct`. The baseline is a copy of an earlier `bundle-sizes.json`.
 """
@@ -13,6 +14,7 @@ import itertools
 import json
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ci.config import Budgets, Config
@@ -26,6 +28,8 @@ SIZES = "bundle-sizes.json"
 BASELINE = "baseline.json"
 SCRIPT = "bundle-sizes.mjs"
 OUT_DIR = "out"
+SERVER = "server"
+"""`bundle-sizes.json`'s `output` for a server-rendered build (no `out/`); a static export's is "export"."""
 TOTAL = "(total)"
 KB = 1000
 BUILD_ERROR = "next/build-error"
@@ -176,14 +180,28 @@ def judge(run: StepRun, budgets: Budgets, max_growth_pct: float, baseline_path: 
             note = f"unreadable baseline {baseline_path}"
     errors = sum(f.severity == "error" for f in problems)
     routes = len(found) - 1
-    reason = f"{routes} route(s), {_kb(found[TOTAL].gzip)} gzip in total; {note}"
+    kind = " (server-rendered)" if json.loads(data).get("output") == SERVER else ""
+    reason = f"{routes} route(s){kind}, {_kb(found[TOTAL].gzip)} gzip in total; {note}"
     if errors:
         reason = f"{errors} error(s): {reason}"
     return Judgement("failed" if errors else "passed", (*problems, *size_findings(found)), reason)
 
 
-def steps(config: Config) -> list[Step]:
-    """`next build` (with `--webpack` when build.bundler says so), then the size script, in one step."""
+def no_export(files: Mapping[str, bytes]) -> str | None:
+    """Why a build that ran has no `out/` to return (it is server-rendered), or None for a static export."""
+    try:
+        output = json.loads(files[SIZES]).get("output")
+    except (KeyError, ValueError, AttributeError):
+        return f"the build wrote no readable {SIZES}"
+    if output == SERVER:
+        return (f'the app is server-rendered (no output: "export" in next.config), so next build writes no {OUT_DIR}/; '
+                f'set output: "export" for a static site, or deploy .next with a Next.js server')
+    return None
+
+
+def steps(config: Config, caches: bool = True) -> list[Step]:
+    """`next build` (with `--webpack` when build.bundler says so), then the size script, in one step; `.next/cache`
+    is a cache volume unless `caches=False` (`--no-cache`)."""
     b = config.build
     build = "node_modules/.bin/next build" + (" --webpack" if b.bundler == "webpack" else "")
     measure = f'node "{{tools}}/{SCRIPT}" {OUT_DIR} "{{reports}}" {shlex.quote(b.baseline)}'
@@ -191,7 +209,8 @@ def steps(config: Config) -> list[Step]:
         id=STEP_ID, tool="next", argv=("sh", "-c", f"{build} && {measure}"), node_major=config.node,
         judge=functools.partial(judge, budgets=b.budgets, max_growth_pct=b.max_growth_pct, baseline_path=b.baseline),
         env={"NEXT_TELEMETRY_DISABLED": "1"},
-        caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache", sharing="locked"),),  # Next rewrites it
+        caches=(Cache(f"bayon-next-{{lock}}-node{config.node}", ".next/cache", sharing="locked"),)  # Next rewrites it
+        if caches else (),
         outputs=(SIZES, BASELINE), tools=(SCRIPT,), package="next", timeout_s=900,
         needs=Needs("next", section="dependencies"),
     )]

@@ -1,4 +1,11 @@
-"""ESLint: the `quality/lint` step, its fixer, and the judge reading ESLint's JSON report."""
+"""ESLint: the `quality/lint` step, its fixer, and the judge reading ESLint's JSON report.
+
+ESLint's `--cache` keeps each file's result by that file's content and the config, not by the files a rule looked at
+to judge it (`import/no-unresolved` resolving an import, `import/named` reading the imported module, type-aware rules
+reading other files' types): a file that is added, removed, generated or changed elsewhere would leave a cached
+result that an uncached run would not give. So the cache volume is also keyed by the source's exact content
+(`tool_cache(..., per_source=True)`): it serves a run on the very source it was made from, and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,12 @@ import json
 
 from ci.core.findings import finding, relative, verdict
 from ci.core.report import Finding
-from ci.core.step import Judgement, Needs, ReportError, Step, StepRun, tool_cache
+from ci.core.step import Cache, Judgement, Needs, ReportError, Step, StepRun, tool_cache
 
 REPORT = "eslint.json"
 BIN = "node_modules/.bin/eslint"
 CACHE = ("--cache", "--cache-strategy", "content", "--cache-location", ".bayon/cache/eslint/")
-ARGV = (BIN, ".", "--format", "json", "--output-file", "{reports}/" + REPORT, *CACHE)
+ARGV = (BIN, ".", "--format", "json", "--output-file", "{reports}/" + REPORT)
 
 
 def parse(report: bytes, root: str) -> list[Finding]:
@@ -43,19 +50,26 @@ def judge(run: StepRun, max_warnings: int) -> Judgement:
     return verdict(found, max_warnings)
 
 
-def step(node_major: int, max_warnings: int) -> Step:
+def _cached(node_major: int, caches: bool) -> tuple[tuple[str, ...], tuple[Cache, ...]]:
+    """The cache flags and the cache volume, or neither (`--no-cache`)."""
+    return (CACHE, (tool_cache("eslint", node_major, per_source=True),)) if caches else ((), ())
+
+
+def step(node_major: int, max_warnings: int, caches: bool = True) -> Step:
+    flags, volumes = _cached(node_major, caches)
     return Step(
-        id="quality/lint", tool="eslint", argv=ARGV, node_major=node_major, outputs=(REPORT,), package="eslint",
-        caches=(tool_cache("eslint", node_major),), needs=Needs("eslint", off_key="quality.lint"),
-        judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
+        id="quality/lint", tool="eslint", argv=(*ARGV, *flags), node_major=node_major, outputs=(REPORT,),
+        package="eslint", caches=volumes, judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
+        needs=Needs("eslint", off_key="quality.lint"),
     )
 
 
-def fix_step(node_major: int, max_warnings: int) -> Step:
+def fix_step(node_major: int, max_warnings: int, caches: bool = True) -> Step:
     """`eslint --fix`: rewrites what it can; what it cannot fix is still judged."""
+    flags, volumes = _cached(node_major, caches)
     return Step(
-        id="quality/lint-fix", tool="eslint", argv=(*ARGV, "--fix"), node_major=node_major, outputs=(REPORT,),
-        caches=(tool_cache("eslint", node_major),),
-        package="eslint", judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300,
-        writes_source=True, needs=Needs("eslint"),
+        id="quality/lint-fix", tool="eslint", argv=(*ARGV, *flags, "--fix"), node_major=node_major,
+        outputs=(REPORT,), caches=volumes, package="eslint",
+        judge=functools.partial(judge, max_warnings=max_warnings), timeout_s=300, writes_source=True,
+        needs=Needs("eslint"),
     )

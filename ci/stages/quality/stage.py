@@ -9,28 +9,28 @@ from ci.config import Config
 from ci.core.step import Step
 
 
-def lint(config: Config) -> list[Step]:
-    return [eslint.step(config.node, config.quality.max_warnings)]
+def lint(config: Config, caches: bool = True) -> list[Step]:
+    return [eslint.step(config.node, config.quality.max_warnings, caches)]
 
 
-def typecheck(config: Config) -> list[Step]:
-    return [tsc.step(config.node)]
+def typecheck(config: Config, caches: bool = True) -> list[Step]:
+    return [tsc.step(config.node, caches)]
 
 
-def format_check(config: Config) -> list[Step]:
-    return [prettier.step(config.node)]
+def format_check(config: Config, caches: bool = True) -> list[Step]:
+    return [prettier.step(config.node, caches)]
 
 
-def steps(config: Config) -> list[Step]:
-    """The stage's steps, minus those pipeline.yaml turned off."""
+def steps(config: Config, caches: bool = True) -> list[Step]:
+    """The stage's steps, minus those pipeline.yaml turned off; `caches=False` (`--no-cache`) without tool caches."""
     q = config.quality
-    return [*(lint(config) if q.lint else []), *(typecheck(config) if q.typecheck else []),
-            *(format_check(config) if q.format else [])]
+    return [*(lint(config, caches) if q.lint else []), *(typecheck(config, caches) if q.typecheck else []),
+            *(format_check(config, caches) if q.format else [])]
 
 
-def lint_fix(config: Config) -> list[Step]:
-    return [eslint.fix_step(config.node, config.quality.max_warnings)]
+def lint_fix(config: Config, caches: bool = True) -> list[Step]:
+    return [eslint.fix_step(config.node, config.quality.max_warnings, caches)]
 
 
-def format_fix(config: Config) -> list[Step]:
-    return [prettier.fix_step(config.node)]
+def format_fix(config: Config, caches: bool = True) -> list[Step]:
+    return [prettier.fix_step(config.node, caches)]
