@@ -124,6 +124,8 @@ class Tests(_Section):
 
     __test__ = False  # not a pytest test class
 
+    unit: bool = Field(True, description="Run the unit tests (Jest on every Node major) and the coverage gate; false "
+                       "for an app whose unit tests are not Jest's.")
     node_versions: Annotated[list[NodeMajor], AfterValidator(_unique)] = Field(
         default_factory=lambda: lts(date.today()), min_length=1, json_schema_extra={"uniqueItems": True},
         examples=[[20, 22, 24]],

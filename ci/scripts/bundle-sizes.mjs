@@ -6,7 +6,9 @@
 // (<script src>, minus the `nomodule` polyfills only legacy browsers fetch). A server-rendered build (no OUT_DIR):
 // reads Next's own manifests in .next/ instead, so dynamic routes count too: every app route in
 // app-path-routes-manifest.json, its scripts being build-manifest.json's rootMainFiles plus the entryJSFiles of the
-// page's server/app/<route>/page_client-reference-manifest.js (what Next puts in the page's <script> tags).
+// page's server/app/<route>/page_client-reference-manifest.js (what Next puts in the page's <script> tags); and
+// every pages-router page in build-manifest.json's `pages`, its scripts being its own plus `/_app`'s (Next's own
+// first-load count; stylesheets aside).
 // Writes REPORTS_DIR/bundle-sizes.json: the output kind, each route's chunk list and each chunk's size in bytes, raw
 // and gzip (level 9). Turbopack's own list (.next/diagnostics/route-bundle-stats.json) is added when present, for a
 // cross-check. The baseline file BASELINE, if it exists, is copied to REPORTS_DIR/baseline.json. The judge does the
@@ -63,10 +65,24 @@ function exported() {
   return { output: "export", routes, file: (path) => join(outDir, path) };
 }
 
+const PAGES_INTERNAL = new Set(["/_app", "/_error", "/_document"]); // what every page loads, or no page at all
+
+function servedPages(manifest, routes) {
+  const byPage = manifest.pages ?? {};
+  const app = byPage["/_app"] ?? [];
+  for (const [page, files] of Object.entries(byPage).sort()) {
+    if (PAGES_INTERNAL.has(page)) continue;
+    routes[page] = [...new Set([...files, ...app])].filter((p) => p.endsWith(".js")).map((p) => `/_next/${p}`);
+  }
+}
+
 function served() {
-  const { rootMainFiles } = JSON.parse(readFileSync(join(NEXT, "build-manifest.json"), "utf8"));
+  const manifest = JSON.parse(readFileSync(join(NEXT, "build-manifest.json"), "utf8"));
+  const { rootMainFiles } = manifest;
   const routes = {};
-  for (const [entry, path] of Object.entries(JSON.parse(readFileSync(ROUTES, "utf8"))).sort()) {
+  servedPages(manifest, routes);
+  const appRoutes = existsSync(ROUTES) ? JSON.parse(readFileSync(ROUTES, "utf8")) : {};
+  for (const [entry, path] of Object.entries(appRoutes).sort()) {
     if (!entry.endsWith("/page") || INTERNAL.has(path)) continue; // route handlers (icon.svg, api) load no script
     const file = join(NEXT, "server", "app", `${entry}_client-reference-manifest.js`);
     const sandbox = {};
@@ -75,14 +91,14 @@ function served() {
     if (!entries) fail(`${file} lists no entryJSFiles (webpack builds do not); measure a server-rendered app with build.bundler: turbopack`);
     routes[path] = [...new Set([...rootMainFiles, ...Object.values(entries).flat()])].map((p) => `/_next/${p}`);
   }
-  if (Object.keys(routes).length === 0) fail(`${ROUTES} lists no page`);
+  if (Object.keys(routes).length === 0) fail(`neither ${ROUTES} nor ${NEXT}/build-manifest.json lists a page`);
   return { output: "server", routes, file: (path) => join(NEXT, path.replace(/^\/_next\//, "")) };
 }
 
 function main() {
   if (!outDir || !reportsDir || !baseline) fail("usage: bundle-sizes.mjs OUT_DIR REPORTS_DIR BASELINE");
-  if (!existsSync(outDir) && !existsSync(ROUTES)) {
-    fail(`neither ${outDir}/ (a static export) nor ${ROUTES} (a server-rendered app router build) exists after next build`);
+  if (!existsSync(outDir) && !existsSync(join(NEXT, "build-manifest.json"))) {
+    fail(`neither ${outDir}/ (a static export) nor ${NEXT}/build-manifest.json (a server-rendered build) exists after next build`);
   }
   const { output, routes, file: located } = existsSync(outDir) ? exported() : served();
 

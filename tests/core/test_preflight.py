@@ -75,7 +75,7 @@ def test_next_and_jest_name_their_own_fix():
                                                              "dependencies")
     unit = STAGES["unit_tests"].steps(config)
     assert {preflight.verdict(s, set(), ()).reason for s in unit} == {
-        "jest is not a dependency of the app: add it to devDependencies"}
+        "jest is not a dependency of the app: add it to devDependencies or set tests.unit: false"}
     (suite,) = integration.steps(config)
     assert preflight.verdict(suite, set(), {"jest.integration.config.mjs"}).reason == (
         "jest is not a dependency of the app: add it to devDependencies or set tests.integration.enabled: false")

@@ -80,15 +80,16 @@ def measure(app: dict[str, Any], app_dir: Path) -> dict[str, Any]:
     work = app_dir.with_name(app_dir.name + ".bare")
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(app_dir, work, ignore=shutil.ignore_patterns(".git", "node_modules", ".next"))
-    env = {**app.get("env", {}), "CI": "true", "NEXT_TELEMETRY_DISABLED": "1"}
+    config = yaml.safe_load(app.get("pipeline_yaml") or "") or {}
+    env = {**(config.get("install") or {}).get("env", {}), "CI": "true", "NEXT_TELEMETRY_DISABLED": "1"}
     counts: dict[str, Any] = {}
     install = sh(["npm", "ci", "--no-audit", "--no-fund"], work, env)
     if install.returncode != 0:
         return {"npm_ci": "failed"}
-    for command in app.get("setup", []):
+    for command in config.get("setup") or []:  # what the app's pipeline.yaml has bayon run first
         sh(["sh", "-c", command], work, env)
     bin_dir = work / "node_modules" / ".bin"
-    if (bin_dir / "eslint").exists() and any(work.glob("eslint.config.*")) | any(work.glob(".eslintrc*")):
+    if (bin_dir / "eslint").exists() and (any(work.glob("eslint.config.*")) or any(work.glob(".eslintrc*"))):
         out = sh([str(bin_dir / "eslint"), ".", "--format", "json"], work, env)
         try:
             results = json.loads(out.stdout)

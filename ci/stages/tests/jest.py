@@ -36,7 +36,7 @@ ARGV = (
 SHARD_ARGS = ("--coverageThreshold={}",)
 """Before a shard's own arguments: a shard's coverage is partial, so no threshold of any group can hold on it."""
 ENV = {"JEST_JUNIT_OUTPUT_DIR": "{reports}", "JEST_JUNIT_OUTPUT_NAME": JUNIT}
-NEEDS = Needs("jest")
+NEEDS = Needs("jest", off_key="tests.unit")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 THRESHOLD = re.compile(r"^Jest: (.*threshold.*|Coverage data for .* was not found\.)\s*$", re.M)
 FAILED_TEST, SUITE_FAILED, NO_TESTS = "jest/failed-test", "jest/suite-failed", "jest/no-tests"

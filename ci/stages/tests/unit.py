@@ -88,8 +88,8 @@ def steps(config: Config, only: Shard | None = None) -> list[Step]:
 
 
 def stage_steps(config: Config, only: Shard | None = None) -> list[Step]:
-    """The stage: the app's Jest config read, and the Jest steps."""
-    return [config_step(config), *steps(config, only)]
+    """The stage: the app's Jest config read, and the Jest steps; none with `tests.unit: false`."""
+    return [config_step(config), *steps(config, only)] if config.tests.unit else []
 
 
 def config_step(config: Config) -> Step:
@@ -220,7 +220,7 @@ def judge(files: Sequence[CoverageFile], minimum: Coverage, where: str, app: Map
 
 
 def aggregates(config: Config, only: Shard | None = None) -> list[Aggregate]:
-    return [functools.partial(gate, tests=config.tests, only=only)]
+    return [functools.partial(gate, tests=config.tests, only=only)] if config.tests.unit else []
 
 
 def merge_report(tests: Tests, directories: Sequence[tuple[str, Mapping[str, bytes]]]) -> Report:

@@ -104,6 +104,8 @@ def test_a_lockfile_out_of_sync_fails_the_install_fast_with_npms_own_words(
     manifest = json.loads((app / "package.json").read_text())
     manifest["dependencies"]["left-pad"] = "1.3.0"  # not in package-lock.json
     (app / "package.json").write_text(json.dumps(manifest, indent=2))
+    host = host_node_major()  # one major, so one install fails and every step waits on it
+    (app / "pipeline.yaml").write_text(f"version: 1\nnode: {host}\ntests:\n  node_versions: [{host}]\n")
     assert main(["ci", "--source", str(app), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     install, *steps = report["steps"]

@@ -21,15 +21,18 @@ from ci.pipeline import runner
 from ci.stages.build import nextjs
 
 SSR = FIXTURES / "build" / "ssr"
+SSR_PAGES = FIXTURES / "build" / "ssr-pages"
+"""A real Next 16 Turbopack build of a pages-router app (create-next-app's pages template, its Google font removed,
+plus a server-rendered `pages/blog/[slug].tsx`): its manifests, its chunks stood in by their lengths."""
 PAGES = {"/", "/_not-found", "/about", "/listings", "/mortgage"}
 
 
-def recorded_build(root: Path) -> Path:
+def recorded_build(root: Path, recorded: Path = SSR) -> Path:
     """`root/.next` as the recorded build left it, each chunk a file of its real length (random bytes, so gzip
     cannot shrink it to nothing)."""
-    shutil.copytree(SSR, root / ".next")
+    shutil.copytree(recorded, root / ".next")
     rng = random.Random(16)
-    for path, length in json.loads((SSR / "chunk-lengths.json").read_text()).items():
+    for path, length in json.loads((recorded / "chunk-lengths.json").read_text()).items():
         (root / ".next" / path).parent.mkdir(parents=True, exist_ok=True)
         (root / ".next" / path).write_bytes(rng.randbytes(length))
     return root
@@ -89,7 +92,7 @@ def test_a_manifest_without_entry_files_fails_closed_with_the_fix(tmp_path: Path
 
 def test_neither_an_export_nor_a_server_build_is_a_one_line_crash(tmp_path: Path):
     done = measure(tmp_path)
-    assert done.returncode == 3 and "neither out/ (a static export) nor .next/app-path-routes-manifest.json" in done.stderr
+    assert done.returncode == 3 and "neither out/ (a static export) nor .next/build-manifest.json (a server-rendered build)" in done.stderr
 
 
 def test_build_output_has_no_out_to_return_for_a_server_rendered_app(ssr: Path):
@@ -120,3 +123,16 @@ def test_a_real_server_rendered_build_is_measured_per_route(server_app: Path, tm
     assert main(["build-output", "--source", str(server_app), "-o", str(tmp_path / "site")]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("bayon: build-output: the app is server-rendered") and not (tmp_path / "site").exists()
+
+
+def test_a_pages_router_build_is_measured_per_page_as_next_counts_it(tmp_path: Path):
+    """Each page loads its own scripts and `/_app`'s: the same chunks and bytes as Next's own route-bundle-stats."""
+    root = recorded_build(tmp_path, SSR_PAGES)
+    assert measure(root).returncode == 0
+    doc = json.loads((root / "reports" / nextjs.SIZES).read_text())
+    assert doc["output"] == "server" and set(doc["routes"]) == {"/", "/blog/[slug]"}  # no /_app, /_error, API route
+    stats = {e["route"]: e for e in json.loads((SSR_PAGES / "diagnostics" / "route-bundle-stats.json").read_text())}
+    for route, chunks in doc["routes"].items():
+        assert set(chunks) == {p.replace(".next/", "/_next/") for p in stats[route]["firstLoadChunkPaths"]}, route
+        assert sum(doc["chunks"][c]["raw"] for c in chunks) == stats[route]["firstLoadUncompressedJsBytes"], route
+    assert judged(root).status == "passed"

@@ -10,7 +10,7 @@ from chain import fields, find, index, render
 from dagger import dag
 
 from ci.stages.tests import unit as unit_tests
-from ci.config import load_config
+from ci.config import ConfigError, load_config
 from ci.core.executor import tool_script
 from ci.executors.dagger import DaggerExecutor
 from ci.stages.tests.unit import Shard
@@ -81,3 +81,15 @@ def test_the_junit_reporter_is_the_pipelines_own_script_in_the_tools_directory()
     assert script.args["contents"] == tool_script("junit-reporter.cjs")
     assert "--reporters=/bayon/tools/junit-reporter.cjs" in exec_args(ctr)
     assert index(ctr, "withNewFile", path="/bayon/tools/junit-reporter.cjs") < len(fields(ctr)) - 1  # before the exec
+
+
+def test_tests_unit_false_turns_the_stage_and_its_coverage_gate_off():
+    """An app whose unit tests are not Jest's (Vitest, none) says so; the ci report then shows the stage skipped."""
+    from ci.pipeline.registry import STAGES
+
+    off = load_config("tests:\n  unit: false\n")
+    assert STAGES["unit_tests"].steps(off) == [] and STAGES["unit_tests"].aggregates(off) == []
+    on = load_config(None)
+    assert STAGES["unit_tests"].steps(on) and len(STAGES["unit_tests"].aggregates(on)) == 1
+    with pytest.raises(ConfigError, match=r"pipeline.yaml:2: tests.unit must be true or false"):
+        load_config("tests:\n  unit: no\n")
