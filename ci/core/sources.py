@@ -57,10 +57,9 @@ holds a `/`, so it means the same whether Dagger reads it the `.dockerignore` wa
 `tests/core/test_sources.py` checks it against `git ls-files`."""
 
 
-@functools.cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    """A pattern as Dagger's `Ignore` (moby's patternmatcher) reads it: anchored at the top, `**/` any directories
-    (none included), `*` and `?` within one name; a matching directory leaves out everything under it."""
+def glob_source(pattern: str) -> str:
+    """A path glob as the source of an unanchored-at-the-end regex: `**/` any directories (none included), `**`
+    anything, `*` and `?` within one name. Shared by the ignore lists and the docs-only patterns."""
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
@@ -72,7 +71,14 @@ def _regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
             i += 1
-    return re.compile("".join(out) + r"(?:/.*)?\Z")
+    return "".join(out)
+
+
+@functools.cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    """A pattern as Dagger's `Ignore` (moby's patternmatcher) reads it: anchored at the top, a matching directory
+    leaves out everything under it."""
+    return re.compile(glob_source(pattern) + r"(?:/.*)?\Z")
 
 
 def ignored(relpath: str, patterns: Sequence[str] = SOURCE_IGNORE) -> bool:

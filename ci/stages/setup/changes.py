@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ci.core.errors import UsageError
+from ci.core.sources import glob_source
 from ci.core.step import Judgement, Step, StepRun
 
 STEP_ID = "setup/changes"
@@ -99,24 +100,7 @@ def parse(stdout: str, base: str) -> Changes:
 @functools.lru_cache(maxsize=64)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """A path glob as a regex: `**` spans directories (`**/` also none), `*` and `?` stay inside one segment."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile(glob_source(pattern) + r"\Z")
 
 
 def is_docs(path: str, prefix: str, patterns: Sequence[str]) -> bool:
