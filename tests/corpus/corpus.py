@@ -113,8 +113,10 @@ def measure(app: dict[str, Any], app_dir: Path) -> dict[str, Any]:
 
 
 def bayon(function: str, app_dir: Path) -> tuple[int, dict[str, Any] | None, str]:
-    """`bayon FUNCTION --source app_dir --format json`: exit code, report (None if there is none), stderr."""
+    """`bayon FUNCTION --source app_dir --format json`: exit code, report (None if there is none), stderr. The report
+    is kept beside the checkout as `<app>.<function>.json`."""
     out = sh([*BAYON, function, "--source", str(app_dir), "--format", "json"], ROOT)
+    app_dir.with_name(f"{app_dir.name}.{function}.json").write_text(out.stdout)
     try:
         return out.returncode, json.loads(out.stdout), out.stderr
     except ValueError:
