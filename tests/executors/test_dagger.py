@@ -41,6 +41,22 @@ def step(**overrides) -> Step:
     return Step(**{**values, **overrides})
 
 
+
+def clean_exits(monkeypatch, contents=None) -> None:
+    """The engine's answers to the leaves `run` awaits: exit 0, empty output, and `contents` for every file read
+    (empty by default)."""
+
+    async def exit_code(self):
+        return 0
+
+    async def text(self):
+        return ""
+
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    monkeypatch.setattr(dagger.Container, "stdout", text)
+    monkeypatch.setattr(dagger.Container, "stderr", text)
+    monkeypatch.setattr(dagger.File, "contents", contents or text)
+
 MOTO = Service(name="moto", image="motoserver/moto:5.1.4", port=5000, args=("-H", "0.0.0.0", "-p", "5000"),
                local_argv=("moto_server", "-p", "{port}"), url_env="AWS_ENDPOINT_URL")
 
@@ -300,16 +316,7 @@ async def test_a_step_that_ran_against_a_service_names_it_and_its_image(monkeypa
     executor = DaggerExecutor(source())
     executor._installs[22] = (StepResult(install_id(22), "npm", "passed"), executor.install_container(22))
 
-    async def exit_code(self):  # the engine's answers to the leaves `run` awaits
-        return 0
-
-    async def text(self):
-        return ""
-
-    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
-    monkeypatch.setattr(dagger.Container, "stdout", text)
-    monkeypatch.setattr(dagger.Container, "stderr", text)
-    monkeypatch.setattr(dagger.File, "contents", text)
+    clean_exits(monkeypatch)
     run = await executor.run(step(id="tests/integration", services=(MOTO,)))
     assert run.error is None and run.services == ({"name": "moto", "image": "motoserver/moto:5.1.4"},)
     assert (await executor.run(step())).services == ()
@@ -446,16 +453,7 @@ async def test_the_repo_path_is_checked_once_however_many_steps_read_the_reposit
         asked.append(fields(self)[-1].args["path"])
         return manifest
 
-    async def exit_code(self):
-        return 0
-
-    async def text(self):
-        return ""
-
-    monkeypatch.setattr(dagger.File, "contents", contents)
-    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
-    monkeypatch.setattr(dagger.Container, "stdout", text)
-    monkeypatch.setattr(dagger.Container, "stderr", text)
+    clean_exits(monkeypatch, contents)
     executor = in_repo_executor()
     async with anyio.create_task_group() as group:
         for tool_step in tool_steps():  # the secrets scan and SAST, at once
