@@ -7,6 +7,14 @@ one-line errors, and the committed JSON Schema is generated from it (`python -m 
 from .loader import ConfigError, load_config
 from .model import (
     DEFAULT,
+    LIGHTHOUSE_CATEGORIES,
+    Thresholds,
+    ThresholdOverrides,
+    MetricBudgets,
+    LighthouseUrl,
+    Lighthouse,
+    Infra,
+    Environment,
     AllowlistEntry,
     Audit,
     Budgets,
@@ -26,6 +34,14 @@ from .model import (
 
 __all__ = [
     "DEFAULT",
+    "LIGHTHOUSE_CATEGORIES",
+    "Thresholds",
+    "ThresholdOverrides",
+    "MetricBudgets",
+    "LighthouseUrl",
+    "Lighthouse",
+    "Infra",
+    "Environment",
     "AllowlistEntry",
     "Audit",
     "Budgets",

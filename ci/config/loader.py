@@ -130,7 +130,7 @@ class _Document:
             return self.fail(self.keys[loc[:-1]], f"name {loc[-2]!r} in {_path(loc[:-2])} must match "
                              f"{error['ctx']['pattern']}; use a name such as {next(iter(sample))!r}")
         schema, sample = _schema_at(loc)
-        node = self.values[loc]
+        node = self._node(loc)
         if kind == "model_type" and not loc:
             return self.fail(node, f"the file must be a mapping of sections (version, quality, ...); got {_got(node)}")
         if kind == "model_type":
@@ -150,6 +150,13 @@ class _Document:
         # a scalar of the wrong type, out of range, not matching, not one of the choices, not a date, ...
         expected, fix = _expected(schema, error["input"], sample, path)
         return self.fail(node, f"{path} must be {expected}, got {_got(node)}; {fix}")
+
+    def _node(self, loc: Loc) -> Node:
+        """The node of the value at `loc`, or of the nearest value holding it (a key a validator added, such as the
+        `path` of a URL written as its path alone)."""
+        while loc not in self.values and loc:
+            loc = loc[:-1]
+        return self.values[loc]
 
     def check_engines(self, config: Config, package_json: str | None) -> None:
         """Node majors written in the file must not be below the app's `engines.node` lower bound."""
@@ -219,7 +226,10 @@ def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in schema:
         schema = {**_schema()["$defs"][schema["$ref"].rsplit("/", 1)[1]], **schema}
     options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
-    return {**schema, **options[0]} if options else schema
+    if not options:
+        return schema
+    merged = {key: value for key, value in schema.items() if key != "anyOf"}
+    return _resolved({**merged, **options[0]})
 
 
 def _sample(field: dict[str, Any]) -> Any:
@@ -248,6 +258,8 @@ def _expected(schema: dict[str, Any], value: Any, sample: Any, path: str) -> tup
         return "a date YYYY-MM-DD", "write a date such as 2026-06-30"
     if schema["type"] == "boolean":
         return "true or false", "write true or false"
+    if schema["type"] == "string" and "pattern" in schema:
+        return f"a string matching {schema['pattern']}", f"write a string such as {sample!r}"
     if schema["type"] == "string":
         return ("a non-empty string" if schema.get("minLength") else "a string",
                 f"{'write a string' if isinstance(value, str) else 'put it in quotes'} such as {sample!r}")

@@ -249,6 +249,127 @@ class Security(_Section):
     licenses: Licenses = Field(Licenses(), description="License compliance.")
 
 
+LIGHTHOUSE_CATEGORIES = ("performance", "accessibility", "best_practices", "seo")
+"""The categories a threshold and the baseline cover, as pipeline.yaml names them (Lighthouse's `best-practices`)."""
+Score = Annotated[float, Field(ge=0, le=100)]
+
+
+class Thresholds(_Section):
+    """Minimum Lighthouse score per category, 0-100, of the median run of each URL and form factor."""
+
+    performance: Score = Field(90.0, description="Minimum performance score.")
+    accessibility: Score = Field(95.0, description="Minimum accessibility score.")
+    best_practices: Score = Field(90.0, description="Minimum best-practices score.")
+    seo: Score = Field(95.0, description="Minimum SEO score.")
+
+
+class ThresholdOverrides(_Section):
+    """Thresholds for one URL; a category left out keeps lighthouse.thresholds'."""
+
+    performance: Score | None = Field(None, examples=[80], description="Minimum performance score for this URL.")
+    accessibility: Score | None = Field(None, examples=[80], description="Minimum accessibility score for this URL.")
+    best_practices: Score | None = Field(None, examples=[80], description="Minimum best-practices score for this URL.")
+    seo: Score | None = Field(None, examples=[80], description="Minimum SEO score for this URL.")
+
+
+UrlPath = Annotated[str, Field(pattern="^/", examples=["/about"])]
+
+
+class LighthouseUrl(_Model):
+    """A URL path audited with thresholds of its own."""
+
+    path: UrlPath = Field(description="The path, from the site's root (e.g. /pricing).")
+    thresholds: ThresholdOverrides = Field(ThresholdOverrides(), description="This path's thresholds.")
+
+
+class MetricBudgets(_Section):
+    """Budgets for Lighthouse's metrics of the median run (as Lighthouse CI's assertions allow); none by default."""
+
+    lcp_ms: float | None = Field(None, ge=0, examples=[2500], description="Largest Contentful Paint, in ms.")
+    cls: float | None = Field(None, ge=0, examples=[0.1], description="Cumulative Layout Shift (unitless).")
+    tbt_ms: float | None = Field(None, ge=0, examples=[200], description="Total Blocking Time, in ms.")
+
+
+def _path_as_entry(value: Any) -> Any:
+    """A URL written as its path alone (`- /about`) as the entry `{path: /about}`."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+def _urls_schema(schema: dict[str, Any]) -> None:
+    """The published schema of lighthouse.urls' items: an entry, or its path alone (what `_path_as_entry` reads)."""
+    item = schema["properties"]["urls"]["items"]
+    schema["properties"]["urls"]["items"] = {"anyOf": [item, {"type": "string", "pattern": "^/"}]}
+
+
+class Lighthouse(_Section):
+    """Lighthouse audits of the production build (or a deployed site), desktop and mobile."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: (_urls_schema(schema), schema.update(
+        {"type": ["object", "null"]}))[-1])
+
+    urls: Annotated[list[Annotated[LighthouseUrl, BeforeValidator(_path_as_entry)]], Field(min_length=1)] = Field(
+        [LighthouseUrl(path="/")], examples=[["/", {"path": "/about", "thresholds": {"performance": 80}}]],
+        description="URL paths to audit: a path, or {path, thresholds} to override thresholds for it.",
+    )
+    runs: int = Field(3, ge=1, le=15, description="Runs per URL and form factor (one at a time); the median counts.")
+    form_factors: Annotated[list[Literal["desktop", "mobile"]], Field(min_length=1), AfterValidator(_unique)] = Field(
+        ["desktop", "mobile"], json_schema_extra={"uniqueItems": True}, description="Form factors to audit."
+    )
+    thresholds: Thresholds = Field(Thresholds(), description="Minimum score per category (0-100).")
+    budgets: MetricBudgets = Field(MetricBudgets(), description="Budgets for LCP, CLS and TBT.")
+    baseline: str = Field(
+        ".bayon/baselines/lighthouse.json",
+        description="Baseline file in the app repo (each score's median and spread); `--update-baseline` writes it.",
+    )
+    max_drop: float = Field(
+        10.0, ge=0, le=100,
+        description="Points (0-100) a score may drop below the baseline; a bigger drop fails only when it is also "
+        "outside the spread measured in both runs.",
+    )
+
+
+class Infra(_Section):
+    """The SAM/CloudFormation templates `validate-infra` checks and `preview-changes` packages."""
+
+    templates: Annotated[list[Annotated[str, Field(min_length=1)]], AfterValidator(_unique)] = Field(
+        [], examples=[["backend/template.yaml"]], json_schema_extra={"uniqueItems": True},
+        description="Template files, relative to the app. Empty: every SAM/CloudFormation template found in it.",
+    )
+    region: str = Field(
+        "us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
+        description="Region `sam validate` resolves templates in (it needs one, but no credentials).",
+    )
+
+
+class Environment(_Model):
+    """A deployment target: one CloudFormation stack in one account and region."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", examples=["eu-west-1"], description="AWS region.")
+    stack_name: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$", examples=["coagent-staging"], description="CloudFormation stack."
+    )
+    artifacts_bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", examples=["coagent-artifacts-staging"],
+        description="S3 bucket `sam package` uploads the code and template to.",
+    )
+    template: str | None = Field(
+        None, min_length=1, description="The template of this stack; unset: the one of infra.templates (or found).",
+    )
+    parameters: Annotated[dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")], str],
+                          BeforeValidator(_none_as_empty), AfterValidator(_no_secret_names)] = Field(
+        {}, examples=[{"Stage": "staging"}], json_schema_extra={"type": ["object", "null"]},
+        description="Template parameters (plain values, never secrets: a name that looks like a password is refused).",
+    )
+    endpoint_url: str | None = Field(
+        None, pattern=r"^https?://", examples=["http://127.0.0.1:5000"],
+        description="An AWS endpoint instead of AWS's (an emulator such as moto); AWS_ENDPOINT_URL also works.",
+    )
+    allow_replacement: Annotated[list[str], AfterValidator(_unique)] = Field(
+        [], examples=[["ListingsBucket"]], json_schema_extra={"uniqueItems": True},
+        description="Logical ids of stateful resources whose replacement or deletion is accepted.",
+    )
+
+
 class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
     """Bayon Pipeline configuration of one app (pipeline.yaml). Every key is optional."""
 
@@ -270,6 +391,15 @@ class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
     )
     build: Build = Field(Build(), description="Production build and bundle-size budgets.")
     security: Security = Field(Security(), description="Dependency audit, secrets scan, SAST and license compliance.")
+    lighthouse: Lighthouse = Field(Lighthouse(), description="Lighthouse audits: thresholds, budgets, baseline.")
+    infra: Infra = Field(Infra(), description="SAM/CloudFormation templates to validate and package.")
+    environments: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], Environment],
+                            BeforeValidator(_none_as_empty)] = Field(
+        {}, examples=[{"staging": {"region": "eu-west-1", "stack_name": "coagent-staging",
+                                   "artifacts_bucket": "coagent-artifacts-staging"}}],
+        json_schema_extra={"type": ["object", "null"]},
+        description="Deployment targets by name (`--env NAME`).",
+    )
 
 
 DEFAULT = Config()

@@ -110,6 +110,15 @@ def test_sample_file() -> None:
     assert config.quality == DEFAULT.quality and config.build == DEFAULT.build
 
 
+def test_lighthouse_urls_take_a_path_or_an_entry_with_thresholds() -> None:
+    config = load_config("lighthouse:\n  urls: [/, {path: /about, thresholds: {seo: 80}}]\n")
+    assert [(u.path, u.thresholds.seo, u.thresholds.performance) for u in config.lighthouse.urls] == [
+        ("/", None, None), ("/about", 80.0, None)]
+    assert DEFAULT.lighthouse.urls[0].path == "/" and DEFAULT.lighthouse.form_factors == ["desktop", "mobile"]
+    assert (DEFAULT.lighthouse.runs, DEFAULT.lighthouse.max_drop, DEFAULT.lighthouse.thresholds.accessibility) == (
+        3, 10.0, 95.0)
+
+
 def test_sample_app_config() -> None:
     app = ROOT / "examples" / "coagent"
     text = (app / "pipeline.yaml").read_text()
@@ -147,7 +156,8 @@ def test_quoted_date_and_yes_as_text() -> None:
 
 # Errors: one line each, at the right line, saying how to fix it.
 
-ALLOWED_TOP = "(allowed: build, install, node, quality, security, setup, tests, version)"
+ALLOWED_TOP = ("(allowed: build, environments, infra, install, lighthouse, node, quality, security, setup, tests, "
+               "version)")
 ALLOWED_QUALITY = "(allowed: format, lint, max_warnings, typecheck)"
 ALLOWED_ENTRY = "(allowed: expires, id, reason)"
 ALLOWLIST = "security:\n  audit:\n    allowlist:\n"
@@ -277,11 +287,31 @@ MALFORMED = [
      "pipeline.yaml:1: node is Node 18, below the app's engines.node '>=20.9.0' in package.json; "
      "use 20 or later, or lower engines.node"),
     ("tests:\n  node_versions: [24, 22, 24]\n", "pipeline.yaml:2: tests.node_versions lists 24 twice; keep one"),
-    # sections this version of Bayon Pipeline dropped (nothing read them) are unknown keys now
-    *[(f"version: 1\n{section}:\n  {key}: x\n",
-       f"pipeline.yaml:2: unknown key '{section}' at top level; remove it or fix its name {ALLOWED_TOP}")
-      for section, key in [("lighthouse", "runs"), ("infra", "template"), ("environments", "production"),
-                           ("notifications", "slack")]],
+    # a section nothing reads yet is an unknown key
+    ("version: 1\nnotifications:\n  slack: x\n",
+     f"pipeline.yaml:2: unknown key 'notifications' at top level; remove it or fix its name {ALLOWED_TOP}"),
+    ("lighthouse:\n  runs: 0\n",
+     "pipeline.yaml:2: lighthouse.runs must be an integer from 1 to 15, got 0; write a whole number such as 3"),
+    ("lighthouse:\n  urls: [about]\n",
+     "pipeline.yaml:2: lighthouse.urls[0].path must be a string matching ^/, got 'about'; write a string such as "
+     "'/about'"),
+    ("lighthouse:\n  urls:\n    - {path: /about, thresholds: {perf: 80}}\n",
+     "pipeline.yaml:3: unknown key 'perf' in lighthouse.urls[0].thresholds; remove it or fix its name (allowed: "
+     "accessibility, best_practices, performance, seo)"),
+    ("lighthouse:\n  form_factors: [desktop, tablet]\n",
+     "pipeline.yaml:2: lighthouse.form_factors[1] must be one of 'desktop', 'mobile', got 'tablet'; pick one of those"),
+    ("lighthouse:\n  max_drop: -1\n",
+     "pipeline.yaml:2: lighthouse.max_drop must be a number from 0 to 100, got -1; write a number such as 10"),
+    ("infra:\n  templates: [a.yaml, a.yaml]\n", "pipeline.yaml:2: infra.templates lists 'a.yaml' twice; keep one"),
+    ("environments:\n  production:\n    region: eu-west-1\n",
+     "pipeline.yaml:3: missing required key 'stack_name' in environments.production; add stack_name: coagent-staging"),
+    ("environments:\n  Prod_1:\n    region: eu-west-1\n",
+     "pipeline.yaml:2: name 'Prod_1' in environments must match ^[a-z][a-z0-9-]*$; use a name such as 'staging'"),
+    ("environments:\n  staging:\n    region: eu-west-1\n    stack_name: s\n    artifacts_bucket: bkt\n"
+     "    parameters: {DbPassword: x}\n",
+     "pipeline.yaml:6: environments.staging.parameters.DbPassword looks like a secret; pipeline.yaml holds plain "
+     "values only: pass secrets as secret arguments (--npm-token env://NAME), or rename the variable if its value is "
+     "none"),
 ]
 
 
@@ -378,7 +408,10 @@ def test_every_field_is_documented() -> None:
 @pytest.mark.parametrize(
     "text",
     [SAMPLE, FULL, "", "version: 1\n", "quality:\n", "build:\n  budgets:\n    routes:\n    total_gzip_kb: null\n",
-     "security:\n  audit:\n    allowlist: [{id: GHSA-1, reason: ok, expires: 2026-01-01}]\n"],
+     "security:\n  audit:\n    allowlist: [{id: GHSA-1, reason: ok, expires: 2026-01-01}]\n",
+     "lighthouse:\n  urls: [/, {path: /about, thresholds: {seo: 80}}]\n  runs: 1\n  form_factors: [mobile]\n",
+     "environments:\n  staging: {region: eu-west-1, stack_name: coagent-staging, artifacts_bucket: coagent-art,\n"
+     "            parameters: {Stage: staging}, allow_replacement: [ListingsBucket]}\n"],
 )
 def test_schema_accepts_good_files(text: str) -> None:
     load_config(text)
@@ -404,8 +437,10 @@ def test_schema_accepts_good_files(text: str) -> None:
         "tests:\n  node_versions: [22, '24']\n",
         "tests:\n  coverage:\n    lines: 101\n",
         "security:\n  licenses:\n    exceptions: [{package: '', reason: ok}]\n",
-        "lighthouse: {}\n",
+        "lighthouse:\n  urls: [about]\n",
+        "lighthouse:\n  urls: [{path: /a, thresholds: {seo: 101}}]\n",
         "environments:\n  production:\n",
+        "environments:\n  production: {region: eu-west-1, stack_name: s}\n",
         "- quality\n",
     ],
 )
