@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up Bayon Pipeline on this host: everything `bayon` runs locally. A virtualenv in .venv with the pinned runtime
 # dependencies, `bayon`, moto's server (tests/integration) and detect-secrets 1.5.0 (security/secrets); Semgrep
-# 1.185.0 (security/sast) in a virtualenv of its own under .bayon/tools, linked into .bayon/tools/bin. The local
+# 1.185.0 (security/sast) and the SAM CLI 1.170.0 (validate-infra, preview-changes) in virtualenvs of their own
+# under .bayon/tools, and Lighthouse 12.8.2 (lighthouse) installed there by npm, each linked into .bayon/tools/bin. The local
 # executor looks in .venv/bin and .bayon/tools/bin before PATH, so nothing needs adding to PATH.
 # Needs Python 3.11+ and Node.js 20+ with npm (run `.venv/bin/bayon doctor` afterwards to check).
 set -euo pipefail
@@ -33,4 +34,21 @@ if [ "$("$tools/semgrep/bin/semgrep" --version --disable-version-check 2>/dev/nu
   pip_install "$tools/semgrep/bin/python" "semgrep==$semgrep"
 fi
 mkdir -p "$tools/bin" && ln -sf ../semgrep/bin/semgrep "$tools/bin/semgrep"
+
+# The SAM CLI (validate-infra, preview-changes) too: it pins boto3 and cfn-lint versions of its own.
+sam=1.170.0
+if [ "$("$tools/sam/bin/sam" --version 2>/dev/null)" != "SAM CLI, version $sam" ]; then
+  rm -rf "$tools/sam" && "$python" -m venv "$tools/sam"
+  pip_install "$tools/sam/bin/python" "aws-sam-cli==$sam"
+fi
+ln -sf ../sam/bin/sam "$tools/bin/sam"
+
+# Lighthouse (lighthouse): 12.8.2 is the newest that supports Node 20; Chromium is the system's (CHROME_PATH).
+lighthouse=12.8.2
+if [ "$(node -p "require('./$tools/lighthouse/node_modules/lighthouse/package.json').version" 2>/dev/null)" != "$lighthouse" ]; then
+  rm -rf "$tools/lighthouse" && mkdir -p "$tools/lighthouse"
+  (cd "$tools/lighthouse" && echo '{"private": true}' > package.json \
+    && npm install -q --no-audit --no-fund --save-exact "lighthouse@$lighthouse" >/dev/null)
+fi
+ln -sf ../lighthouse/node_modules/.bin/lighthouse "$tools/bin/lighthouse"
 echo "setup: ready; run .venv/bin/bayon --help" >&2

@@ -72,6 +72,10 @@ class Executor(Protocol):
     async def read_source_file(self, path: str) -> str | None:
         """A text file of the source, or None when it does not exist."""
 
+    async def source_paths(self, patterns: Collection[str]) -> list[str]:
+        """The source's files matching any of the path globs (`**/*.yaml`), relative and sorted; what the source's
+        ignore list leaves out (installs, build output) is never among them."""
+
     def unavailable_reason(self, step: Step) -> str | None:
         """Why this executor cannot run `step` here (e.g. a secret it needs was not given), or None."""
 

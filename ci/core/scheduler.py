@@ -124,7 +124,7 @@ async def run_steps(
         return installs[major]
 
     async def one(step: Step) -> None:
-        prepared = () if step.in_repo else await install(step.node_major)  # in_repo: no dependencies
+        prepared = await install(step.node_major) if step.needs_install else ()
         failed = next((r for r in prepared if r.status != "passed"), None)
         if failed is not None:
             what = "setup command" if failed.id.startswith(SETUP_PREFIX) else "dependency install"

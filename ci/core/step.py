@@ -151,7 +151,9 @@ class Step:
     the caller supplies (never a value). `package` names the npm package whose installed version is the tool
     version. `tools` names the pipeline's own helper scripts (`ci/scripts/<name>`) the step runs as `{tools}/<name>`;
     `Cache.key` may hold `{lock}`, the app's lock hash.
-    `tool_image` replaces the Node image for a tool that brings its own (such a step needs no dependency install).
+    `tool_image` replaces the Node image for a tool that brings its own: such a step needs no dependency install and
+    runs on the source as given (in Dagger the image, its `tool_install` layers and the source mounted; locally in
+    the source itself, so it must only read it and write into `{reports}`).
     `in_repo` runs the step in the repository with its history (`.git`), at the place of the app, instead of in the
     app source: in Dagger the `repo` argument, locally the git checkout holding `--source`.
     `needs_secrets` makes the step optional: it runs only when every secret it names was given, else it is skipped.
@@ -186,6 +188,12 @@ class Step:
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", _frozen(self.env))
         object.__setattr__(self, "secrets", _frozen(self.secrets))
+
+    @property
+    def needs_install(self) -> bool:
+        """Whether the step runs on the app's dependency install (a step on the repository, or with a tool image of
+        its own, does not)."""
+        return not (self.in_repo or self.tool_image)
 
     @property
     def image(self) -> str:

@@ -10,7 +10,7 @@ import json
 import posixpath
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import anyio
 import dagger
@@ -23,7 +23,7 @@ from ci.core.executor import (
 )
 from ci.core.text import npm_failed, stderr_tail
 from ci.core.report import Report, StepResult
-from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, lock_digest
+from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, ignored, lock_digest
 from ci.core.step import NPM_MAJOR, Step, StepRun, node_image
 
 SOURCE_ROOT = "/src"
@@ -227,6 +227,12 @@ class DaggerExecutor:
                 self._texts[path] = None
         return self._texts[path]
 
+    async def source_paths(self, patterns: Collection[str]) -> list[str]:
+        """The engine's glob of the source (the `Ignore` of the source argument left installs out already; the
+        ignore list is applied again for a source built some other way)."""
+        found = {path for pattern in patterns for path in await self.source.glob(pattern)}
+        return sorted(path for path in found if not ignored(path))
+
     def unavailable_reason(self, step: Step) -> str | None:
         return missing_secrets(step, self.secrets)  # every Node major runs in its own image
 
@@ -295,13 +301,23 @@ class DaggerExecutor:
                 check_repo_path(self.repo_path, in_repo, source.encode() if source is not None else None)
                 self._repo_checked = True
 
-    def repo_base(self, step: Step) -> dagger.Container:
-        """An `in_repo` step's image, its `tool_install` layers, then the repository (its `.git` included) mounted: no
-        dependency install, no source."""
+    @staticmethod
+    def tool_layers(step: Step) -> dagger.Container:
+        """A tool step's image and its `tool_install` layers (cached before any input is mounted)."""
         ctr = dag.container().from_(step.image)
         for command in step.tool_install:
             ctr = ctr.with_exec(list(command))
-        return ctr.with_directory(REPO_ROOT, self.repo)
+        return ctr
+
+    def repo_base(self, step: Step) -> dagger.Container:
+        """An `in_repo` step's image, its `tool_install` layers, then the repository (its `.git` included) mounted: no
+        dependency install, no source."""
+        return self.tool_layers(step).with_directory(REPO_ROOT, self.repo)
+
+    def tool_base(self, step: Step) -> dagger.Container:
+        """A step with a tool image of its own (not `in_repo`): the image, its `tool_install` layers, then the source
+        mounted: no dependency install."""
+        return self.tool_layers(step).with_directory(SOURCE_ROOT, self.source, exclude=SOURCE_EXCLUDES)
 
     async def run(self, step: Step) -> StepRun:
         """Run the step on the installed base (an `in_repo` step on the repository instead); a tool or engine
@@ -315,6 +331,8 @@ class DaggerExecutor:
             except dagger.DaggerError as exc:
                 return StepRun(exit_code=None, root=workdir, error=one_line(exc))
             base = self.repo_base(step)
+        elif not step.needs_install:
+            base = self.tool_base(step)
         else:
             install = await self.install(step.node_major)
             base = self._installs[step.node_major][1]

@@ -28,6 +28,7 @@ from ci.output import sarif
 from ci.output.render import dumps, render
 from ci.pipeline import docs_only
 from ci.pipeline.registry import FIXERS, GATES, OUTPUTS, STAGES, ci_members, steps_of
+from ci.stages.infra import templates
 from ci.stages.setup import changes
 from ci.stages.tests import integration, unit
 
@@ -53,6 +54,13 @@ async def load(executor: Executor) -> Config:
     if problem:
         raise ConfigError("pipeline.yaml", key_line(text, ("tests", "integration", "enabled")), problem)
     return config
+
+
+async def infra_templates(executor: Executor, config: Config) -> list[str]:
+    """The app's SAM/CloudFormation templates (`ci.stages.infra.templates`): pipeline.yaml's `infra.templates`, else
+    every template found in the source."""
+    paths = list(config.infra.templates) or templates.candidates(await executor.source_paths(templates.CANDIDATE_GLOBS))
+    return templates.chosen(config, {path: await executor.read_source_file(path) for path in paths})
 
 
 def setup_of(config: Config) -> Setup:

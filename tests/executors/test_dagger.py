@@ -21,6 +21,7 @@ from ci.executors.dagger import (
 )
 from ci.core.report import StepResult
 from ci.core.executor import SOURCE_PLACEHOLDER
+from ci.core.sources import SOURCE_IGNORE
 from ci.core.step import NPM_MAJOR, Cache, Judgement, Service, Step
 
 HASH = "0123456789abcdef" + "f" * 48
@@ -491,3 +492,16 @@ def test_each_secret_value_is_only_in_the_one_secret_variable_that_needs_it():
 def _text(args: dict) -> str:
     """A selection's arguments as text, nested Dagger objects (a Secret: its setSecret call) rendered in place."""
     return " ".join(render(v) if isinstance(v, Type) else repr(v) for v in args.values())
+
+
+def test_a_tool_image_step_runs_on_the_source_after_its_tool_layers_without_any_install():
+    executor = DaggerExecutor(source())
+    tool = step(id="infra/tool", tool_image="python:3.11-slim-bookworm", tool_install=(("pip", "install", "x==1"),))
+    assert not tool.needs_install and step().needs_install
+    ctr = executor.step_container(executor.tool_base(tool), tool)
+    chain = fields(ctr)
+    assert (chain[1].name, chain[1].args) == ("from", {"address": "python:3.11-slim-bookworm"})
+    mount = index(ctr, "withDirectory", path="/src")
+    assert index(ctr, "withExec", args=["pip", "install", "x==1"]) < mount
+    assert chain[mount].args["source"] is executor.source and chain[mount].args["exclude"] == list(SOURCE_IGNORE)
+    assert "npm" not in render(ctr) and not find(ctr, "withMountedCache")

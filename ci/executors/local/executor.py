@@ -32,7 +32,7 @@ from ci.executors.local import node_runtime
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
 from ci.executors.local.tools import tool_path
-from ci.core.sources import ignored
+from ci.core.sources import glob_source, ignored
 from ci.core.step import DEFAULT_TIMEOUT_S, Step, StepRun
 from ci.core.text import stderr_tail
 from ci.executors.local.workspace import (
@@ -121,6 +121,16 @@ class LocalExecutor:
         file = self.source / path
         return file.read_text() if file.is_file() else None
 
+    async def source_paths(self, patterns: Collection[str]) -> list[str]:
+        regexes = [re.compile(glob_source(pattern) + r"\Z") for pattern in patterns]
+        found = []
+        for directory, dirs, files in os.walk(self.source):
+            base = Path(directory).relative_to(self.source)
+            dirs[:] = [d for d in dirs if not ignored((base / d).as_posix())]
+            found += [rel for rel in ((base / name).as_posix() for name in files)
+                      if not ignored(rel) and any(regex.match(rel) for regex in regexes)]
+        return sorted(found)
+
     def unavailable_reason(self, step: Step) -> str | None:
         if self.node is None:
             raise CouldNotRun("node is not installed; install Node.js 20+ (`bayon doctor` prints the command)")
@@ -204,13 +214,14 @@ class LocalExecutor:
         reports.mkdir(parents=True)
         argv = [substitute(a, str(reports), run_id=self.run_id) for a in step.argv]
         env = self._env({k: substitute(v, str(reports), run_id=self.run_id) for k, v in step.env.items()},
-                        None if step.in_repo else step.node_major)
+                        step.node_major if step.needs_install else None)
         if step.tool_install:  # the tool its image installs: from bayon's own environment or the project's tools first
             env["PATH"] = tool_path(env.get("PATH"))
         for var, name in step.secrets.items():
             if name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
-        cwd = (self._repo_dir() if step.in_repo else self.workspace(step.node_major) / step.workdir).resolve()
+        cwd = (self._repo_dir() if step.in_repo else self.source / step.workdir if not step.needs_install
+               else self.workspace(step.node_major) / step.workdir).resolve()
         for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
             if not os.path.isabs(cache.path):
                 digest = self._source_digest(step.node_major) if SOURCE_PLACEHOLDER in cache.key else ""

@@ -142,3 +142,14 @@ def test_the_install_alone_gets_the_npm_token_under_its_own_name(tmp_path: Path,
     (entry,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert entry["env"]["NPM_TOKEN"] == PLANTED  # what .npmrc's ${NPM_TOKEN} reads
     assert not {"BAYON_PLANTED_TOKEN", "GITHUB_TOKEN", "npm_config__authToken"} & set(entry["env"])
+
+
+def test_a_tool_image_step_runs_in_the_source_itself_and_no_install_runs(tmp_path: Path):
+    from ci.core.scheduler import run_steps
+
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    listing = Step(id="infra/list", tool="python", argv=(sys.executable, "-c", "import os; print(sorted(os.listdir()))"),
+                   judge=lambda run: Judgement("passed", reason=run.stdout.strip()), tool_image="python:3.11-slim")
+    report = run_local(lambda executor: run_steps("infra", executor, [listing]), tmp_path)
+    assert [(s.id, s.status) for s in report.steps] == [("infra/list", "passed")]  # no setup/install/node<major>
+    assert report.steps[0].reason == "['template.yaml']"
