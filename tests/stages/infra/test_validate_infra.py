@@ -4,17 +4,23 @@ planted in the host environment; the plan, and the Dagger chain offline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
+import dagger
 import pytest
 from apps import COAGENT, FIXTURES, run_local
 from chain import fields, find, index, render
+from dagger import dag
+from dagger._exceptions import QueryErrorValue
 
+from ci import Ci
 from ci.cli.app import main
 from ci.config import load_config
 from ci.core.errors import UsageError
@@ -23,6 +29,7 @@ from ci.core.sources import SOURCE_IGNORE
 from ci.core.step import Judgement
 from ci.executors.dagger import DaggerExecutor
 from ci.executors.local.tools import find as find_tool
+from ci.main import GateFailed
 from ci.output.render import dumps, render as render_report
 from ci.pipeline import runner
 from ci.stages.infra import cfn_lint, sam_validate, stage
@@ -31,6 +38,7 @@ PLANTED = {"AWS_ACCESS_KEY_ID": "AKIAPLANTED0000000000", "AWS_SECRET_ACCESS_KEY"
            "AWS_SESSION_TOKEN": "planted-session-token", "AWS_PROFILE": "planted-profile",
            "AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-3"}
 """What a developer's shell may hold: none of it may reach the steps (the regions would hide a missing --region)."""
+INFRA = FIXTURES / "infra"
 TEMPLATES = ["backend/broken.yaml", "backend/crashes.yaml", "backend/template.yaml", "stateful/template.yaml"]
 
 
@@ -38,7 +46,7 @@ TEMPLATES = ["backend/broken.yaml", "backend/crashes.yaml", "backend/template.ya
 def app(tmp_path_factory) -> Path:
     """The fixture app with the sample's template beside its own."""
     root = tmp_path_factory.mktemp("infra") / "app"
-    shutil.copytree(FIXTURES / "infra" / "app", root)
+    shutil.copytree(INFRA / "app", root)
     shutil.copy(COAGENT / "backend" / "template.yaml", root / "backend" / "template.yaml")
     return root
 
@@ -165,8 +173,6 @@ def test_the_plan_is_both_tools_per_template_found_without_any_install(app: Path
 # Dagger, offline: the real dagger-io chains.
 
 def test_in_dagger_each_tool_is_pinned_into_the_python_image_before_the_source_without_npm():
-    from dagger import dag
-
     executor = DaggerExecutor(dag.host().directory("examples/coagent"))
     config = load_config("infra:\n  region: eu-west-1\n")
     lint, sam = stage.steps(config, ["backend/template.yaml"])
@@ -194,3 +200,48 @@ def test_in_dagger_each_tool_is_pinned_into_the_python_image_before_the_source_w
     assert fields(sam_ctr)[-1].args["args"] == ["sh", "-c", sam_validate.SCRIPT, "sam", "backend/template.yaml",
                                                 "eu-west-1"]
     assert {f.args["name"] for f in find(sam_ctr, "withEnvVariable")} == set(sam_validate.NO_AWS)
+
+
+def test_the_dagger_function_judges_each_container_and_reports_the_versions_they_printed(monkeypatch):
+    """`dagger call validate-infra` offline: the sample's files and template list from disk, the engine's answers
+    (exit code, stdout, cfn-lint's report) stubbed at the SDK's leaves by the exec each container ends with."""
+    async def read(self, path: str) -> str | None:
+        return (COAGENT / path).read_text() if (COAGENT / path).is_file() else None
+
+    async def paths(self, patterns) -> list[str]:
+        return ["backend/template.yaml", "package.json", "tsconfig.json"]
+
+    def tool(ctr) -> str:
+        return fields(ctr)[-1].args["args"][3]  # the `sh -c SCRIPT NAME ...` name: cfn-lint or sam
+
+    answers = {"cfn-lint": (12, "cfn-lint 1.58.0\n"), "sam": (0, json.loads(
+        (INFRA / "sam-valid.json").read_text())["stdout"])}
+
+    async def code(self) -> int:
+        return answers[tool(self)][0]
+
+    async def stdout(self) -> str:
+        return answers[tool(self)][1]
+
+    async def stderr(self) -> str:
+        return ""
+
+    async def contents(self) -> str:
+        path = fields(self)[-1].args["path"]
+        if path == "/bayon/reports/infra-cfn-lint-backend-template.yaml/cfn-lint.json":
+            return (INFRA / "cfn-lint-sample.json").read_text()
+        raise dagger.QueryError([QueryErrorValue(f"{path}: no such file")], SimpleNamespace(document=""))
+
+    monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
+    monkeypatch.setattr(DaggerExecutor, "source_paths", paths)
+    for name, fn in (("exit_code", code), ("stdout", stdout), ("stderr", stderr)):
+        monkeypatch.setattr(dagger.Container, name, fn)
+    monkeypatch.setattr(dagger.File, "contents", contents)
+    out = json.loads(asyncio.run(Ci().validate_infra(source=dag.directory(), format="json")))
+    assert [(s["id"], s["status"], s["tool_version"]) for s in out["steps"]] == [
+        ("infra/cfn-lint/backend/template.yaml", "passed", "1.58.0"),
+        ("infra/sam-validate/backend/template.yaml", "passed", "1.170.0")]
+    assert [f["rule"] for f in out["findings"]] == ["I3011", "I3011", "W9011", "W9011"]
+    answers["sam"] = (1, "SAM CLI, version 1.170.0\n")  # no verdict from sam: the call fails
+    with pytest.raises(GateFailed, match=r"^validate-infra failed: 1 step\(s\) not passed"):
+        asyncio.run(Ci().validate_infra(source=dag.directory()))
