@@ -107,3 +107,9 @@ def test_the_recorded_reports_hold_no_machine_path():
     for name in ("cfn-lint-sample.json", "cfn-lint-broken.json", "cfn-lint-stateful.json"):
         assert {m["Filename"] for m in json.loads((INFRA / name).read_text())} <= {
             "backend/template.yaml", "backend/broken.yaml", "stateful/template.yaml"}
+
+
+def test_a_clean_template_passes_on_cfn_lints_empty_list():
+    """What cfn-lint 1.58.0 writes for a template without a match (recorded: `[]`, exit 0)."""
+    judgement = judge_run(step(), StepRun(exit_code=0, stdout=VERSION, files={cfn_lint.REPORT: b"[]\n"}))
+    assert (judgement.status, judgement.findings, judgement.reason) == ("passed", (), "cfn-lint 1.58.0: clean")
