@@ -53,11 +53,11 @@ SnykToken = Annotated[dagger.Secret | None, Doc("Snyk API token: with it the aud
 Stages = Annotated[list[str] | None, Doc("Run only these stages of ci (e.g. quality)")]
 SkipStages = Annotated[list[str] | None, Doc("Skip these stages of ci (reported as skipped)")]
 GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, lint, typecheck, format-check, unit-tests, "
-                              "integration-tests, build, security, audit, secrets, sast, licenses or sbom")]
+                              "integration-tests, build, security, audit, secrets, sast, licenses, sbom or "
+                              "validate-infra")]
 PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
-                              "lint-fix, "
-                              "format-fix")]
+                              "validate-infra, lint-fix, format-fix")]
 Shard = Annotated[str | None, Doc("Run only shard i of n of the unit tests (e.g. 1/2), for a CI matrix; the coverage "
                                   "gate is then left to merge-coverage")]
 Baseline = Annotated[str, Doc("Bundle-size baseline file in the source, instead of build.baseline "
@@ -256,6 +256,13 @@ class Ci:
         """A CycloneDX SBOM of the installed dependencies (dev ones flagged), checked; `reports --function sbom`
         exports it."""
         return await _gate("sbom", source, format, repo_path, npm_token)
+
+    @function
+    async def validate_infra(self, source: Source, format: Format = "table", repo_path: RepoPath = "") -> str:
+        """cfn-lint and `sam validate` (in infra.region, without credentials) on every SAM/CloudFormation template
+        (infra.templates, else every one found), one process each; stateful resources without a Retain/Snapshot
+        DeletionPolicy and UpdateReplacePolicy are warned about."""
+        return _verdict(await runner.gate("validate_infra", _executor(source, None)), format, repo_path)
 
     @function(cache="never")
     async def reports(self, source: Source, repo: Repo, function: GateName = "ci", base: ScanBase = "",

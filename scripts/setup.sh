@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Bayon Pipeline on this host: everything `bayon` runs locally. A virtualenv in .venv with the pinned runtime
-# dependencies, `bayon`, moto's server (tests/integration) and detect-secrets 1.5.0 (security/secrets); Semgrep
-# 1.185.0 (security/sast) and the SAM CLI 1.170.0 (validate-infra, preview-changes) in virtualenvs of their own
+# dependencies, `bayon`, moto's server (tests/integration), detect-secrets 1.5.0 (security/secrets) and cfn-lint
+# 1.58.0 (validate-infra); Semgrep 1.185.0 (security/sast) and the SAM CLI 1.170.0 (validate-infra, preview-changes) in virtualenvs of their own
 # under .bayon/tools, and Lighthouse 12.8.2 (lighthouse) installed there by npm, each linked into .bayon/tools/bin. The local
 # executor looks in .venv/bin and .bayon/tools/bin before PATH, so nothing needs adding to PATH.
 # Needs Python 3.11+ and Node.js 20+ with npm (run `.venv/bin/bayon doctor` afterwards to check).
@@ -25,7 +25,7 @@ pip_install() { "$1" -m pip install -q --disable-pip-version-check "${@:2}"; }
 pip_install .venv/bin/python -r requirements.lock
 pip_install .venv/bin/python --no-deps -e .
 # The host tools of the local stages, at the versions the dev lock pins.
-pip_install .venv/bin/python -c requirements-dev.lock 'moto[server]' detect-secrets==1.5.0
+pip_install .venv/bin/python -c requirements-dev.lock 'moto[server]' detect-secrets==1.5.0 cfn-lint==1.58.0
 
 # Semgrep gets an environment of its own: it pins other versions of dagger-io's dependencies.
 semgrep=1.185.0 tools=.bayon/tools

@@ -40,7 +40,7 @@ def test_the_readmes_first_command_is_enough_in_a_clean_clone(tmp_path: Path):
 
     doctor = subprocess.run([".venv/bin/bayon", "doctor"], cwd=clone, env=env, capture_output=True, text=True)
     assert doctor.returncode == 0 and doctor.stdout.strip().endswith("all tools present"), doctor.stdout
-    for tool in ("detect-secrets", "semgrep", "moto_server"):
+    for tool in ("detect-secrets", "semgrep", "moto_server", "cfn-lint", "sam"):
         assert re.search(rf"^✔ {tool} ", doctor.stdout, re.M), doctor.stdout
 
     out = clone / "security.json"

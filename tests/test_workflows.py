@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
-from apps import ROOT
+from apps import COAGENT, ROOT, run_local
 
 from ci.cli import signature
+from ci.config import load_config
+from ci.core.sources import glob_source
 from ci.core.text import kebab
+from ci.pipeline import runner
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PROJECT_OWN = {"tests.yml"}  # the project's own test workflow may be ordinary
@@ -103,3 +107,29 @@ def test_every_job_that_takes_git_into_the_engine_checks_out_without_persisted_c
                     "in the .git/config the engine receives")
                 checked.append(f"{path.name}:{name}")
     assert checked, "no job takes .git into the engine: the rule checked nothing"
+
+
+def test_validate_infrastructure_runs_on_main_and_develop_when_a_template_changes_and_by_hand():
+    workflow = yaml.safe_load((WORKFLOWS / "validate-infrastructure.yml").read_text())
+    triggers = workflow[True]
+    assert triggers["push"]["branches"] == triggers["pull_request"]["branches"] == ["main", "develop"]
+    assert triggers["push"]["paths"] == triggers["pull_request"]["paths"] and "workflow_dispatch" in triggers
+    filters = [re.compile(glob_source(p) + r"\Z") for p in triggers["push"]["paths"]]
+    found = run_local(lambda executor: runner.infra_templates(executor, load_config(None)), COAGENT)
+    assert found == ["backend/template.yaml"]
+    for path in [f"examples/coagent/{t}" for t in found] + ["infra/stack.template", "svc/template.yml"]:
+        assert any(f.match(path) for f in filters), f"a change to {path} would not run the workflow"
+    assert not any(f.match("examples/coagent/app/page.tsx") for f in filters)
+
+
+def test_validate_infra_gets_no_secret_and_no_aws_credential():
+    workflow = yaml.safe_load((WORKFLOWS / "validate-infrastructure.yml").read_text())
+    assert workflow["permissions"] == {"contents": "read"}
+    (job,) = workflow["jobs"].values()
+    checkout, dagger_step = job["steps"]
+    assert "env" not in dagger_step and "env" not in job
+    assert dagger_step["with"]["call"] == ("validate-infra --source examples/coagent --repo-path examples/coagent "
+                                           "--format github")
+    secrets = {line.split("secrets.")[1].split()[0] for line in
+               (WORKFLOWS / "validate-infrastructure.yml").read_text().splitlines() if "secrets." in line}
+    assert secrets == {"DAGGER_CLOUD_TOKEN"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 
 from ci.core.executor import NO_SETUP, Executor, Setup
 from ci.core.report import StepResult
@@ -24,6 +25,9 @@ class ProgressExecutor:
 
     async def read_source_file(self, path: str) -> str | None:
         return await self.inner.read_source_file(path)
+
+    async def source_paths(self, patterns: Collection[str]) -> list[str]:
+        return await self.inner.source_paths(patterns)
 
     def unavailable_reason(self, step: Step) -> str | None:
         return self.inner.unavailable_reason(step)

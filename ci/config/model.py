@@ -337,7 +337,8 @@ class Infra(_Section):
     )
     region: str = Field(
         "us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
-        description="Region `sam validate` resolves templates in (it needs one, but no credentials).",
+        description="Region `sam validate` resolves templates in (it needs one, but no credentials) and cfn-lint "
+                    "checks them for (unless a template names its own in `Metadata: cfn-lint: config: regions`).",
     )
 
 

@@ -40,7 +40,7 @@ def to_result(step: Step, run: StepRun, judgement: Judgement) -> StepResult:
         id=step.id,
         tool=step.tool,
         status=judgement.status,
-        tool_version=run.tool_version,
+        tool_version=judgement.tool_version or run.tool_version,
         exit_code=run.exit_code,
         duration_s=run.duration_s,
         reason=strip_ansi(judgement.reason),

@@ -124,11 +124,13 @@ class StepRun:
 
 @dataclass(frozen=True)
 class Judgement:
-    """A judge's verdict on a step that ran: its status, findings and a one-line reason."""
+    """A judge's verdict on a step that ran: its status, findings and a one-line reason; `tool_version` when the
+    tool said its version in its output (a tool that is no npm package), else the executor's is kept."""
 
     status: Status
     findings: tuple[Finding, ...] = ()
     reason: str = ""
+    tool_version: str | None = None
 
 
 class ReportError(Exception):

@@ -6,7 +6,7 @@ One table, read by the runner and, through it, by both faces: a function is adde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ci.config import Config
@@ -14,6 +14,7 @@ from ci.core.errors import UsageError
 from ci.core.scheduler import Aggregate
 from ci.core.step import Step
 from ci.stages.build import nextjs
+from ci.stages.infra import stage as infra
 from ci.stages.quality import stage as quality
 from ci.stages.security import sast, secrets
 from ci.stages.security import stage as security
@@ -21,7 +22,7 @@ from ci.stages.tests import integration, unit
 
 StepsFor = Callable[..., list[Step]]
 """Builds a function's steps from the config (and `base` for a stage that takes it, `caches` for one whose tools
-keep caches)."""
+keep caches, the app's templates for one that runs per template)."""
 AggregatesFor = Callable[[Config], list[Aggregate]]
 UnavailableFor = Callable[[Config], frozenset[str]]
 
@@ -31,16 +32,22 @@ class Stage:
     """A gate's steps for a config, the stage-level judges (aggregates) run over their results, and the ids of the
     steps whose `unavailable` the config lets pass (e.g. `security.audit.on_unavailable: warn`). A stage that
     `takes_base` builds its steps as `steps(config, base)`: `--base` (a git revision) scopes what it scans; one that
-    is `cached` as `steps(config, caches=...)`: its tools keep caches, which `--no-cache` turns off."""
+    is `cached` as `steps(config, caches=...)`: its tools keep caches, which `--no-cache` turns off; one that
+    `takes_templates` as `steps(config, templates)`: one step per SAM/CloudFormation template of the app (the runner
+    finds them, `runner.infra_templates`)."""
 
     steps: StepsFor
     aggregates: AggregatesFor = lambda config: []
     allowed_unavailable: UnavailableFor = lambda config: frozenset()
     takes_base: bool = False
     cached: bool = False
+    takes_templates: bool = False
 
-    def build(self, config: Config, base: str = "", caches: bool = True) -> list[Step]:
-        """The stage's steps for a config, a base revision and whether tools keep their caches."""
+    def build(self, config: Config, base: str = "", caches: bool = True, templates: Sequence[str] = ()) -> list[Step]:
+        """The stage's steps for a config, a base revision, whether tools keep their caches and the app's
+        templates."""
+        if self.takes_templates:
+            return self.steps(config, list(templates))
         if self.takes_base:
             return self.steps(config, base)
         return self.steps(config, caches=caches) if self.cached else self.steps(config)
@@ -65,6 +72,7 @@ GATES: dict[str, Stage] = {
     "audit": Stage(security.audit_steps, security.audit_aggregates, security.allowed_unavailable),
     "licenses": Stage(security.licenses_steps),
     "sbom": Stage(security.sbom_steps),
+    "validate_infra": Stage(infra.steps, takes_templates=True),
 }
 """Functions that pass or fail: they return their report, or fail the call with it. `security` is not one of `ci`'s
 STAGES: it has its own workflow and schedule (its audit depends on advisory data, not only on the commit)."""
@@ -94,12 +102,12 @@ def ci_members(config: Config, caches: bool = True) -> dict[str, list[Step]]:
     return {name: stage.build(config, caches=caches) for name, stage in STAGES.items()}
 
 
-def steps_of(function: str, config: Config) -> list[Step]:
-    """The steps a function would run (what `plan` prints)."""
+def steps_of(function: str, config: Config, templates: Sequence[str] = ()) -> list[Step]:
+    """The steps a function would run (what `plan` prints); `templates` for a gate that `takes_templates`."""
     if function == "ci":
         return [step for steps in ci_members(config).values() for step in steps]
     if function in GATES:
-        return GATES[function].build(config)
+        return GATES[function].build(config, templates=templates)
     if function in FIXERS:
         return FIXERS[function](config)
     if function in OUTPUTS:

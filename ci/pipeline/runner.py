@@ -160,7 +160,8 @@ async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip
         report = await _ci(executor, config, only, skip, base, not no_cache)
     elif function in GATES:
         stage = GATES[function]
-        steps = stage.build(config, base, caches=not no_cache)
+        templates = await infra_templates(executor, config) if stage.takes_templates else ()
+        steps = stage.build(config, base, caches=not no_cache, templates=templates)
         report = _one_stage(function, await run_steps(function, executor, steps, stage.allowed_unavailable(config),
                                                       aggregates=stage.aggregates(config), setup=setup_of(config)))
     else:
@@ -234,8 +235,10 @@ async def plan(function: str, executor: Executor) -> str:
     """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values); first
     the app's setup (its install env and setup commands, per Node major the steps install for) when it has one."""
     config = await load(executor)
-    steps = steps_of(function.replace("-", "_"), config)
-    setup = setup_of(config).plan({s.node_major for s in steps if not s.in_repo})
+    name = function.replace("-", "_")
+    templates = await infra_templates(executor, config) if name in GATES and GATES[name].takes_templates else ()
+    steps = steps_of(name, config, templates)
+    setup = setup_of(config).plan({s.node_major for s in steps if s.needs_install})
     return json.dumps([*setup, *(s.plan() for s in steps)], indent=2) + "\n"
 
 
