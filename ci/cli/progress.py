@@ -25,8 +25,14 @@ class ProgressExecutor:
     async def read_source_file(self, path: str) -> str | None:
         return await self.inner.read_source_file(path)
 
+    async def source_paths(self, patterns) -> list[str]:
+        return await self.inner.source_paths(patterns)
+
     def unavailable_reason(self, step: Step) -> str | None:
         return self.inner.unavailable_reason(step)
+
+    def give_secrets(self, values) -> None:
+        self.inner.give_secrets(values)
 
     def _done(self, result: StepResult) -> None:
         self._say(f"{MARKS[result.status]} {result.id} {result.duration_s:.1f}s {result.reason.splitlines()[0] if result.reason else ''}")
