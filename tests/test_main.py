@@ -81,7 +81,13 @@ def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path_and_
         added = set(params) - set(old)
         assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()) | (
             {"no_cache"} if name in NO_CACHE else set()), name
-        assert {k: params[k] for k in old} == old, name
+        assert {k: without_plan_list(name, k, params[k]) for k in old} == {
+            k: without_plan_list(name, k, v) for k, v in old.items()}, name
+
+
+def without_plan_list(function: str, name: str, param: dict) -> dict:
+    """A parameter as compared: plan's list of the functions it plans grows with each function (issue 9)."""
+    return {k: v for k, v in param.items() if k != "doc"} if (function, name) == ("plan", "function") else param
 
 
 # The faces go through the one runner: fixers, outputs and reports, judged the same way in Dagger (offline: the
