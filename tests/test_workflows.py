@@ -103,3 +103,19 @@ def test_every_job_that_takes_git_into_the_engine_checks_out_without_persisted_c
                     "in the .git/config the engine receives")
                 checked.append(f"{path.name}:{name}")
     assert checked, "no job takes .git into the engine: the rule checked nothing"
+
+
+def test_preview_changes_runs_on_pull_requests_with_github_oidc_only():
+    workflow = yaml.safe_load((WORKFLOWS / "validate-infrastructure.yml").read_text())
+    assert workflow[True]["pull_request"]["branches"] == ["main", "develop"]
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["preview-changes"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["if"] == "${{ !github.event.pull_request.head.repo.fork }}"  # forks get no ID token
+    call = job["steps"][1]["with"]["call"]
+    assert call.startswith("preview-changes --source examples/coagent --env staging")
+    assert "--oidc-request-token env://ACTIONS_ID_TOKEN_REQUEST_TOKEN" in call  # a Dagger secret, read by the CLI
+    assert '--oidc-request-url "$ACTIONS_ID_TOKEN_REQUEST_URL"' in call and "--aws-role-arn ${{ vars." in call
+    assert "secrets.AWS" not in call and "--aws-access-key-id" not in call  # no long-lived keys
+    environments = yaml.safe_load((ROOT / "examples" / "coagent" / "pipeline.yaml").read_text())["environments"]
+    assert "staging" in environments
