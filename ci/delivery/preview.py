@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 
 import anyio
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.config import Config
-from ci.core.errors import UsageError
+from ci.core.errors import UsageError, one_line
 from ci.core.executor import Executor
 from ci.core.findings import finding
 from ci.core.report import Finding, Report, StepResult
@@ -63,9 +64,9 @@ async def run(executor: Executor, config: Config, env_name: str, found: list[str
         return replace(packaged, steps=(*packaged.steps, blocked))
     document = packaging.packaged({packaging.PACKAGED: packaged.artifacts[f"{step.id}/{packaging.PACKAGED}"]})
     started = time.monotonic()
-    outcome, found_, rows = await anyio.to_thread.run_sync(_change_set, aws, where, environment, request, document)
+    outcome, own, rows = await anyio.to_thread.run_sync(_change_set, aws, where, environment, request, document)
     outcome = replace(outcome, duration_s=time.monotonic() - started)
-    return replace(packaged, steps=(*packaged.steps, outcome), findings=(*packaged.findings, *found_),
+    return replace(packaged, steps=(*packaged.steps, outcome), findings=(*packaged.findings, *own),
                    duration_s=packaged.duration_s + outcome.duration_s, change_sets={env_name: rows})
 
 
@@ -89,6 +90,8 @@ def _change_set(aws: boto3.Session, where: Target, environment, request: Request
             changes = decided if where.emulator else replacement.completed(changes, decided)
     except (changeset.ChangeSetError, UsageError) as exc:
         return StepResult(sid, "cloudformation", "crashed", reason=str(exc)), tuple(_own(findings, sid)), ()
+    except (ClientError, BotoCoreError) as exc:  # describe_stacks, get_template: the service or the endpoint failed
+        return StepResult(sid, "cloudformation", "crashed", reason=one_line(exc)), tuple(_own(findings, sid)), ()
     findings += stateful.findings(changes, environment.allow_replacement, request.env_name, request.template)
     errors = sum(f.severity == "error" for f in findings)
     replaced = sum(c.replacement == "True" for c in changes)

@@ -13,16 +13,22 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import dagger
 import pytest
 import yaml
+from dagger import dag
 
 from ci.config import load_config
+from ci.core.errors import UsageError
 from ci.core.report import Report
 from ci.delivery import credentials, emulator, packaging, preview, sam
 from ci.delivery.clients import Target
+from ci.executors.dagger import DaggerExecutor
 from ci.executors.local import LocalExecutor
+from ci.main import Ci
 from ci.output.render import dumps, render
 from ci.pipeline import runner
+from tests import chain
 from tests.apps import copy_app
 from tests.delivery.conftest import REGION, moto_client
 
@@ -179,3 +185,62 @@ def test_planted_credentials_reach_the_package_step_only(first, replaced, capfd,
     out = capfd.readouterr()
     assert KEY_ID not in out.out + out.err + caplog.text and SECRET not in out.out + out.err + caplog.text
     assert KEY_ID not in dumps(replace(report2, artifacts={}))
+
+
+def test_an_unknown_environment_lists_the_configured_ones(tmp_path):
+    app = copy_app(tmp_path / "coagent")
+
+    async def main():
+        async with LocalExecutor(app) as local:
+            await runner.preview_changes(local, "prod", credentials.Given(KEY_ID, SECRET))
+
+    with pytest.raises(UsageError, match="^--env prod: no such environment; pipeline.yaml has staging$"):
+        asyncio.run(main())
+
+
+def test_the_dagger_face_reads_the_secrets_for_boto3_only(first, app, moto_url, monkeypatch):
+    """`dagger call preview-changes` offline: the engine's leaves answered (the package step's exit code and the
+    packaged template the real `sam package` wrote above), the chains real, boto3 against moto in this process. The
+    Secrets' values are read for the clients; the package container gets them as secret variables only."""
+    _, _, _, packaged = first
+    ran = []
+
+    async def read(self, path):
+        return (app / path).read_text() if (app / path).is_file() else None
+
+    async def paths(self, patterns):
+        return sorted(p.relative_to(app).as_posix() for pattern in patterns for p in app.glob(pattern)
+                      if "node_modules" not in p.parts)
+
+    async def plaintext(self):
+        return chain.fields(self)[-1].args["plaintext"]
+
+    async def exit_code(self):
+        ran.append(self)
+        return 0
+
+    async def text(self):
+        return ""
+
+    async def contents(self):
+        assert chain.fields(self)[-1].args["path"].endswith(f"/{packaging.PACKAGED}")
+        return json.dumps(packaged)
+
+    monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
+    monkeypatch.setattr(DaggerExecutor, "source_paths", paths)
+    for cls, name, fn in ((dagger.Secret, "plaintext", plaintext), (dagger.Container, "exit_code", exit_code),
+                          (dagger.Container, "stdout", text), (dagger.Container, "stderr", text),
+                          (dagger.File, "contents", contents)):
+        monkeypatch.setattr(cls, name, fn)
+    text_ = asyncio.run(Ci().preview_changes(source=dag.directory(), env="emu", format="json",
+                                             aws_access_key_id=dag.set_secret("key", KEY_ID),
+                                             aws_secret_access_key=dag.set_secret("secret", SECRET)))
+    report = json.loads(text_)
+    assert [(s["id"], s["status"]) for s in report["steps"]] == [("infra/package/emu", "passed"),
+                                                                 ("infra/change-set/emu", "passed")]
+    assert "UPDATE change set for coagent-emu" in report["steps"][1]["reason"]  # the stack made above
+    (ctr,) = ran
+    assert {f.args["name"] for f in chain.find(ctr, "withSecretVariable")} == {"AWS_ACCESS_KEY_ID",
+                                                                              "AWS_SECRET_ACCESS_KEY"}
+    plain = repr([f.args for f in chain.fields(ctr) if f.name in ("withExec", "withEnvVariable")])
+    assert KEY_ID not in plain and SECRET not in plain and KEY_ID not in text_ and SECRET not in text_
