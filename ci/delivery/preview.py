@@ -24,7 +24,7 @@ from ci.core.scheduler import run_steps
 from ci.delivery import changeset, credentials, emulator, packaging, replacement, sam, stateful, target
 from ci.delivery.clients import Target, client, unsigned_sts
 from ci.delivery.clients import target as target_of
-from ci.delivery.template_text import load
+from ci.delivery.template_text import declared_lines, load
 
 FUNCTION = "preview_changes"
 DROPPED = "infra/emulator-dropped"
@@ -36,11 +36,13 @@ def step_id(env_name: str) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """One preview: the environment by name, the template path (relative to the source), how to wait."""
+    """One preview: the environment by name, the template path (relative to the source) and text, how to wait."""
 
     env_name: str
     template: str
     delay_s: int = 2
+    source_text: str = ""
+    """The template's text in the source: where findings point."""
 
 
 async def run(executor: Executor, config: Config, env_name: str, found: list[str], given: credentials.Given,
@@ -48,10 +50,12 @@ async def run(executor: Executor, config: Config, env_name: str, found: list[str
               environ: Mapping[str, str] = os.environ, delay_s: int = 2) -> Report:
     """The preview's report: the package step, then the change-set step with its rows (`Report.change_sets`)."""
     environment = target.environment(config, env_name)
-    request = Request(env_name, target.template(config, env_name, found), delay_s)
-    if await executor.read_source_file(request.template) is None:
-        raise UsageError(f"environments.{env_name}.template names {request.template}, which the app does not "
-                                "have; fix the path (relative to the app)")
+    path = target.template(config, env_name, found)
+    text = await executor.read_source_file(path)
+    if text is None:
+        raise UsageError(f"environments.{env_name}.template names {path}, which the app does not have; fix the path "
+                         "(relative to the app)")
+    request = Request(env_name, path, delay_s, text)
     where = target_of(environment, environ)
     aws = await anyio.to_thread.run_sync(credentials.session, given, environment.region, unsigned_sts(where), fetch)
     executor.give_secrets(credentials.secret_values(aws))
@@ -92,7 +96,8 @@ def _change_set(aws: boto3.Session, where: Target, environment, request: Request
         return StepResult(sid, "cloudformation", "crashed", reason=str(exc)), tuple(_own(findings, sid)), ()
     except (ClientError, BotoCoreError) as exc:  # describe_stacks, get_template: the service or the endpoint failed
         return StepResult(sid, "cloudformation", "crashed", reason=one_line(exc)), tuple(_own(findings, sid)), ()
-    findings += stateful.findings(changes, environment.allow_replacement, request.env_name, request.template)
+    lines = declared_lines(request.source_text, [c.logical_id for c in changes])
+    findings += stateful.findings(changes, environment.allow_replacement, request.env_name, request.template, lines)
     errors = sum(f.severity == "error" for f in findings)
     replaced = sum(c.replacement == "True" for c in changes)
     summary = ("no changes" if not changes else f"{len(changes)} change(s), {replaced} replacement(s)")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from ci.core.findings import finding
 from ci.core.report import Finding
@@ -14,9 +14,11 @@ STATEFUL = frozenset({"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Cognito::
 REPLACEMENT, DELETION = "infra/stateful-replacement", "infra/stateful-deletion"
 
 
-def findings(changes: Iterable[Change], allowed: Collection[str], env_name: str, template: str) -> list[Finding]:
+def findings(changes: Iterable[Change], allowed: Collection[str], env_name: str, template: str,
+             lines: Mapping[str, int] | None = None) -> list[Finding]:
     """An error per stateful resource the change set replaces (or may: `Conditional`) or removes; an info one when
-    allow_replacement accepts it."""
+    allow_replacement accepts it. `lines`: where each logical id is declared in the template, when it is."""
+    lines = lines or {}
     found = []
     for c in changes:
         if c.resource_type not in STATEFUL:
@@ -28,11 +30,11 @@ def findings(changes: Iterable[Change], allowed: Collection[str], env_name: str,
         else:
             continue
         if c.logical_id in allowed:
-            found.append(finding(rule, "info", template, None, None,
+            found.append(finding(rule, "info", template, lines.get(c.logical_id), None,
                                  f"{env_name}: the change set {what} {c.logical_id} ({c.resource_type}); accepted by "
                                  f"environments.{env_name}.allow_replacement", logical_id=c.logical_id))
         else:
-            found.append(finding(rule, "error", template, None, None,
+            found.append(finding(rule, "error", template, lines.get(c.logical_id), None,
                                  f"{env_name}: the change set {what} {c.logical_id} ({c.resource_type}) and its data "
                                  f"with it (decided by {c.decided_by}); if intended, add {c.logical_id} to "
                                  f"environments.{env_name}.allow_replacement", logical_id=c.logical_id))

@@ -4,6 +4,8 @@ the long form (`{"Ref": "X"}`, `{"Fn::GetAtt": ["A", "B"]}`): what the SAM trans
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -43,3 +45,14 @@ def load(text: str | dict, what: str) -> dict:
     if not isinstance(document, dict):
         raise UsageError(f"{what}: not a template (no mapping at the top)")
     return document
+
+
+def declared_lines(text: str, logical_ids: Iterable[str]) -> dict[str, int]:
+    """The line declaring each logical id in a YAML or JSON template's text (an indented `Id:` or `"Id":` key), for
+    the ids it declares (a translated id such as `ListingsFunctionRole` is in no source line)."""
+    found = {}
+    for logical_id in logical_ids:
+        match = re.search(rf'^[ \t]+"?{re.escape(logical_id)}"?[ \t]*:', text, re.MULTILINE)
+        if match:
+            found[logical_id] = text.count("\n", 0, match.start()) + 1
+    return found

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import dagger
+import jsonschema
 import pytest
 import yaml
 from dagger import dag
@@ -244,3 +245,18 @@ def test_the_dagger_face_reads_the_secrets_for_boto3_only(first, app, moto_url, 
                                                                               "AWS_SECRET_ACCESS_KEY"}
     plain = repr([f.args for f in chain.fields(ctr) if f.name in ("withExec", "withEnvVariable")])
     assert KEY_ID not in plain and SECRET not in plain and KEY_ID not in text_ and SECRET not in text_
+
+
+def test_the_report_keeps_the_one_shape_and_points_at_the_tables_line(replaced, app):
+    _, report, _, _ = replaced
+    schema = json.loads((Path(runner.__file__).parent.parent / "schemas" / "report.schema.json").read_text())
+    data = json.loads(dumps(report))
+    jsonschema.validate(data, schema)
+    assert {"action": "Modify", "logical_id": "ListingsTable", "type": "AWS::DynamoDB::Table", "replacement": "True",
+            "decided_by": "template diff"} in data["change_sets"]["emu"]
+    (error,) = [f for f in data["findings"] if f["severity"] == "error"]
+    lines = (app / "backend" / "template.yaml").read_text().splitlines()
+    assert (error["file"], lines[error["line"] - 1].strip()) == ("backend/template.yaml", "ListingsTable:")
+    markdown = render(report, "markdown")
+    assert "### change set: emu" in markdown and "| Modify | ListingsTable | AWS::DynamoDB::Table | True |" in markdown
+    assert "::error file=backend/template.yaml,line=" in render(report, "github", "")

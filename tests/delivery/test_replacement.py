@@ -11,7 +11,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from ci.config import load_config
 from ci.core.errors import UsageError
 from ci.delivery import create_only, emulator, replacement, target
-from ci.delivery.template_text import load
+from ci.delivery.template_text import declared_lines, load
 
 
 def test_the_table_is_current_with_the_installed_cfn_lint():
@@ -100,3 +100,8 @@ def test_short_form_tags_read_as_intrinsics():
                                                    "Name": {"Fn::Sub": "${AWS::StackName}-f"}, "Table": {"Ref": "T"}}
     with pytest.raises(UsageError, match="t: not a template"):
         load("- a\n", "t")
+
+
+def test_declared_lines_find_ids_in_the_source_only():
+    text = "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n  Fn:\n    Type: X\n"
+    assert declared_lines(text, ["Table", "Fn", "FnRole"]) == {"Table": 2, "Fn": 4}
