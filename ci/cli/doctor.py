@@ -32,6 +32,8 @@ TOOLS = (
     Tool("semgrep", "security/sast", "scripts/setup.sh  # Semgrep 1.185.0 in .bayon/tools, apart: it pins other "
                                      "versions of dagger-io's dependencies", ("--version", "--disable-version-check")),
     Tool("moto_server", "tests/integration", "scripts/setup.sh  # moto[server] into .venv"),
+    Tool("sam", "preview-changes (infra/package)", "scripts/setup.sh  # SAM CLI 1.170.0 in .bayon/tools, apart: it "
+                                                   "pins another boto3"),
     Tool("chromium", "the coming lighthouse stage", "apt-get install -y chromium", optional=True),
 )
 
