@@ -5,12 +5,15 @@ change set deleted whatever happened."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ci.delivery import changeset, replacement, stateful
+from ci.config import load_config
+from ci.delivery import changeset, preview, replacement, stateful
+from ci.delivery.clients import Target
 
 STACK = "coagent-staging"
 STACK_ID = f"arn:aws:cloudformation:eu-west-1:123456789012:stack/{STACK}/5a1b2c3d-0000-1111-2222-333344445555"
@@ -47,10 +50,10 @@ def cfn():
     return boto3.client("cloudformation", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
-def _conversation(st: Stubber, described: dict, kind: str = "UPDATE") -> None:
+def _conversation(st: Stubber, described: dict, kind: str = "UPDATE", body=ANY) -> None:
     st.add_response("describe_stacks", _stack(), {"StackName": STACK})
     st.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
-                    {"StackName": STACK, "ChangeSetName": ANY, "TemplateBody": ANY, "ChangeSetType": kind,
+                    {"StackName": STACK, "ChangeSetName": ANY, "TemplateBody": body, "ChangeSetType": kind,
                      "Capabilities": changeset.CAPABILITIES, "Description": ANY, "Parameters": []})
     st.add_response("describe_change_set", described)  # the waiter
     st.add_response("describe_change_set", described, {"ChangeSetName": ANY, "StackName": STACK})
@@ -122,3 +125,26 @@ def test_a_missing_stack_gets_a_create_change_set_and_its_empty_stack_is_deleted
         shown = changeset.preview(cfn, STACK, TEMPLATE, {}, delay_s=1)
         st.assert_no_pending_responses()
     assert shown.change_set_type == "CREATE" and [c.action for c in shown.changes] == ["Add"]
+
+
+def test_real_aws_gets_the_packaged_template_untouched_and_the_services_rows(cfn, monkeypatch):
+    """The preview's change-set step for a target without an endpoint (AWS): the packaged SAM template is sent as it
+    is (no translation, nothing dropped), the rows are the service's, and its replacement of the table fails."""
+    packaged = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+        "ListingsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        "Api": {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "Prod"}}}}
+    monkeypatch.setattr(preview, "client", lambda aws, service, where: cfn)
+    environment = load_config("environments: {staging: {region: eu-west-1, stack_name: coagent-staging, "
+                              "artifacts_bucket: coagent-artifacts-staging}}").environments["staging"]
+    described = _described(changes=[_resource_change("Modify", "ListingsTable", "AWS::DynamoDB::Table", "True")])
+    with Stubber(cfn) as st:
+        _conversation(st, described, body=json.dumps(packaged))  # exactly what was packaged
+        result, found, rows = preview._change_set(
+            None, Target("eu-west-1"), environment,
+            preview.Request("staging", "backend/template.yaml", 1, "Resources:\n  ListingsTable:\n"), packaged)
+        st.assert_no_pending_responses()
+    assert result.status == "failed" and "UPDATE change set for coagent-staging" in result.reason
+    assert rows == ({"action": "Modify", "logical_id": "ListingsTable", "type": "AWS::DynamoDB::Table",
+                     "replacement": "True", "decided_by": "service"},)
+    assert [(f.rule, f.severity, f.line, f.step) for f in found] == [
+        ("infra/stateful-replacement", "error", 2, "infra/change-set/staging")]
