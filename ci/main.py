@@ -14,6 +14,7 @@ from dagger import DefaultPath, Doc, Ignore, function, object_type
 
 from ci.core.report import Report
 from ci.core.sources import REPO_IGNORE, SOURCE_IGNORE
+from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
@@ -57,13 +58,25 @@ GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, li
                               "validate-infra")]
 PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
-                              "validate-infra, lint-fix, format-fix")]
+                              "validate-infra, lint-fix, format-fix or preview-changes (its package step per "
+                              "environment)")]
 Shard = Annotated[str | None, Doc("Run only shard i of n of the unit tests (e.g. 1/2), for a CI matrix; the coverage "
                                   "gate is then left to merge-coverage")]
 Baseline = Annotated[str, Doc("Bundle-size baseline file in the source, instead of build.baseline "
                               "(e.g. .bayon/baselines/main.json)")]
 NoCache = Annotated[bool, Doc("Run without tool caches: no cache flags (ESLint, Prettier, tsc --incremental) and no "
                               "cache volumes (theirs, Next's .next/cache)")]
+EnvName = Annotated[str, Doc("The environment of pipeline.yaml's environments to preview (its stack, region, "
+                              "artifacts bucket), e.g. staging")]
+AwsAccessKeyId = Annotated[dagger.Secret | None, Doc("AWS access key id (with --aws-secret-access-key); or use "
+                                                     "--aws-role-arn with GitHub's OIDC")]
+AwsSecretAccessKey = Annotated[dagger.Secret | None, Doc("AWS secret access key, with --aws-access-key-id")]
+AwsSessionToken = Annotated[dagger.Secret | None, Doc("AWS session token of temporary keys, with the two above")]
+AwsRoleArn = Annotated[str, Doc("IAM role to assume with GitHub's OIDC token (with --oidc-request-url and "
+                                "--oidc-request-token; the job needs `permissions: id-token: write`)")]
+OidcRequestUrl = Annotated[str, Doc("GitHub's OIDC token request URL (in Actions: ACTIONS_ID_TOKEN_REQUEST_URL)")]
+OidcRequestToken = Annotated[dagger.Secret | None, Doc("GitHub's OIDC request token (in Actions: "
+                                                       "env://ACTIONS_ID_TOKEN_REQUEST_TOKEN)")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -100,6 +113,11 @@ def _verdict(report: Report, fmt: str, repo_path: str) -> str:
     if not report.passed:
         raise GateFailed(f"{failure_line(report)}\n{text}")
     return text
+
+
+async def _plain(secret: dagger.Secret | None) -> str | None:
+    """A secret's value, read here in the module runtime for the AWS client only (never an argv, env or log)."""
+    return await secret.plaintext() if secret is not None else None
 
 
 async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
@@ -273,6 +291,21 @@ class Ci:
         executor = _executor(source, npm_token, repo, repo_path, snyk_token=snyk_token)
         report = await runner.reports(function, executor, shard=shard, base=base, no_cache=no_cache)
         return executor.report_directory(runner.report_files(report), executor.step_reports(report))
+
+    @function(cache="never")
+    async def preview_changes(self, source: Source, env: EnvName, format: Format = "table", repo_path: RepoPath = "",
+                              aws_access_key_id: AwsAccessKeyId = None, aws_secret_access_key: AwsSecretAccessKey = None,
+                              aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
+                              oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """Package the environment's template (`sam build` + `sam package` into its artifacts bucket), create a
+        change set for its stack, show each change (action, logical id, type, replacement) and fail on a stateful
+        resource replaced or deleted (unless environments.NAME.allow_replacement names it); the change set is always
+        deleted, never executed. Never cached."""
+        given = credentials.Given(await _plain(aws_access_key_id), await _plain(aws_secret_access_key),
+                                  await _plain(aws_session_token), aws_role_arn, oidc_request_url,
+                                  await _plain(oidc_request_token))
+        report = await runner.preview_changes(_executor(source, None), env, given)
+        return _verdict(report, format, repo_path)
 
     @function
     async def plan(self, source: Source, function: PlanName) -> str:

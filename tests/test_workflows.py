@@ -125,7 +125,7 @@ def test_validate_infrastructure_runs_on_main_and_develop_when_a_template_change
 def test_validate_infra_gets_no_secret_and_no_aws_credential():
     workflow = yaml.safe_load((WORKFLOWS / "validate-infrastructure.yml").read_text())
     assert workflow["permissions"] == {"contents": "read"}
-    (job,) = workflow["jobs"].values()
+    job = workflow["jobs"]["validate-infra"]
     checkout, dagger_step = job["steps"]
     assert "env" not in dagger_step and "env" not in job
     assert dagger_step["with"]["call"] == ("validate-infra --source examples/coagent --repo-path examples/coagent "
@@ -133,3 +133,19 @@ def test_validate_infra_gets_no_secret_and_no_aws_credential():
     secrets = {line.split("secrets.")[1].split()[0] for line in
                (WORKFLOWS / "validate-infrastructure.yml").read_text().splitlines() if "secrets." in line}
     assert secrets == {"DAGGER_CLOUD_TOKEN"}
+
+
+def test_preview_changes_runs_on_pull_requests_with_github_oidc_only():
+    workflow = yaml.safe_load((WORKFLOWS / "validate-infrastructure.yml").read_text())
+    assert workflow[True]["pull_request"]["branches"] == ["main", "develop"]
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["preview-changes"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["if"] == "${{ !github.event.pull_request.head.repo.fork }}"  # forks get no ID token
+    call = job["steps"][1]["with"]["call"]
+    assert call.startswith("preview-changes --source examples/coagent --env staging")
+    assert "--oidc-request-token env://ACTIONS_ID_TOKEN_REQUEST_TOKEN" in call  # a Dagger secret, read by the CLI
+    assert '--oidc-request-url "$ACTIONS_ID_TOKEN_REQUEST_URL"' in call and "--aws-role-arn ${{ vars." in call
+    assert "secrets.AWS" not in call and "--aws-access-key-id" not in call  # no long-lived keys
+    environments = yaml.safe_load((ROOT / "examples" / "coagent" / "pipeline.yaml").read_text())["environments"]
+    assert "staging" in environments

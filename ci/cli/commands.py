@@ -14,6 +14,7 @@ from ci.cli.progress import ProgressExecutor
 from ci.core.errors import UsageError
 from ci.core.report import Report
 from ci.core.secret_refs import resolve
+from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
 from ci.output.render import render
@@ -45,6 +46,17 @@ def _upload(args: argparse.Namespace) -> github.Upload | None:
         return None
     return github.Upload(args.github_repository, args.commit_sha, args.ref,
                          resolve(args.github_token), args.repo_path).check()
+
+
+def _given(args: argparse.Namespace) -> credentials.Given:
+    """The AWS credential flags, their references read now for the AWS client (none given: the usual AWS
+    environment, read by boto3 itself)."""
+    def read(ref: str | None) -> str | None:
+        return resolve(ref) if ref else None
+
+    return credentials.Given(read(args.aws_access_key_id), read(args.aws_secret_access_key),
+                             read(args.aws_session_token), args.aws_role_arn, args.oidc_request_url,
+                             read(args.oidc_request_token))
 
 
 def write_reports(report: Report, out: Path) -> int:
@@ -100,6 +112,8 @@ async def call(args: argparse.Namespace) -> int:
             return await _export(name, executor, local, args.output, no_cache)
         if name in FIXERS:
             report = await _fix(name, executor, local, repo_path, no_cache)
+        elif name == "preview_changes":
+            report = await runner.preview_changes(executor, args.env or args.env_flag or "", _given(args))
         elif name == "merge_coverage":
             report = await runner.merge_coverage(executor, [_coverage_files(p) for p in flat(args.shards)])
         else:

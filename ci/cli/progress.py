@@ -32,6 +32,9 @@ class ProgressExecutor:
     def unavailable_reason(self, step: Step) -> str | None:
         return self.inner.unavailable_reason(step)
 
+    def give_secrets(self, values) -> None:
+        self.inner.give_secrets(values)
+
     def _done(self, result: StepResult) -> None:
         self._say(f"{MARKS[result.status]} {result.id} {result.duration_s:.1f}s {result.reason.splitlines()[0] if result.reason else ''}")
 

@@ -89,6 +89,10 @@ class Executor(Protocol):
     async def run(self, step: Step) -> StepRun:
         """Run one step on top of the installed dependencies and collect its outputs."""
 
+    def give_secrets(self, values: Mapping[str, str]) -> None:
+        """Secrets made at run time (AWS credentials from an assumed role), by secret name: the steps naming them in
+        `Step.secrets` get them as secret variables (Dagger) or env vars (local), like the secrets passed in."""
+
 
 def install_id(node_major: int) -> str:
     """The step id of the dependency install for a Node major."""

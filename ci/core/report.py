@@ -83,6 +83,9 @@ class Report:
     """Each tool's own report files (`<step id>/<name>`), exported by `reports`; not part of the JSON."""
     stages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Stage name → the ids of its steps and stage-level judges: what the stage summary groups by."""
+    change_sets: dict[str, tuple[dict[str, str], ...]] = field(default_factory=dict)
+    """`preview-changes`: environment → its change set's rows (action, logical_id, type, replacement, decided_by);
+    in the JSON only when there are any."""
 
     @property
     def passed(self) -> bool:

@@ -236,6 +236,11 @@ class DaggerExecutor:
     def unavailable_reason(self, step: Step) -> str | None:
         return missing_secrets(step, self.secrets)  # every Node major runs in its own image
 
+    def give_secrets(self, values: Mapping[str, str]) -> None:
+        """Each value as a Secret of the engine (named per run), in place of one passed in under that name."""
+        for name, value in values.items():
+            self.secrets[name] = dag.set_secret(f"bayon-{name}-{self.run_id}", value)
+
     async def install(self, node_major: int, setup: Setup = NO_SETUP) -> StepResult:
         """Run the install layer for a Node major once per executor; later calls return the first result."""
         async with self._install_locks.setdefault(node_major, anyio.Lock()):

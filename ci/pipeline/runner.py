@@ -22,6 +22,7 @@ from ci.core.executor import Executor, Setup
 from ci.core.report import Finding, Report, StepResult
 from ci.core.scheduler import Aggregate, run_steps
 from ci.core.step import Step
+from ci.delivery import clients, credentials, packaging, preview, target
 from ci.core.text import kebab
 from ci.integrations import github
 from ci.output import sarif
@@ -226,6 +227,21 @@ async def output(function: str, executor: Executor, no_cache: bool = False) -> t
     return ran, out.path
 
 
+@unwrap_groups
+async def preview_changes(executor: Executor, env_name: str, given: credentials.Given) -> Report:
+    """`preview-changes --env NAME` (`ci.delivery.preview`): package the environment's template, create its stack's
+    change set, flag stateful replacements and deletions, delete the change set; never executes, never cached."""
+    config = await load(executor)
+    report = await preview.run(executor, config, env_name, await _templates_for(executor, config, env_name), given)
+    return _one_stage("preview_changes", report)
+
+
+async def _templates_for(executor: Executor, config: Config, env_name: str) -> list[str]:
+    """The templates found, unless the environment names its own (then none need be looked for)."""
+    chosen = config.environments.get(env_name)
+    return [] if chosen is not None and chosen.template else await infra_templates(executor, config)
+
+
 async def merge_coverage(executor: Executor, directories: Sequence[tuple[str, Mapping[str, bytes]]]) -> Report:
     """Merge the shards' coverage (each directory's coverage-final.json files by path) and apply the coverage gate."""
     return unit.merge_report((await load(executor)).tests, directories)
@@ -237,9 +253,18 @@ async def plan(function: str, executor: Executor) -> str:
     config = await load(executor)
     name = function.replace("-", "_")
     templates = await infra_templates(executor, config) if name in GATES and GATES[name].takes_templates else ()
-    steps = steps_of(name, config, templates)
+    steps = await _preview_steps(executor, config) if name == "preview_changes" else steps_of(name, config, templates)
     setup = setup_of(config).plan({s.node_major for s in steps if s.needs_install})
     return json.dumps([*setup, *(s.plan() for s in steps)], indent=2) + "\n"
+
+
+async def _preview_steps(executor: Executor, config: Config) -> list[Step]:
+    """`preview-changes`' package step for each configured environment (its change set runs in the caller)."""
+    steps = []
+    for env_name, environment in sorted(config.environments.items()):
+        template = target.template(config, env_name, await _templates_for(executor, config, env_name))
+        steps.append(packaging.package_step(env_name, environment, template, clients.target(environment)))
+    return steps
 
 
 def report_files(report: Report) -> dict[str, bytes]:

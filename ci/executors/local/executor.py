@@ -82,6 +82,7 @@ class LocalExecutor:
             raise CouldNotRun(f"source {source} is not a directory; pass --source PATH to an app checkout")
         self.secrets = dict(secrets or {})
         self._secret_vars = {ref.removeprefix("env://") for ref in self.secrets.values() if ref.startswith("env://")}
+        self._given: dict[str, str] = {}
         self.run_id = uuid.uuid4().hex
         self.repo = Path(repo).resolve() if repo else None
         self.repo_path = repo_path
@@ -208,6 +209,10 @@ class LocalExecutor:
             env["PATH"] = os.pathsep.join(filter(None, (str(self._node_bins[node_major]), env.get("PATH"))))
         return env
 
+    def give_secrets(self, values: Mapping[str, str]) -> None:
+        """Values kept in memory only, given by name to the steps that need them (before references passed in)."""
+        self._given.update(values)
+
     async def run(self, step: Step) -> StepRun:
         reports = self.scratch / "reports" / step.id.replace("/", "-")
         shutil.rmtree(reports, ignore_errors=True)
@@ -218,7 +223,9 @@ class LocalExecutor:
         if step.tool_install:  # the tool its image installs: from bayon's own environment or the project's tools first
             env["PATH"] = tool_path(env.get("PATH"))
         for var, name in step.secrets.items():
-            if name in self.secrets:
+            if name in self._given:
+                env[var] = self._given[name]
+            elif name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
         cwd = (self._repo_dir() if step.in_repo else self.source / step.workdir if not step.needs_install
                else self.workspace(step.node_major) / step.workdir).resolve()

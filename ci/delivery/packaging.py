@@ -1,0 +1,79 @@
+"""Packaging a SAM template for an environment: `sam build` then `sam package` into its artifacts bucket, one tool
+step; the result is the packaged template (code in S3, `CodeUri: s3://...`), which a change set or deploy can use.
+
+The step runs on the source as given (a tool-image step): the build directory and the packaged template go into
+`{reports}`, never into the source. `sam build` of a Node function runs npm in its build copy, so the image has Node
+and npm (Node's official image, the Node major the project's steps use; Debian's nodejs is 18) and the SAM CLI in a
+venv of Debian's Python (its pins conflict with boto3's, so it stays a tool, never a library). The credentials reach
+this step only as secret variables (`CREDENTIAL_SECRETS`); an emulator endpoint as AWS_ENDPOINT_URL (`sam package`
+has no --endpoint-url).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import shlex
+
+from ci.config.model import Environment
+from ci.core.executor import RUN_ID_PLACEHOLDER
+from ci.core.step import DEFAULT_NODE_MAJOR, Judgement, ReportError, Step, StepRun, node_image
+from ci.delivery.clients import ENDPOINT_ENV, Target
+from ci.delivery.credentials import CREDENTIAL_SECRETS
+
+SAM_VERSION = "1.170.0"
+SAM_IMAGE = node_image(DEFAULT_NODE_MAJOR)
+SAM_VENV = "/opt/sam"
+SAM_INSTALL = (
+    ("apt-get", "update", "-qq"),
+    ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "python3-venv"),
+    ("python3", "-m", "venv", SAM_VENV),
+    (f"{SAM_VENV}/bin/pip", "install", "--no-cache-dir", "--disable-pip-version-check", f"aws-sam-cli=={SAM_VERSION}"),
+    ("ln", "-s", f"{SAM_VENV}/bin/sam", "/usr/local/bin/sam"),
+)
+PACKAGED = "packaged.json"
+SAM_ENV = {"SAM_CLI_TELEMETRY": "0", "SAM_CLI_DISABLE_UPDATE_CHECK": "1", "BAYON_RUN_ID": RUN_ID_PLACEHOLDER}
+"""Plain output, and a run id fresh on every run: the engine never serves the upload from its cache."""
+TIMEOUT_S = 900
+
+
+def step_id(env_name: str) -> str:
+    return f"infra/package/{env_name}"
+
+
+def script(template: str, environment: Environment) -> str:
+    """The shell line: build into `{reports}/build`, then package the built template into the bucket as JSON."""
+    built = "{reports}/build"
+    build = ["sam", "build", "--template-file", template, "--build-dir", built]
+    package = ["sam", "package", "--template-file", f"{built}/template.yaml", "--s3-bucket",
+               environment.artifacts_bucket, "--s3-prefix", environment.stack_name, "--region", environment.region,
+               "--output-template-file", f"{{reports}}/{PACKAGED}", "--use-json", "--no-progressbar"]
+    return f"{shlex.join(build)} && {shlex.join(package)}"
+
+
+def package_step(env_name: str, environment: Environment, template: str, where: Target) -> Step:
+    """The packaging step for one environment's template (a path relative to the source)."""
+    env = {**SAM_ENV, **({ENDPOINT_ENV: where.endpoint_url} if where.endpoint_url else {})}
+    return Step(id=step_id(env_name), tool="sam", argv=("sh", "-c", script(posixpath.normpath(template), environment)),
+                judge=judge, env=env, secrets=CREDENTIAL_SECRETS, outputs=(PACKAGED,), tool_image=SAM_IMAGE,
+                tool_install=SAM_INSTALL, timeout_s=TIMEOUT_S, finding_codes=frozenset())
+
+
+def packaged(files) -> dict:
+    """The packaged template from the step's files; ReportError when it is missing or no template."""
+    data = files.get(PACKAGED)
+    if data is None:
+        raise ReportError(f"sam package wrote no {PACKAGED}")
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        raise ReportError(f"{PACKAGED} is not JSON: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+        raise ReportError(f"{PACKAGED} has no Resources: not a template")
+    return document
+
+
+def judge(run: StepRun) -> Judgement:
+    """Passed once the packaged template is there (a non-zero exit never gets here: it is a crash)."""
+    resources = packaged(run.files)["Resources"]
+    return Judgement("passed", (), f"packaged {len(resources)} resource(s) with SAM CLI {SAM_VERSION}")

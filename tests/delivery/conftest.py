@@ -1,0 +1,53 @@
+"""A real moto_server (server mode, 127.0.0.1, a free port) for the delivery tests, started once per module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+
+from ci.executors.local.services import free_port
+
+REGION = "us-east-1"
+ONE_TRY = BotoConfig(region_name=REGION, retries={"max_attempts": 1})
+
+
+def _up(url: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+        return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    port = free_port()
+    server = Path(sys.executable).parent / "moto_server"
+    process = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while not _up(url):
+            assert process.poll() is None and time.monotonic() < deadline, "moto_server did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def moto_client(url: str, service: str):
+    """A client of the moto server (any credentials do), one try per call."""
+    return boto3.client(service, endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=ONE_TRY)
