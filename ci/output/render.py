@@ -53,6 +53,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "steps": [s.to_json() for s in report.steps],
         "findings": [f.to_json() for f in report.findings],
         **timeline.timing(report),
+        **({"tables": [t.to_json() for t in report.tables]} if report.tables else {}),
     }
 
 
@@ -123,9 +124,21 @@ def table(report: Report) -> str:
         console.print(found)
         if len(report.findings) > MAX_ROWS:
             console.print(f"... and {len(report.findings) - MAX_ROWS} more (see --format json)")
+    for summary in report.tables:
+        rows = Table(title=f"{summary.step}: {summary.title}", title_justify="left")
+        for column in summary.columns:
+            rows.add_column(column, overflow="fold")
+        for row in summary.rows:
+            rows.add_row(*map(_text, row))
+        console.print(rows)
     console.print(critical_path_line(timing))
     console.print(verdict_line(report), soft_wrap=True)  # one line, however long: what a log search finds
     return out.getvalue()
+
+
+def _text(value: object) -> str:
+    """A summary table's cell as text: nothing for None, numbers as they read (`97`, `0.05`)."""
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _cell(text: str) -> str:
@@ -148,6 +161,10 @@ def markdown(report: Report) -> str:
         lines += ["", "| location | severity | rule | message |", "| --- | --- | --- | --- |"]
         lines += [f"| `{location(f)}` | {f.severity} | `{f.rule}` | {_cell(f.message)} |"
                   for f in report.findings[:MAX_ROWS]]
+    for summary in report.tables:
+        lines += ["", f"**{summary.step}: {summary.title}**", "", "| " + " | ".join(summary.columns) + " |",
+                  "| " + " | ".join("---" for _ in summary.columns) + " |"]
+        lines += ["| " + " | ".join(_cell(_text(value)) for value in row) + " |" for row in summary.rows]
     return "\n".join(lines) + "\n"
 
 
