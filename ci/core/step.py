@@ -108,9 +108,13 @@ class AppService:
     url_env: str
     tools: tuple[str, ...] = ()
     ready_path: str = "/"
+
+    @property
+    def image(self) -> str:
+        return APP_IMAGE
+
     def plan(self) -> dict[str, Any]:
-        return {"name": self.name, "image": APP_IMAGE, "port": self.port,
-                "url_env": self.url_env, "build": list(self.build_argv), "args": list(self.argv)}
+        return {"name": self.name, "image": self.image, "port": self.port, "url_env": self.url_env, "build": list(self.build_argv), "args": list(self.argv)}
 
 
 @dataclass(frozen=True)
