@@ -295,7 +295,7 @@ def measured_baseline(report: Report) -> bytes:
     """What `--update-baseline` writes: the baseline a lighthouse run measured; StepDidNotRun when a run is missing."""
     if lh.NEW_BASELINE not in report.artifacts:
         step = next((s for s in report.steps if s.id == lh.STEP_ID), None)
-        why = f"{step.id} {step.status}: {step.reason}" if step else "the audits did not run"
+        why = f"{step.id} {step.status}: {' '.join(step.reason.split())}" if step else "the audits did not run"
         raise StepDidNotRun(f"{why}; no baseline written")
     return report.artifacts[lh.NEW_BASELINE]
 
