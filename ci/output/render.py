@@ -125,7 +125,8 @@ def table(report: Report) -> str:
         if len(report.findings) > MAX_ROWS:
             console.print(f"... and {len(report.findings) - MAX_ROWS} more (see --format json)")
     for summary in report.tables:
-        rows = Table(title=f"{summary.step}: {summary.title}", title_justify="left")
+        console.print(f"{summary.step}: {summary.title}", soft_wrap=True)  # a title wider than its table stays whole
+        rows = Table()
         for column in summary.columns:
             rows.add_column(column, overflow="fold")
         for row in summary.rows:
