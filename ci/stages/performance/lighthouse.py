@@ -60,28 +60,32 @@ def pages(config: Lighthouse) -> list[Page]:
     return named
 
 
-def run_name(page: Page, form_factor: str, run: int) -> str:
-    return f"{page.name}-{form_factor}-{run}.report.json"
+def report_name(page: Page, form_factor: str, run: int) -> str:
+    """What Lighthouse names a run's reports, `.json` and `.html` added: `root-mobile-2.report`."""
+    return f"{page.name}-{form_factor}-{run}.report"
+
+
+def every_run(config: Lighthouse) -> list[tuple[Page, str, int]]:
+    """Each run the step makes, in the order it makes them: page, form factor, run number."""
+    return [(page, ff, n) for page in pages(config) for ff in config.form_factors for n in range(1, config.runs + 1)]
 
 
 def steps(config: Config, url: str = "") -> list[Step]:
     """The audits of the app's production build, or with `url` of that deployed site."""
     lh = config.lighthouse
-    names = pages(lh)
-    outputs = tuple(name.replace(".json", ext) for page in names for ff in lh.form_factors
-                    for n in range(1, lh.runs + 1) for name in (run_name(page, ff, n),) for ext in (".json", ".html"))
+    runs = every_run(lh)
+    outputs = tuple(f"{report_name(*run)}.{ext}" for run in runs for ext in ("json", "html"))
     argv = ("node", f"{{tools}}/{SCRIPT}", "{reports}", lh.baseline, str(lh.runs), ",".join(lh.form_factors),
-            *(f"{page.name}={page.path}" for page in names))
+            *(f"{page.name}={page.path}" for page in pages(lh)))
     served = AppService(name="app", port=PORT, build_argv=nextjs.build_argv(config.build),
                         argv=("node", f"{{tools}}/{SERVE}", "{port}", "{host}"), url_env=URL_ENV, tools=(SERVE,))
-    count = len(outputs) // 2
     return [Step(
         id=STEP_ID, tool="lighthouse", argv=argv, node_major=config.node,
         judge=functools.partial(judge, config=lh, target=url or "the production build"),
         env={"BAYON_RUN_ID": "{run_id}", **({URL_ENV: url} if url else {})},
         services=() if url else (served,), outputs=(*outputs, BASELINE), tools=(SCRIPT,),
         tool_image=node_image(config.node), tool_install=CHROMIUM_INSTALL, needs_chrome=True,
-        ok_codes=frozenset({0}), finding_codes=frozenset(), timeout_s=(0 if url else 900) + 60 + RUN_S * count,
+        ok_codes=frozenset({0}), finding_codes=frozenset(), timeout_s=(0 if url else 900) + 60 + RUN_S * len(runs),
         needs=Needs() if url else Needs("next", section="dependencies"),
     )]
 
@@ -93,17 +97,15 @@ Measured = dict[tuple[str, str], list[lhr.Run]]
 def measured(files: Mapping[str, bytes | None], config: Lighthouse) -> Measured:
     """Every run the step declared, parsed; ReportError naming the first missing or unreadable one."""
     found: Measured = {}
-    for page in pages(config):
-        for ff in config.form_factors:
-            for n in range(1, config.runs + 1):
-                name = run_name(page, ff, n)
-                data = files.get(name)
-                if data is None:
-                    raise ReportError(f"Lighthouse wrote no {name}")
-                try:
-                    found.setdefault((page.path, ff), []).append(lhr.parse(data, name))
-                except ValueError as exc:
-                    raise ReportError(str(exc)) from None
+    for page, ff, n in every_run(config):
+        name = f"{report_name(page, ff, n)}.json"
+        data = files.get(name)
+        if data is None:
+            raise ReportError(f"Lighthouse wrote no {name}")
+        try:
+            found.setdefault((page.path, ff), []).append(lhr.parse(data, name))
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
     return found
 
 
@@ -137,39 +139,54 @@ def _baseline(files: Mapping[str, bytes | None], path: str) -> tuple[dict[scores
             f"unreadable baseline {path}"
 
 
+Row = tuple[str, str, str, float, str, float | None, float, str]
+
+
+def _judged(config: Lighthouse, path: str, ff: str, found: list[lhr.Run],
+            before: dict[scores.Key, scores.Spread]) -> tuple[list[Row], list[Finding]]:
+    """One URL and form factor: its summary rows and its findings (thresholds, regressions, budgets, audits)."""
+    median = scores.representative(found)
+    page = next(p for p in pages(config) if p.path == path)
+    url, rows, problems = found[median].url, [], []
+    where = f"{url} ({ff})"
+    for key, cid in lhr.CATEGORIES.items():
+        now, limit = scores.spread([r.scores[cid] for r in found]), _threshold(config, path, key)
+        base = before.get((path, ff, cid))
+        delta = round(now.median - base.median, 1) if base else None
+        if now.median < limit:
+            problems.append(finding(f"lighthouse/{cid}", "error", None, None, None,
+                                    f"{where}: {cid} {now.median:g} is below {limit:g}",
+                                    url=url, form_factor=ff, score=now.median, threshold=limit))
+        if base and scores.regressed(base, now, config.max_drop):
+            problems.append(finding(
+                f"lighthouse/regression-{cid}", "error", None, None, None,
+                f"{where}: {cid} dropped {-delta:g} points to {now.median:g} (runs {now.min:g}-{now.max:g}) from "
+                f"the baseline's {base.median:g} (runs {base.min:g}-{base.max:g}); more than {config.max_drop:g} "
+                "and outside both spreads", url=url, form_factor=ff, score=now.median, baseline=base.median,
+                delta=delta))
+        rows.append((path, ff, cid, now.median, f"{now.min:g}-{now.max:g}", delta, limit,
+                     report_name(page, ff, median + 1)))
+    for key, value in found[median].metrics.items():
+        budget = getattr(config.budgets, key)
+        if budget is not None and value > budget:
+            problems.append(finding(f"lighthouse/budget-{key.removesuffix('_ms')}", "error", None, None, None,
+                                    f"{where}: {lhr.METRICS[key]} {value:.4g} is over its budget of {budget:g}",
+                                    url=url, form_factor=ff, value=value, budget=budget))
+    problems += [finding(f"lighthouse/{audit.id}", "warning", None, None, None, f"{where}: {audit.title}",
+                         url=url, form_factor=ff, audit=audit.id) for audit in found[median].failed]
+    return rows, problems
+
+
 def judge(run: StepRun, config: Lighthouse, target: str) -> Judgement:
+    """Every run read (ReportError when one is missing or unreadable), each URL and form factor judged; errors fail,
+    warnings (failed audits) never do; the summary table goes with the verdict."""
     runs = measured(run.files, config)
     before, problems, note = _baseline(run.files, config.baseline)
-    rows = []
+    rows: list[Row] = []
     for (path, ff), found in runs.items():
-        median = scores.representative(found)
-        page = next(p for p in pages(config) if p.path == path)
-        where = f"{found[median].url} ({ff})"
-        for key, cid in lhr.CATEGORIES.items():
-            now, limit = scores.spread([r.scores[cid] for r in found]), _threshold(config, path, key)
-            base = before.get((path, ff, cid))
-            delta = round(now.median - base.median, 1) if base else None
-            if now.median < limit:
-                problems.append(finding(f"lighthouse/{cid}", "error", None, None, None,
-                                        f"{where}: {cid} {now.median:g} is below {limit:g}",
-                                        url=found[median].url, form_factor=ff, score=now.median, threshold=limit))
-            if base and scores.regressed(base, now, config.max_drop):
-                problems.append(finding(
-                    f"lighthouse/regression-{cid}", "error", None, None, None,
-                    f"{where}: {cid} dropped {-delta:g} points to {now.median:g} (runs {now.min:g}-{now.max:g}) from "
-                    f"the baseline's {base.median:g} (runs {base.min:g}-{base.max:g}); more than {config.max_drop:g} "
-                    "and outside both spreads", url=found[median].url, form_factor=ff, score=now.median,
-                    baseline=base.median, delta=delta))
-            rows.append((path, ff, cid, now.median, f"{now.min:g}-{now.max:g}", delta, limit,
-                         run_name(page, ff, median + 1).removesuffix(".json")))
-        for key, value in found[median].metrics.items():
-            budget = getattr(config.budgets, key)
-            if budget is not None and value > budget:
-                problems.append(finding(f"lighthouse/budget-{key.removesuffix('_ms')}", "error", None, None, None,
-                                        f"{where}: {lhr.METRICS[key]} {value:.4g} is over its budget of {budget:g}",
-                                        url=found[median].url, form_factor=ff, value=value, budget=budget))
-        problems += [finding(f"lighthouse/{audit.id}", "warning", None, None, None, f"{where}: {audit.title}",
-                             url=found[median].url, form_factor=ff, audit=audit.id) for audit in found[median].failed]
+        page_rows, page_problems = _judged(config, path, ff, found, before)
+        rows += page_rows
+        problems += page_problems
     judged = verdict(problems, max_warnings=None)
     version = next(iter(runs.values()))[0].version
     reason = (f"{judged.reason}: {len(runs)} URL x form factor(s) of {target}, {config.runs} run(s) each, "
