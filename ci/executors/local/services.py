@@ -88,7 +88,7 @@ async def started(service: Service | AppService, env: Mapping[str, str], timeout
     until the block ends; yields its base URL and what ran."""
     port = free_port()
     template = service.argv if isinstance(service, AppService) else service.local_argv
-    argv = [substitute(part, "", run_id=None).replace("{port}", str(port)).replace("{host}", "127.0.0.1")
+    argv = [substitute(part, "").replace("{port}", str(port)).replace("{host}", "127.0.0.1")
             for part in template]
     command = " ".join(argv)
     executable = find(argv[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_TOOLS = Path(__file__).resolve().parents[3] / ".bayon" / "tools" / "bin"
@@ -31,7 +32,7 @@ NO_CHROMIUM = ("Chromium is not installed at {path}: install Debian's package (`
                "CHROME_PATH to a Chrome or Chromium binary; `bayon doctor` checks it")
 
 
-def chrome(environ: dict[str, str] | os._Environ) -> str:
+def chrome(environ: Mapping[str, str]) -> str:
     """The browser a step drives (Lighthouse): `CHROME_PATH`, else Debian's Chromium; ValueError with the fix when
     it is not an executable file."""
     path = environ.get("CHROME_PATH") or DEBIAN_CHROMIUM
