@@ -12,6 +12,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
+from ci.core.errors import UsageError
 from ci.core.report import Report
 from ci.core.sources import REPO_IGNORE, SOURCE_IGNORE
 from ci.delivery import credentials
@@ -54,12 +55,18 @@ SnykToken = Annotated[dagger.Secret | None, Doc("Snyk API token: with it the aud
 Stages = Annotated[list[str] | None, Doc("Run only these stages of ci (e.g. quality)")]
 SkipStages = Annotated[list[str] | None, Doc("Skip these stages of ci (reported as skipped)")]
 GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, lint, typecheck, format-check, unit-tests, "
-                              "integration-tests, build, security, audit, secrets, sast, licenses, sbom or "
-                              "validate-infra")]
+                              "integration-tests, build, security, audit, secrets, sast, licenses, sbom, "
+                              "validate-infra or lighthouse")]
 PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
-                              "validate-infra, lint-fix, format-fix or preview-changes (its package step per "
-                              "environment)")]
+                              "validate-infra, lighthouse, lint-fix, format-fix or preview-changes (its package step "
+                              "per environment)")]
+AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "
+                              "the app's production build: no build, no server")]
+Runs = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs (the median "
+                          "counts)")]
+UpdateBaseline = Annotated[bool, Doc("Write the measured baseline into the app (lighthouse.baseline); bayon only: in "
+                                     "Dagger export lighthouse-baseline.json from `reports --function lighthouse`")]
 Shard = Annotated[str | None, Doc("Run only shard i of n of the unit tests (e.g. 1/2), for a CI matrix; the coverage "
                                   "gate is then left to merge-coverage")]
 Baseline = Annotated[str, Doc("Bundle-size baseline file in the source, instead of build.baseline "
@@ -283,13 +290,31 @@ class Ci:
         return _verdict(await runner.gate("validate_infra", _executor(source, None)), format, repo_path)
 
     @function(cache="never")
+    async def lighthouse(self, source: Source, url: AuditUrl = "", runs: Runs = 0,
+                         update_baseline: UpdateBaseline = False, format: Format = "table", repo_path: RepoPath = "",
+                         npm_token: NpmToken = None) -> str:
+        """Lighthouse on every lighthouse.urls path, desktop and mobile, runs one at a time: the production build
+        served (a static export by a small file server, else `next start`) or the site at --url; median scores
+        against thresholds, budgets and the noise-aware baseline. Never cached."""
+        if update_baseline:
+            raise UsageError("--update-baseline: a Dagger function cannot write into the app; run `dagger call "
+                             "reports --function lighthouse --source=. export --path=reports` and copy "
+                             "reports/lighthouse-baseline.json to lighthouse.baseline (or `bayon lighthouse "
+                             "--update-baseline`)")
+        report = await runner.lighthouse(_executor(source, npm_token), url, runs)
+        return _verdict(report, format, repo_path)
+
+    @function(cache="never")
     async def reports(self, source: Source, repo: Repo, function: GateName = "ci", base: ScanBase = "",
                       npm_token: NpmToken = None, shard: Shard = None, snyk_token: SnykToken = None,
-                      repo_path: RepoPath = "", no_cache: NoCache = False) -> dagger.Directory:
-        """Run a gate and return its report files (report.json, report.md, report.sarif, each tool's report), pass
-        or fail; never cached, so a security report is always fresh."""
+                      repo_path: RepoPath = "", no_cache: NoCache = False, url: AuditUrl = "",
+                      runs: Runs = 0) -> dagger.Directory:
+        """Run a gate and return its report files (report.json, report.md, report.sarif, each tool's report; for
+        lighthouse every run's JSON and HTML and lighthouse-baseline.json), pass or fail; never cached, so a
+        security report is always fresh (--url and --runs: lighthouse's)."""
         executor = _executor(source, npm_token, repo, repo_path, snyk_token=snyk_token)
-        report = await runner.reports(function, executor, shard=shard, base=base, no_cache=no_cache)
+        report = await runner.reports(function, executor, shard=shard, base=base, no_cache=no_cache, url=url,
+                                      runs=runs)
         return executor.report_directory(runner.report_files(report), executor.step_reports(report))
 
     @function(cache="never")

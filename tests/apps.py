@@ -21,6 +21,14 @@ def copy_app(dest: Path) -> Path:
     return dest
 
 
+def server_rendered(app: Path) -> Path:
+    """The app made server-rendered: `output: "export"` taken out of its next.config, so `next build` writes no out/."""
+    config = app / "next.config.ts"
+    config.write_text(config.read_text().replace('  output: "export",\n', ""))
+    assert 'output: "export"' not in config.read_text()
+    return app
+
+
 def run_local(coro_fn, source: Path, secrets: dict[str, str] | None = None):
     """Run `coro_fn(executor)` with a LocalExecutor on `source` and return its result."""
 

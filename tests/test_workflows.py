@@ -149,3 +149,26 @@ def test_preview_changes_runs_on_pull_requests_with_github_oidc_only():
     assert "secrets.AWS" not in call and "--aws-access-key-id" not in call  # no long-lived keys
     environments = yaml.safe_load((ROOT / "examples" / "coagent" / "pipeline.yaml").read_text())["environments"]
     assert "staging" in environments
+
+
+def test_performance_runs_weekly_by_hand_and_when_called_with_a_deployed_url():
+    workflow = yaml.safe_load((WORKFLOWS / "performance.yml").read_text())
+    triggers = workflow[True]
+    assert set(triggers) == {"schedule", "workflow_dispatch", "workflow_call"}  # never on push: not next to ci
+    assert triggers["schedule"] == [{"cron": "0 6 * * 1"}]
+    assert triggers["workflow_dispatch"]["inputs"]["url"]["required"] is False
+    assert triggers["workflow_call"]["inputs"]["url"] == {
+        "description": triggers["workflow_call"]["inputs"]["url"]["description"], "required": True, "type": "string"}
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_performance_passes_the_url_through_the_environment_never_into_the_script():
+    (job,) = yaml.safe_load((WORKFLOWS / "performance.yml").read_text())["jobs"].values()
+    checkout, dagger_step = job["steps"]
+    assert checkout["with"]["persist-credentials"] is False
+    call = dagger_step["with"]["call"]
+    assert call.startswith("lighthouse --source examples/coagent") and "--update-baseline" not in call
+    assert dagger_step["env"] == {"LIGHTHOUSE_URL": "${{ inputs.url }}"}
+    assert '${LIGHTHOUSE_URL:+--url "$LIGHTHOUSE_URL"}' in call and "${{" not in call
+    flags = {p["name"] for p in signature.load()["lighthouse"]["parameters"]}
+    assert {"url", "format", "repo_path"} <= flags

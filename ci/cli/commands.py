@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import posixpath
 import shutil
 import sys
 from pathlib import Path
@@ -89,6 +90,21 @@ async def _fix(name: str, executor: ProgressExecutor, local: LocalExecutor, repo
     return ran.report
 
 
+async def _lighthouse(args: argparse.Namespace, executor: ProgressExecutor, local: LocalExecutor,
+                      repo_path: str) -> Report:
+    """The audits; `--update-baseline` writes what they measured into the app (lighthouse.baseline), as a fixer
+    writes the source, whatever the thresholds said."""
+    report = await runner.lighthouse(executor, args.url, args.runs)
+    if args.update_baseline:
+        path = (await runner.load(executor)).lighthouse.baseline
+        target = local.source / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(runner.measured_baseline(report))
+        print(f"wrote {posixpath.join(repo_path.strip('/'), path) if repo_path.strip('/') else path}",
+              file=sys.stderr)
+    return report
+
+
 async def call(args: argparse.Namespace) -> int:
     """Run one function locally; returns the exit code."""
     name = args.command.replace("-", "_")
@@ -105,7 +121,9 @@ async def call(args: argparse.Namespace) -> int:
             return EXIT_PASSED
         if name == "reports":
             out = Path(args.output or "reports")
-            count = write_reports(await runner.reports(args.function, executor, args.shard, args.base, no_cache), out)
+            report = await runner.reports(args.function, executor, args.shard, args.base, no_cache, args.url,
+                                          args.runs)
+            count = write_reports(report, out)
             print(f"wrote {count} report file(s) to {out}", file=sys.stderr)
             return EXIT_PASSED
         if name in OUTPUTS:
@@ -114,6 +132,8 @@ async def call(args: argparse.Namespace) -> int:
             report = await _fix(name, executor, local, repo_path, no_cache)
         elif name == "preview_changes":
             report = await runner.preview_changes(executor, args.env or args.env_flag or "", _given(args))
+        elif name == "lighthouse":
+            report = await _lighthouse(args, executor, local, repo_path)
         elif name == "merge_coverage":
             report = await runner.merge_coverage(executor, [_coverage_files(p) for p in flat(args.shards)])
         else:

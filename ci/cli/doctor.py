@@ -6,11 +6,13 @@ project's `.bayon/tools/bin`, then PATH. An optional tool (for a stage still to 
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ci.executors.local import node_runtime
-from ci.executors.local.tools import find
+from ci.executors.local.tools import chrome, find
 
 MIN_NODE = 20
 
@@ -22,6 +24,15 @@ class Tool:
     install: str
     version_args: tuple[str, ...] = ("--version",)
     optional: bool = False
+    locate: Callable[[], str | None] | None = None
+    """Where the tool is, when not found as the local executor finds commands (Chromium: CHROME_PATH, else Debian's)."""
+
+
+def _chromium() -> str | None:
+    try:
+        return chrome(os.environ)
+    except ValueError:
+        return None
 
 
 TOOLS = (
@@ -35,13 +46,15 @@ TOOLS = (
     Tool("cfn-lint", "validate-infra", "scripts/setup.sh  # cfn-lint 1.58.0 into .venv"),
     Tool("sam", "validate-infra, preview-changes", "scripts/setup.sh  # the SAM CLI 1.170.0 in .bayon/tools, apart: "
                                                    "it pins boto3 and cfn-lint versions of its own"),
-    Tool("chromium", "the coming lighthouse stage", "apt-get install -y chromium", optional=True),
+    Tool("lighthouse", "lighthouse", "scripts/setup.sh  # Lighthouse 12.8.2 in .bayon/tools"),
+    Tool("chromium", "lighthouse", "apt-get install -y chromium  # or set CHROME_PATH to a Chrome binary",
+         optional=True, locate=_chromium),
 )
 
 
 def version(tool: Tool) -> str | None:
     """The tool's version line, or None when it is not on PATH."""
-    path = find(tool.command)
+    path = tool.locate() if tool.locate else find(tool.command)
     if path is None:
         return None
     out = subprocess.run([path, *tool.version_args], capture_output=True, text=True, timeout=30)

@@ -39,6 +39,24 @@ class Finding:
         return data
 
 
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A summary a step's judge adds to the report (Lighthouse's scores per URL, form factor and category): a title,
+    its column names and rows of plain values; in the JSON under `tables`, rendered after the findings."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    step: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "title": self.title, "columns": list(self.columns),
+                "rows": [list(row) for row in self.rows]}
+
+
 @dataclass(frozen=True)
 class StepResult:
     """The verdict on one step (`id` is path-like: `quality/lint`); `blocked_by` names the install whose failure kept
@@ -83,9 +101,8 @@ class Report:
     """Each tool's own report files (`<step id>/<name>`), exported by `reports`; not part of the JSON."""
     stages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Stage name → the ids of its steps and stage-level judges: what the stage summary groups by."""
-    change_sets: dict[str, tuple[dict[str, str], ...]] = field(default_factory=dict)
-    """`preview-changes`: environment → its change set's rows (action, logical_id, type, replacement, decided_by);
-    in the JSON only when there are any."""
+    tables: tuple[Table, ...] = ()
+    """The summaries the steps' judges made, in step order; in the JSON only when there are any."""
 
     @property
     def passed(self) -> bool:

@@ -15,7 +15,7 @@ import anyio
 from ci.core import preflight
 from ci.core.errors import BayonError, one_line, unwrap_groups
 from ci.core.executor import NO_SETUP, SETUP_PREFIX, Executor, Setup, install_id
-from ci.core.report import Finding, Report, StepResult
+from ci.core.report import Finding, Report, StepResult, Table
 from ci.core.step import Judgement, ReportError, Step, StepRun
 from ci.core.text import stderr_tail, strip_ansi
 
@@ -91,6 +91,7 @@ async def run_steps(
     results: dict[str, StepResult] = {}
     findings: dict[str, tuple[Finding, ...]] = {}
     artifacts: dict[str, bytes] = {}
+    tables: dict[str, tuple[Table, ...]] = {}
     for step in steps:
         reason = skip_reasons.get(step.id) or executor.unavailable_reason(step)
         if reason:
@@ -124,7 +125,7 @@ async def run_steps(
         return installs[major]
 
     async def one(step: Step) -> None:
-        prepared = await install(step.node_major) if step.needs_install else ()
+        prepared = await install(step.node_major) if step.installs else ()
         failed = next((r for r in prepared if r.status != "passed"), None)
         if failed is not None:
             what = "setup command" if failed.id.startswith(SETUP_PREFIX) else "dependency install"
@@ -139,6 +140,7 @@ async def run_steps(
         judgement = judge_run(step, run)
         results[step.id] = to_result(step, run, judgement)
         findings[step.id] = plain_findings(judgement.findings, step=step.id, tool=step.tool)
+        tables[step.id] = tuple(replace(table, step=step.id) for table in judgement.tables)
         artifacts.update({f"{step.id}/{name}": data for name, data in run.files.items() if data is not None})
 
     async with anyio.create_task_group() as group:
@@ -153,6 +155,7 @@ async def run_steps(
         duration_s=time.monotonic() - started,
         allowed_unavailable=frozenset(allowed_unavailable),
         artifacts=artifacts,
+        tables=tuple(t for s in steps for t in tables.get(s.id, ())),
     )
     for aggregate in aggregates:
         result, found = aggregate(report)

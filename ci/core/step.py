@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ci.core.report import Finding, Status
+from ci.core.report import Finding, Status, Table
 
 NODE_IMAGE = "node:{major}-bookworm-slim"
 NPM_MAJOR = 11
@@ -81,6 +81,41 @@ class Service:
     url_env: str
     ready_path: str = "/"
 
+    def plan(self) -> dict[str, Any]:
+        return {"name": self.name, "image": self.image, "port": self.port, "url_env": self.url_env}
+
+
+APP_IMAGE = "(the app's install)"
+"""What `plan` shows as the image of an `AppService`: the app's own dependency install, not an image of its own."""
+
+
+@dataclass(frozen=True)
+class AppService:
+    """The app's own production build, served to the step (Lighthouse audits it).
+
+    On the app's dependency install for the step's Node major (its setup commands included): `build_argv` runs in the app
+    directory, then `argv` serves what it built, with `{port}` and `{host}` replaced by the executor. In Dagger: an
+    exec on the install container, then that container exposed on `port` as a service bound under `name`, `{host}`
+    0.0.0.0. Locally: the build in the major's workspace, then `argv` on a free 127.0.0.1 port, waited for at
+    `ready_path` and always stopped. Either way the step sees the service's URL in `url_env`; `tools` are the helper
+    scripts (`ci/scripts`) `argv` runs as `{tools}/<name>`.
+    """
+
+    name: str
+    port: int
+    build_argv: tuple[str, ...]
+    argv: tuple[str, ...]
+    url_env: str
+    tools: tuple[str, ...] = ()
+    ready_path: str = "/"
+
+    @property
+    def image(self) -> str:
+        return APP_IMAGE
+
+    def plan(self) -> dict[str, Any]:
+        return {"name": self.name, "image": self.image, "port": self.port, "url_env": self.url_env, "build": list(self.build_argv), "args": list(self.argv)}
+
 
 @dataclass(frozen=True)
 class Needs:
@@ -124,13 +159,15 @@ class StepRun:
 
 @dataclass(frozen=True)
 class Judgement:
-    """A judge's verdict on a step that ran: its status, findings and a one-line reason; `tool_version` when the
-    tool said its version in its output (a tool that is no npm package), else the executor's is kept."""
+    """A judge's verdict on a step that ran: its status, findings, a one-line reason and any summary tables;
+    `tool_version` when the tool said its version in its output (a tool that is no npm package), else the executor's
+    is kept."""
 
     status: Status
     findings: tuple[Finding, ...] = ()
     reason: str = ""
     tool_version: str | None = None
+    tables: tuple[Table, ...] = ()
 
 
 class ReportError(Exception):
@@ -173,7 +210,7 @@ class Step:
     env: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
     caches: tuple[Cache, ...] = ()
-    services: tuple[Service, ...] = ()
+    services: tuple[Service | AppService, ...] = ()
     outputs: tuple[str, ...] = ()
     ok_codes: frozenset[int] = frozenset({0})
     finding_codes: frozenset[int] = frozenset({1})
@@ -186,6 +223,7 @@ class Step:
     needs_secrets: bool = False
     tool_install: tuple[tuple[str, ...], ...] = ()
     needs: Needs = Needs()
+    needs_chrome: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", _frozen(self.env))
@@ -196,6 +234,16 @@ class Step:
         """Whether the step runs on the app's dependency install (a step on the repository, or with a tool image of
         its own, does not)."""
         return not (self.in_repo or self.tool_image)
+
+    @property
+    def app_services(self) -> tuple[AppService, ...]:
+        return tuple(s for s in self.services if isinstance(s, AppService))
+
+    @property
+    def installs(self) -> bool:
+        """Whether the step waits for its Node major's install (and setup commands): it runs on it, or it serves the
+        app built on it."""
+        return self.needs_install or bool(self.app_services)
 
     @property
     def image(self) -> str:
@@ -212,7 +260,7 @@ class Step:
             "env": dict(self.env),
             "secrets": dict(self.secrets),
             "caches": [{"key": c.key, "path": c.path, "sharing": c.sharing} for c in self.caches],
-            "services": [{"name": s.name, "image": s.image, "port": s.port, "url_env": s.url_env} for s in self.services],
+            "services": [s.plan() for s in self.services],
             "outputs": list(self.outputs),
             "ok_codes": sorted(self.ok_codes),
             "finding_codes": sorted(self.finding_codes),

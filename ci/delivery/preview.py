@@ -19,7 +19,7 @@ from ci.config import Config
 from ci.core.errors import UsageError, one_line
 from ci.core.executor import Executor
 from ci.core.findings import finding
-from ci.core.report import Finding, Report, StepResult
+from ci.core.report import Finding, Report, StepResult, Table
 from ci.core.scheduler import run_steps
 from ci.delivery import changeset, credentials, emulator, packaging, replacement, sam, stateful, target
 from ci.delivery.clients import Target, client, unsigned_sts
@@ -28,6 +28,9 @@ from ci.delivery.template_text import declared_lines, load
 
 FUNCTION = "preview_changes"
 DROPPED = "infra/emulator-dropped"
+CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "decided by")
+CHANGE_KEYS = ("action", "logical_id", "type", "replacement", "decided_by")
+"""The columns of the change-set table in the report, and the keys of the rows they show."""
 
 
 def step_id(env_name: str) -> str:
@@ -48,7 +51,7 @@ class Request:
 async def run(executor: Executor, config: Config, env_name: str, found: list[str], given: credentials.Given,
               fetch: credentials.Fetch = credentials.urllib_fetch,
               environ: Mapping[str, str] = os.environ, delay_s: int = 2) -> Report:
-    """The preview's report: the package step, then the change-set step with its rows (`Report.change_sets`)."""
+    """The preview's report: the package step, then the change-set step, with its rows as the report's table."""
     environment = target.environment(config, env_name)
     path = target.template(config, env_name, found)
     text = await executor.read_source_file(path)
@@ -71,7 +74,14 @@ async def run(executor: Executor, config: Config, env_name: str, found: list[str
     outcome, own, rows = await anyio.to_thread.run_sync(_change_set, aws, where, environment, request, document)
     outcome = replace(outcome, duration_s=time.monotonic() - started)
     return replace(packaged, steps=(*packaged.steps, outcome), findings=(*packaged.findings, *own),
-                   duration_s=packaged.duration_s + outcome.duration_s, change_sets={env_name: rows})
+                   duration_s=packaged.duration_s + outcome.duration_s,
+                   tables=(*packaged.tables, change_table(env_name, rows)))
+
+
+def change_table(env_name: str, rows: tuple[dict[str, str], ...]) -> Table:
+    """The change set as a summary table of the report (`ci.core.report.Table`): one row per resource change."""
+    return Table(title=f"change set: {env_name}" + ("" if rows else " (no changes)"), columns=CHANGE_COLUMNS,
+                 rows=tuple(tuple(row[key] for key in CHANGE_KEYS) for row in rows), step=step_id(env_name))
 
 
 def _change_set(aws: boto3.Session, where: Target, environment, request: Request,

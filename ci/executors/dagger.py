@@ -24,7 +24,7 @@ from ci.core.executor import (
 from ci.core.text import npm_failed, stderr_tail
 from ci.core.report import Report, StepResult
 from ci.core.sources import LOCK_INPUTS, SOURCE_IGNORE, ignored, lock_digest
-from ci.core.step import NPM_MAJOR, Step, StepRun, node_image
+from ci.core.step import NPM_MAJOR, AppService, Step, StepRun, node_image
 
 SOURCE_ROOT = "/src"
 REPO_ROOT = "/repo"
@@ -125,10 +125,25 @@ class DaggerExecutor:
         installed = self.install_container(node_major, npmrc=npmrc, env=setup.env)
         return [installed, *self.setup_layers(installed, setup)][-1]
 
-    def step_container(self, base: dagger.Container, step: Step, lock_hash: str = "") -> dagger.Container:
+    @staticmethod
+    def app_service(installed: dagger.Container, svc: AppService) -> dagger.Service:
+        """The app's production build as a service: on its install container (`installed`, setup commands run), the
+        service's helper scripts, the build's exec in the app directory, then the port exposed and `argv` served on
+        all interfaces."""
+        ctr = installed
+        for name in svc.tools:
+            ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))
+        args = [substitute(a, "", TOOLS_ROOT).replace("{port}", str(svc.port)).replace("{host}", "0.0.0.0")
+                for a in svc.argv]
+        return (ctr.with_workdir(SOURCE_ROOT).with_exec(list(svc.build_argv))
+                .with_exposed_port(svc.port)
+                .as_service(args=args, use_entrypoint=True))
+
+    def step_container(self, base: dagger.Container, step: Step, lock_hash: str = "",
+                       app: dagger.Container | None = None) -> dagger.Container:
         """The step's env, secrets, caches (relative paths resolve against its workdir; `{lock}` in a key is
-        `lock_hash`; one keyed by `{source}` is left out, see SOURCE_PLACEHOLDER), helper scripts and services, then
-        its exec."""
+        `lock_hash`; one keyed by `{source}` is left out, see SOURCE_PLACEHOLDER), helper scripts and services (an
+        `AppService` built on `app`, the step's install container), then its exec."""
         reports, workdir = reports_dir(step), step_workdir(step, self.repo_path)
         ctr = base
         for name, value in sorted(step.env.items()):
@@ -142,12 +157,17 @@ class DaggerExecutor:
         for name in step.tools:
             ctr = ctr.with_new_file(f"{TOOLS_ROOT}/{name}", tool_script(name))
         for svc in step.services:
-            service = (
-                dag.container()
-                .from_(svc.image)
-                .with_exposed_port(svc.port)
-                .as_service(args=list(svc.args), use_entrypoint=True)
-            )
+            if isinstance(svc, AppService):
+                if app is None:
+                    raise ValueError(f"{step.id} serves the app: its install container must be given")
+                service = self.app_service(app, svc)
+            else:
+                service = (
+                    dag.container()
+                    .from_(svc.image)
+                    .with_exposed_port(svc.port)
+                    .as_service(args=list(svc.args), use_entrypoint=True)
+                )
             ctr = ctr.with_service_binding(svc.name, service)
             ctr = ctr.with_env_variable(svc.url_env, f"http://{svc.name}:{svc.port}")
         return (
@@ -343,8 +363,14 @@ class DaggerExecutor:
             base = self._installs[step.node_major][1]
             if base is None:
                 return StepRun(exit_code=None, root=workdir, error=f"{install.id} {install.status}: {install.reason}")
+        app = None
+        if step.app_services:  # the scheduler ran the install and setup commands: their container is the app's
+            install = await self.install(step.node_major)
+            app = self._installs[step.node_major][1]
+            if app is None:
+                return StepRun(exit_code=None, root=workdir, error=f"{install.id} {install.status}: {install.reason}")
         lock_hash = self._lock_inputs[0] if self._lock_inputs else ""  # read by the install that made `base`
-        ctr, reports = self.step_container(base, step, lock_hash), reports_dir(step)
+        ctr, reports = self.step_container(base, step, lock_hash, app), reports_dir(step)
         self._ran[step.id] = (step, ctr)
         started = time.monotonic()
 

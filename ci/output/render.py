@@ -18,9 +18,6 @@ from ci.output import timeline
 
 FORMATS = ("table", "json", "markdown", "github")
 MAX_ROWS = 200
-CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "decided by")
-CHANGE_KEYS = ("action", "logical_id", "type", "replacement", "decided_by")
-"""The columns of a `preview-changes` change set table, and the row keys they show."""
 ICONS = {"passed": "✅", "failed": "❌", "crashed": "💥", "skipped": "⏭️", "unavailable": "⚠️"}
 
 
@@ -56,8 +53,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "steps": [s.to_json() for s in report.steps],
         "findings": [f.to_json() for f in report.findings],
         **timeline.timing(report),
-        **({"change_sets": {env: [dict(r) for r in rows] for env, rows in report.change_sets.items()}}
-           if report.change_sets else {}),
+        **({"tables": [t.to_json() for t in report.tables]} if report.tables else {}),
     }
 
 
@@ -128,16 +124,22 @@ def table(report: Report) -> str:
         console.print(found)
         if len(report.findings) > MAX_ROWS:
             console.print(f"... and {len(report.findings) - MAX_ROWS} more (see --format json)")
-    for env, rows in report.change_sets.items():
-        changes = Table(title=f"change set: {env}", title_justify="left")
-        for column in CHANGE_COLUMNS:
-            changes.add_column(column, overflow="fold")
-        for row in rows:
-            changes.add_row(*(row[key] for key in CHANGE_KEYS))
-        console.print(changes if rows else f"change set: {env}: no changes")
+    for summary in report.tables:
+        console.print(f"{summary.step}: {summary.title}", soft_wrap=True)  # a title wider than its table stays whole
+        rows = Table()
+        for column in summary.columns:
+            rows.add_column(column, overflow="fold")
+        for row in summary.rows:
+            rows.add_row(*map(_text, row))
+        console.print(rows)
     console.print(critical_path_line(timing))
     console.print(verdict_line(report), soft_wrap=True)  # one line, however long: what a log search finds
     return out.getvalue()
+
+
+def _text(value: object) -> str:
+    """A summary table's cell as text: nothing for None, numbers as they read (`97`, `0.05`)."""
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _cell(text: str) -> str:
@@ -160,10 +162,10 @@ def markdown(report: Report) -> str:
         lines += ["", "| location | severity | rule | message |", "| --- | --- | --- | --- |"]
         lines += [f"| `{location(f)}` | {f.severity} | `{f.rule}` | {_cell(f.message)} |"
                   for f in report.findings[:MAX_ROWS]]
-    for env, rows in report.change_sets.items():
-        lines += ["", f"### change set: {env}", ""]
-        lines += [f"| {' | '.join(CHANGE_COLUMNS)} |", f"|{' --- |' * len(CHANGE_COLUMNS)}"] if rows else ["no changes"]
-        lines += [f"| {' | '.join(_cell(row[key]) for key in CHANGE_KEYS)} |" for row in rows]
+    for summary in report.tables:
+        lines += ["", f"**{summary.step}: {summary.title}**", "", "| " + " | ".join(summary.columns) + " |",
+                  "| " + " | ".join("---" for _ in summary.columns) + " |"]
+        lines += ["| " + " | ".join(_cell(_text(value)) for value in row) + " |" for row in summary.rows]
     return "\n".join(lines) + "\n"
 
 

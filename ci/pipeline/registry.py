@@ -15,6 +15,7 @@ from ci.core.scheduler import Aggregate
 from ci.core.step import Step
 from ci.stages.build import nextjs
 from ci.stages.infra import stage as infra
+from ci.stages.performance import lighthouse
 from ci.stages.quality import stage as quality
 from ci.stages.security import sast, secrets
 from ci.stages.security import stage as security
@@ -73,9 +74,12 @@ GATES: dict[str, Stage] = {
     "licenses": Stage(security.licenses_steps),
     "sbom": Stage(security.sbom_steps),
     "validate_infra": Stage(infra.steps, takes_templates=True),
+    "lighthouse": Stage(lighthouse.steps),
 }
 """Functions that pass or fail: they return their report, or fail the call with it. `security` is not one of `ci`'s
-STAGES: it has its own workflow and schedule (its audit depends on advisory data, not only on the commit)."""
+STAGES: it has its own workflow and schedule (its audit depends on advisory data, not only on the commit); nor is
+`lighthouse` (audits run next to a build would measure the build; the runner's `lighthouse` runs it, with its
+`--url` and `--runs`)."""
 
 FIXERS: dict[str, StepsFor] = {"lint_fix": quality.lint_fix, "format_fix": quality.format_fix}
 """Functions that rewrite the source with one step (`steps(config, caches=...)`): locally in place, in Dagger as a

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -21,7 +22,7 @@ from ci.core.errors import BayonError, UsageError, unwrap_groups
 from ci.core.executor import Executor, Setup
 from ci.core.report import Finding, Report, StepResult
 from ci.core.scheduler import Aggregate, run_steps
-from ci.core.step import Step
+from ci.core.step import ReportError, Step
 from ci.delivery import clients, credentials, packaging, preview, target
 from ci.core.text import kebab
 from ci.integrations import github
@@ -30,6 +31,7 @@ from ci.output.render import dumps, render
 from ci.pipeline import docs_only
 from ci.pipeline.registry import FIXERS, GATES, OUTPUTS, STAGES, ci_members, steps_of
 from ci.stages.infra import templates
+from ci.stages.performance import lighthouse as lh
 from ci.stages.setup import changes
 from ci.stages.tests import integration, unit
 
@@ -159,6 +161,8 @@ async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip
                                                       aggregates=unit.aggregates(config, one), setup=setup_of(config)))
     elif function == "ci":
         report = await _ci(executor, config, only, skip, base, not no_cache)
+    elif function == "lighthouse":
+        report = await lighthouse(executor)
     elif function in GATES:
         stage = GATES[function]
         templates = await infra_templates(executor, config) if stage.takes_templates else ()
@@ -268,16 +272,60 @@ async def _preview_steps(executor: Executor, config: Config) -> list[Step]:
 
 
 def report_files(report: Report) -> dict[str, bytes]:
-    """The report files the runner writes for `reports`: the JSON, Markdown and merged SARIF report. Each tool's
-    own report files (`report.artifacts`, by step id) come from the executor that ran it."""
+    """The report files the runner writes for `reports`: the JSON, Markdown and merged SARIF report, and for
+    `lighthouse` the baseline it measured (`lighthouse-baseline.json`). Each tool's own report files
+    (`report.artifacts`, by step id) come from the executor that ran it."""
+    measured = {lh.NEW_BASELINE: report.artifacts[lh.NEW_BASELINE]} if lh.NEW_BASELINE in report.artifacts else {}
     return {"report.json": dumps(report).encode(), "report.md": render(report, "markdown").encode(),
-            sarif.FILE: sarif.dumps(report)}
+            sarif.FILE: sarif.dumps(report), **measured}
 
 
 async def reports(function: str, executor: Executor, shard: str | None = None, base: str = "",
-                  no_cache: bool = False) -> Report:
-    """Run a gate for its report files, pass or fail (`reports --function NAME`)."""
-    return await gate(function.replace("-", "_"), executor, shard=shard, base=base, no_cache=no_cache)
+                  no_cache: bool = False, url: str = "", runs: int = 0) -> Report:
+    """Run a gate for its report files, pass or fail (`reports --function NAME`); `url` and `runs` are lighthouse's."""
+    function = function.replace("-", "_")
+    if function == "lighthouse":
+        return await lighthouse(executor, url, runs)
+    if url or runs:
+        raise UsageError(f"--url/--runs: only reports --function lighthouse takes them, not {kebab(function)}")
+    return await gate(function, executor, shard=shard, base=base, no_cache=no_cache)
+
+
+def _audited_url(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"--url {url}: give the deployed site's base URL, e.g. https://staging.example.com")
+    return url
+
+
+@unwrap_groups
+async def lighthouse(executor: Executor, url: str = "", runs: int = 0) -> Report:
+    """Audit the app's production build (served by the step), or the deployed site at `url`, `runs` times per URL
+    path and form factor (0: lighthouse.runs). The report's artifacts hold the baseline this run measured
+    (`lh.NEW_BASELINE`) when every run was measured."""
+    if not 0 <= runs <= 15:
+        raise UsageError(f"--runs {runs}: give 1 to 15 runs per URL and form factor (0: lighthouse.runs)")
+    config = await load(executor)
+    if runs:
+        config = config.model_copy(update={"lighthouse": config.lighthouse.model_copy(update={"runs": runs})})
+    steps = lh.steps(config, _audited_url(url) if url else "")
+    report = _one_stage("lighthouse", await run_steps("lighthouse", executor, steps, setup=setup_of(config)))
+    prefix = f"{lh.STEP_ID}/"
+    files = {k.removeprefix(prefix): v for k, v in report.artifacts.items() if k.startswith(prefix)}
+    try:
+        measured = lh.new_baseline(files, config.lighthouse)
+    except ReportError:
+        return report
+    return replace(report, artifacts={**report.artifacts, lh.NEW_BASELINE: measured})
+
+
+def measured_baseline(report: Report) -> bytes:
+    """What `--update-baseline` writes: the baseline a lighthouse run measured; StepDidNotRun when a run is missing."""
+    if lh.NEW_BASELINE not in report.artifacts:
+        step = next((s for s in report.steps if s.id == lh.STEP_ID), None)
+        why = f"{step.id} {step.status}: {' '.join(step.reason.split())}" if step else "the audits did not run"
+        raise StepDidNotRun(f"{why}; no baseline written")
+    return report.artifacts[lh.NEW_BASELINE]
 
 
 def upload_report(report: Report, upload: github.Upload,

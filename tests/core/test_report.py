@@ -10,7 +10,7 @@ import pytest
 
 from apps import ROOT
 from ci.cli.app import main
-from ci.core.report import SEVERITIES, STATUSES, Finding, Report, StepResult
+from ci.core.report import SEVERITIES, STATUSES, Finding, Report, StepResult, Table
 from ci.output.render import report_json
 
 SCHEMA = json.loads((ROOT / "ci" / "schemas" / "report.schema.json").read_text())
@@ -37,7 +37,22 @@ def test_a_report_with_every_status_extra_finding_fields_and_the_timing_extensio
     VALIDATOR.validate(data)
 
 
+TABLE = Table("scores", ("url", "category", "median", "baseline Δ"), (("/", "seo", 97.5, None), ("/", "performance", 90, -3.0)),
+              step="performance/lighthouse")
+
+
+def test_a_report_with_a_summary_table_validates_and_a_report_without_has_none():
+    data = report_json(Report("lighthouse", EVERY_STATUS[:1], (), tables=(TABLE,)))
+    VALIDATOR.validate(data)
+    assert data["tables"] == [{"step": "performance/lighthouse", "title": "scores",
+                               "columns": ["url", "category", "median", "baseline Δ"],
+                               "rows": [["/", "seo", 97.5, None], ["/", "performance", 90, -3.0]]}]
+    assert "tables" not in report_json(Report("lint", EVERY_STATUS[:1], ()))
+
+
 @pytest.mark.parametrize("break_it, where", [
+    (lambda d: d["tables"][0].update(rows=[["/", {"score": 1}]]), "table cell"),
+    (lambda d: d["tables"][0].pop("columns"), "table columns"),
     (lambda d: d.pop("passed"), "passed"),
     (lambda d: d["steps"][0].update(status="green"), "status"),
     (lambda d: d["findings"][0].update(severity="fatal"), "severity"),
@@ -45,7 +60,7 @@ def test_a_report_with_every_status_extra_finding_fields_and_the_timing_extensio
     (lambda d: d["steps"][0].update(id="quality//lint"), "id"),
 ])
 def test_the_schema_rejects_what_breaks_the_shape(break_it, where):
-    data = report_json(Report("ci", EVERY_STATUS, (FINDING,), stages={"quality": ("quality/passed",)}))
+    data = report_json(Report("ci", EVERY_STATUS, (FINDING,), stages={"quality": ("quality/passed",)}, tables=(TABLE,)))
     break_it(data)
     errors = list(VALIDATOR.iter_errors(data))
     assert errors, f"a broken {where} validated"

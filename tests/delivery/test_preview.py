@@ -94,12 +94,18 @@ def first(app, moto_url):
     return report, steps, status_after_preview, packaged
 
 
+def change_rows(report) -> list[dict[str, str]]:
+    """The rows of the report's one change-set table, by key."""
+    (table,) = [t for t in report.tables if t.step == "infra/change-set/emu"]
+    return [dict(zip(preview.CHANGE_KEYS, row)) for row in table.rows]
+
+
 def test_create_preview_lists_the_new_resources_and_what_the_emulator_drops(first, moto_url):
     report, steps, status_after_preview, packaged = first
     assert [s.id for s in report.steps] == ["infra/package/emu", "infra/change-set/emu"]
     assert [s.status for s in report.steps] == ["passed", "passed"], report.steps
     assert packaged["Resources"]["ListingsFunction"]["Properties"]["CodeUri"].startswith(f"s3://{BUCKET}/{STACK}/")
-    rows = report.change_sets["emu"]
+    rows = change_rows(report)
     assert {(r["action"], r["logical_id"], r["type"]) for r in rows} == {
         ("Add", "ListingsBucket", "AWS::S3::Bucket"), ("Add", "ListingsFunction", "AWS::Lambda::Function"),
         ("Add", "ListingsFunctionRole", "AWS::IAM::Role"), ("Add", "ListingsTable", "AWS::DynamoDB::Table")}
@@ -134,7 +140,7 @@ def replaced(first, app, moto_url):
 
 def test_key_change_is_the_tables_replacement_and_fails(replaced):
     _, report, _, _ = replaced
-    rows = {r["logical_id"]: r for r in report.change_sets["emu"]}
+    rows = {r["logical_id"]: r for r in change_rows(report)}
     assert rows["ListingsTable"] == {"action": "Modify", "logical_id": "ListingsTable", "type": "AWS::DynamoDB::Table",
                                      "replacement": "True", "decided_by": "template diff"}
     assert "ListingsBucket" not in rows  # unchanged resources are no rows
@@ -252,11 +258,14 @@ def test_the_report_keeps_the_one_shape_and_points_at_the_tables_line(replaced, 
     schema = json.loads((Path(runner.__file__).parent.parent / "schemas" / "report.schema.json").read_text())
     data = json.loads(dumps(report))
     jsonschema.validate(data, schema)
-    assert {"action": "Modify", "logical_id": "ListingsTable", "type": "AWS::DynamoDB::Table", "replacement": "True",
-            "decided_by": "template diff"} in data["change_sets"]["emu"]
+    (table,) = data["tables"]
+    assert (table["step"], table["title"], table["columns"]) == (
+        "infra/change-set/emu", "change set: emu", ["action", "logical id", "type", "replacement", "decided by"])
+    assert ["Modify", "ListingsTable", "AWS::DynamoDB::Table", "True", "template diff"] in table["rows"]
     (error,) = [f for f in data["findings"] if f["severity"] == "error"]
     lines = (app / "backend" / "template.yaml").read_text().splitlines()
     assert (error["file"], lines[error["line"] - 1].strip()) == ("backend/template.yaml", "ListingsTable:")
     markdown = render(report, "markdown")
-    assert "### change set: emu" in markdown and "| Modify | ListingsTable | AWS::DynamoDB::Table | True |" in markdown
+    assert "**infra/change-set/emu: change set: emu**" in markdown
+    assert "| Modify | ListingsTable | AWS::DynamoDB::Table | True | template diff |" in markdown
     assert "::error file=backend/template.yaml,line=" in render(report, "github", "")

@@ -6,7 +6,7 @@ import pytest
 
 from ci.core.errors import UsageError
 from ci.output.render import Caps, annotation, annotations, render
-from ci.core.report import Finding, Report, StepResult
+from ci.core.report import Finding, Report, StepResult, Table
 
 FINDING = Finding("quality/lint", "eslint", "react-hooks/rules-of-hooks", "error", "components/A.tsx", 5, 21,
                   "Hook called conditionally: 50% of paths, a,b")
@@ -151,3 +151,18 @@ def test_a_failed_install_is_named_with_its_cause_and_the_steps_it_kept_from_run
     assert render(report, "markdown").splitlines()[0] == f"## ❌ {line}"
     steps = json.loads(render(report, "json"))["steps"]
     assert [s.get("blocked_by") for s in steps] == [None, *["setup/install/node22"] * 3, None]
+
+
+def test_table_and_markdown_show_a_step_s_summary_table_after_the_findings():
+    summary = Table("scores (median of the runs, 0-100)", ("url", "form factor", "median", "spread", "baseline Δ"),
+                    (("/", "mobile", 76.0, "68-84", -8.0), ("/about", "desktop", 100.0, "100-100", None)),
+                    step="performance/lighthouse")
+    report = Report("lighthouse", (StepResult("performance/lighthouse", "lighthouse", "passed"),), (), tables=(summary,))
+    text = render(report, "table")
+    assert "performance/lighthouse: scores (median of the runs, 0-100)" in text
+    assert "│ /      │ mobile      │ 76     │ 68-84   │ -8         │" in text
+    assert text.index("scores (median") < text.index("lighthouse: PASSED")
+    md = render(report, "markdown")
+    assert "**performance/lighthouse: scores (median of the runs, 0-100)**" in md
+    assert "| url | form factor | median | spread | baseline Δ |" in md
+    assert "| / | mobile | 76 | 68-84 | -8 |" in md and "| /about | desktop | 100 | 100-100 |  |" in md

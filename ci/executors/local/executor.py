@@ -31,9 +31,9 @@ from ci.core.report import StepResult
 from ci.executors.local import node_runtime
 from ci.executors.local.processes import run_captured
 from ci.executors.local.services import started
-from ci.executors.local.tools import tool_path
+from ci.executors.local.tools import chrome, tool_path
 from ci.core.sources import glob_source, ignored
-from ci.core.step import DEFAULT_TIMEOUT_S, Step, StepRun
+from ci.core.step import DEFAULT_TIMEOUT_S, AppService, Step, StepRun
 from ci.core.text import stderr_tail
 from ci.executors.local.workspace import (
     InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh, source_digest,
@@ -227,6 +227,11 @@ class LocalExecutor:
                 env[var] = self._given[name]
             elif name in self.secrets:
                 env[var] = secret_refs.resolve(self.secrets[name])
+        if step.needs_chrome:
+            try:
+                env["CHROME_PATH"] = chrome(os.environ)
+            except ValueError as exc:
+                raise CouldNotRun(str(exc)) from None
         cwd = (self._repo_dir() if step.in_repo else self.source / step.workdir if not step.needs_install
                else self.workspace(step.node_major) / step.workdir).resolve()
         for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
@@ -238,7 +243,15 @@ class LocalExecutor:
         async with contextlib.AsyncExitStack() as stack:
             running = []
             for service in step.services:
-                running.append(await stack.enter_async_context(started(service, self._env({}))))
+                if isinstance(service, AppService):
+                    failed = await self._build_app(service, step.node_major)
+                    if failed:
+                        return StepRun(exit_code=None, error=failed, root=str(cwd), started_s=started_s,
+                                       duration_s=time.monotonic() - t)
+                    serving = started(service, self._env({}, step.node_major), cwd=self.workspace(step.node_major))
+                else:
+                    serving = started(service, self._env({}))
+                running.append(await stack.enter_async_context(serving))
                 env[service.url_env] = running[-1].url
             code, out, err, error = await run_captured(argv, str(cwd), env, step.timeout_s)
             ran = [await service.described() for service in running]
@@ -254,6 +267,17 @@ class LocalExecutor:
             started_s=started_s,
             services=tuple(ran),
         )
+
+    async def _build_app(self, service: AppService, major: int) -> str | None:
+        """Build the app an `AppService` serves, in the major's workspace (on its install and setup commands); why
+        it failed, or None."""
+        command = " ".join(service.build_argv)
+        code, out, err, error = await run_captured(list(service.build_argv), str(self.workspace(major)),
+                                                   self._env({}, major), DEFAULT_TIMEOUT_S)
+        if error is None and code != 0:
+            detail = stderr_tail(err.decode(errors="replace")) or stderr_tail(out.decode(errors="replace"))
+            error = f"`{command}` exited with code {code}:\n{detail or '(no output)'}"
+        return f"the app's build for {service.name} failed: {error}" if error else None
 
     def _source_digest(self, major: int) -> str:
         """The digest of the source as a major's steps see it: its every path and content, and what the setup

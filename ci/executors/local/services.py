@@ -1,4 +1,7 @@
-"""Start a step's services on the local host: a free 127.0.0.1 port, waited for, and always stopped."""
+"""Start a step's services on the local host: a free 127.0.0.1 port, waited for, and always stopped.
+
+A `Service` runs its `local_argv` (a host tool such as moto_server); an `AppService` serves the app's production
+build from the major's workspace (`argv`, its helper scripts from `ci/scripts`), built before it starts."""
 
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci.core.errors import CouldNotRun
+from ci.core.executor import substitute
 from ci.executors.local.processes import run_captured, stop_group
 from ci.executors.local.tools import find
-from ci.core.step import Service
+from ci.core.step import AppService, Service
 
 READY_TIMEOUT_S = 30.0
 VERSION_TIMEOUT_S = 10.0
@@ -78,12 +82,14 @@ async def script_version(pid: int) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def started(service: Service, env: Mapping[str, str], timeout_s: float = READY_TIMEOUT_S
-                  ) -> AsyncIterator[Running]:
-    """Run `service.local_argv` on a free port with the environment `env` until the block ends; yields its base URL
-    and what ran."""
+async def started(service: Service | AppService, env: Mapping[str, str], timeout_s: float = READY_TIMEOUT_S,
+                  cwd: Path | None = None) -> AsyncIterator[Running]:
+    """Run the service (`local_argv`, or an app service's `argv` in `cwd`) on a free port with the environment `env`
+    until the block ends; yields its base URL and what ran."""
     port = free_port()
-    argv = [part.replace("{port}", str(port)) for part in service.local_argv]
+    template = service.argv if isinstance(service, AppService) else service.local_argv
+    argv = [substitute(part, "").replace("{port}", str(port)).replace("{host}", "127.0.0.1")
+            for part in template]
     command = " ".join(argv)
     executable = find(argv[0])
     if executable is None:
@@ -91,7 +97,8 @@ async def started(service: Service, env: Mapping[str, str], timeout_s: float = R
     # The service's log goes to a file, not a pipe nobody reads while the step runs (a full pipe would block it).
     with tempfile.TemporaryFile() as log:
         proc = await asyncio.create_subprocess_exec(
-            executable, *argv[1:], env=dict(env), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+            executable, *argv[1:], env=dict(env), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+            cwd=cwd,
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ci.config import Budgets, Config
+from ci.config.model import Build
 from ci.core.findings import finding, relative
 from ci.core.text import stderr_tail, strip_ansi
 from ci.core.report import Finding
@@ -199,11 +200,17 @@ def no_export(files: Mapping[str, bytes]) -> str | None:
     return None
 
 
+def build_argv(build: Build) -> tuple[str, ...]:
+    """`next build` as the app's install runs it, with `--webpack` when build.bundler says so (the lighthouse step's
+    service builds the same way)."""
+    return ("node_modules/.bin/next", "build", *(("--webpack",) if build.bundler == "webpack" else ()))
+
+
 def steps(config: Config, caches: bool = True) -> list[Step]:
     """`next build` (with `--webpack` when build.bundler says so), then the size script, in one step; `.next/cache`
     is a cache volume unless `caches=False` (`--no-cache`)."""
     b = config.build
-    build = "node_modules/.bin/next build" + (" --webpack" if b.bundler == "webpack" else "")
+    build = shlex.join(build_argv(b))
     measure = f'node "{{tools}}/{SCRIPT}" {OUT_DIR} "{{reports}}" {shlex.quote(b.baseline)}'
     return [Step(
         id=STEP_ID, tool="next", argv=("sh", "-c", f"{build} && {measure}"), node_major=config.node,

@@ -41,5 +41,5 @@ def test_doctor_lists_an_optional_tool_without_failing(monkeypatch: pytest.Monke
     monkeypatch.setattr(doctor, "version", lambda tool: None if tool.optional else "v22.1.0")
     assert doctor.main() == 0
     out = capsys.readouterr().out
-    assert "– chromium       missing, optional (for the coming lighthouse stage)" in out
+    assert "– chromium       missing, optional (for lighthouse)" in out
     assert out.strip().endswith("all tools present")

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from apps import FIXTURES, copy_app, run_local
+from apps import FIXTURES, copy_app, run_local, server_rendered
 
 from ci.cli.app import main
 from ci.config import load_config
@@ -105,11 +105,7 @@ def test_build_output_has_no_out_to_return_for_a_server_rendered_app(ssr: Path):
 
 @pytest.fixture(scope="module")
 def server_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    app = copy_app(tmp_path_factory.mktemp("ssr") / "coagent")
-    config = app / "next.config.ts"
-    config.write_text(config.read_text().replace('  output: "export",\n', ""))
-    assert 'output: "export"' not in config.read_text()
-    return app
+    return server_rendered(copy_app(tmp_path_factory.mktemp("ssr") / "coagent"))
 
 
 @pytest.mark.tools
