@@ -114,7 +114,8 @@ class AppService:
         return APP_IMAGE
 
     def plan(self) -> dict[str, Any]:
-        return {"name": self.name, "image": self.image, "port": self.port, "url_env": self.url_env, "build": list(self.build_argv), "args": list(self.argv)}
+        return {"name": self.name, "image": self.image, "port": self.port, "url_env": self.url_env,
+                "build": list(self.build_argv), "args": list(self.argv)}
 
 
 @dataclass(frozen=True)
