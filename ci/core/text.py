@@ -70,3 +70,14 @@ def npm_failed(command: Sequence[str], exit_code: int | None, output: str) -> st
         detail += stderr_tail(own).splitlines()
     detail = detail or stderr_tail(output, NPM_TAIL_LINES).splitlines() or ["(no output)"]
     return f"`{' '.join(command[:2])}` exited with code {exit_code}: " + "\n".join(detail)
+
+
+SAM_VERSION_LINE = re.compile(r"^SAM CLI, version (\S+)$", re.MULTILINE)
+"""What `sam --version` prints; the steps that run the SAM CLI print it first, so their judge reports the version
+that ran in either executor."""
+
+
+def sam_version(output: str) -> str | None:
+    """The SAM CLI version in a step's output (its `sam --version` line), or None."""
+    match = SAM_VERSION_LINE.search(output)
+    return match.group(1) if match else None

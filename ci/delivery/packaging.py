@@ -17,6 +17,7 @@ import shlex
 
 from ci.config.model import Environment
 from ci.core.executor import RUN_ID_PLACEHOLDER
+from ci.core.text import sam_version
 from ci.core.step import DEFAULT_NODE_MAJOR, Judgement, ReportError, Step, StepRun, node_image
 from ci.delivery.clients import ENDPOINT_ENV, Target
 from ci.delivery.credentials import CREDENTIAL_SECRETS
@@ -42,13 +43,14 @@ def step_id(env_name: str) -> str:
 
 
 def script(template: str, environment: Environment) -> str:
-    """The shell line: build into `{reports}/build`, then package the built template into the bucket as JSON."""
+    """The shell line: the SAM CLI's version (the judge reports it), build into `{reports}/build`, then package the
+    built template into the bucket as JSON."""
     built = "{reports}/build"
     build = ["sam", "build", "--template-file", template, "--build-dir", built]
     package = ["sam", "package", "--template-file", f"{built}/template.yaml", "--s3-bucket",
                environment.artifacts_bucket, "--s3-prefix", environment.stack_name, "--region", environment.region,
                "--output-template-file", f"{{reports}}/{PACKAGED}", "--use-json", "--no-progressbar"]
-    return f"{shlex.join(build)} && {shlex.join(package)}"
+    return f"sam --version && {shlex.join(build)} && {shlex.join(package)}"
 
 
 def package_step(env_name: str, environment: Environment, template: str, where: Target) -> Step:
@@ -76,4 +78,6 @@ def packaged(files) -> dict:
 def judge(run: StepRun) -> Judgement:
     """Passed once the packaged template is there (a non-zero exit never gets here: it is a crash)."""
     resources = packaged(run.files)["Resources"]
-    return Judgement("passed", (), f"packaged {len(resources)} resource(s) with SAM CLI {SAM_VERSION}")
+    version = sam_version(run.stdout)
+    return Judgement("passed", (), f"packaged {len(resources)} resource(s) with SAM CLI {version or '?'}",
+                     tool_version=version)

@@ -33,15 +33,18 @@ def test_build_and_package_write_into_reports_only():
     assert step.argv[:2] == ("sh", "-c") and step.outputs == (packaging.PACKAGED,)
     assert "--build-dir '{reports}/build'" in line and "--output-template-file '{reports}/packaged.json'" in line
     assert "--s3-bucket coagent-artifacts-staging --s3-prefix coagent-staging --region eu-west-1" in line
-    assert line.index("sam build") < line.index("&& sam package") and "--use-json" in line
+    assert line.startswith("sam --version && sam build") and line.index("sam build") < line.index("&& sam package")
+    assert "--use-json" in line
     assert packaging.ENDPOINT_ENV not in step.env and step.env["BAYON_RUN_ID"] == "{run_id}"
 
 
 def test_judge_reads_the_packaged_template():
     packaged = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {"F": {
         "Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "s3://b/coagent-staging/19820816a6776c"}}}}
-    run = StepRun(exit_code=0, files={packaging.PACKAGED: json.dumps(packaged).encode()})
-    assert packaging.judge(run).status == "passed"
+    run = StepRun(exit_code=0, stdout="SAM CLI, version 1.170.0\n\nBuild Succeeded\n",
+                  files={packaging.PACKAGED: json.dumps(packaged).encode()})
+    judgement = packaging.judge(run)
+    assert (judgement.status, judgement.tool_version) == ("passed", "1.170.0")
     for files, message in (({packaging.PACKAGED: None}, "wrote no packaged.json"),
                            ({packaging.PACKAGED: b"Resources: {"}, "not JSON"),
                            ({packaging.PACKAGED: b"{}"}, "no Resources")):

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 
 from ci.config import Config
 from ci.core.findings import finding
 from ci.core.report import Finding
+from ci.core.text import sam_version
 from ci.core.step import PYTHON_IMAGE, Judgement, ReportError, Step, StepRun, python_tool
 
 PREFIX = "infra/sam-validate/"
@@ -29,7 +29,6 @@ NO_AWS = {"SAM_CLI_TELEMETRY": "0", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_
           "AWS_EC2_METADATA_DISABLED": "true"}
 """What keeps the host's AWS settings out: no shared config or credentials file, no instance metadata lookup."""
 VALID, INVALID = "is a valid SAM Template", "was invalid SAM Template"
-VERSION = re.compile(r"^SAM CLI, version (\S+)$", re.MULTILINE)
 
 
 def step_id(template: str) -> str:
@@ -60,8 +59,7 @@ def errors(stderr: str) -> list[str]:
 
 def judge(run: StepRun, template: str) -> Judgement:
     """Valid passes; invalid fails with a finding per error (in `template`); anything else crashed."""
-    match = VERSION.search(run.stdout)
-    tool_version = match.group(1) if match else None
+    tool_version = sam_version(run.stdout)
     if run.exit_code == 0 and VALID in run.stdout:
         return Judgement("passed", reason=f"sam {tool_version or '?'}: a valid SAM template", tool_version=tool_version)
     if run.exit_code == 1 and INVALID in run.stdout:

@@ -192,4 +192,4 @@ def judge(run: StepRun, config: Lighthouse, target: str) -> Judgement:
     reason = (f"{judged.reason}: {len(runs)} URL x form factor(s) of {target}, {config.runs} run(s) each, "
               f"Lighthouse {version}; {note}")
     table = Table("scores (median of the runs, 0-100)", COLUMNS, tuple(rows))
-    return Judgement(judged.status, judged.findings, reason, tables=(table,))
+    return Judgement(judged.status, judged.findings, reason, tool_version=version, tables=(table,))

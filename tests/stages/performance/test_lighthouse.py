@@ -47,6 +47,7 @@ def test_the_table_has_each_url_form_factor_and_category_with_median_spread_and_
     assert rows["/", "mobile", "performance"] == (76.0, "68-84", None, 90.0, "root-mobile-1.report")
     assert rows["/", "mobile", "seo"] == (100.0, "100-100", None, 95.0, "root-mobile-1.report")
     assert "2 URL x form factor(s) of the production build, 2 run(s) each, Lighthouse 12.8.2" in judgement.reason
+    assert judgement.tool_version == "12.8.2"  # the version that ran, from its results (no npm package of the app)
 
 
 def test_a_median_below_its_threshold_fails_naming_the_url_and_form_factor():
