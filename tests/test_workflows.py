@@ -141,7 +141,9 @@ def test_preview_changes_runs_on_pull_requests_with_github_oidc_only():
     assert workflow["permissions"] == {"contents": "read"}
     job = workflow["jobs"]["preview-changes"]
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    assert job["if"] == "${{ !github.event.pull_request.head.repo.fork }}"  # forks get no ID token
+    # forks get no ID token, and without the role variable --aws-role-arn would swallow the next flag
+    assert job["if"] == "${{ vars.AWS_ROLE_ARN_STAGING != '' && !github.event.pull_request.head.repo.fork }}"
+    assert job["needs"] == "validate-infra"
     call = job["steps"][1]["with"]["call"]
     assert call.startswith("preview-changes --source examples/coagent --env staging")
     assert "--oidc-request-token env://ACTIONS_ID_TOKEN_REQUEST_TOKEN" in call  # a Dagger secret, read by the CLI

@@ -295,6 +295,12 @@ def _path_as_entry(value: Any) -> Any:
     return {"path": value} if isinstance(value, str) else value
 
 
+def _unique_paths(urls: list["LighthouseUrl"]) -> list["LighthouseUrl"]:
+    """The URLs, unless a path is listed twice (its runs would be counted as one page's)."""
+    _unique([url.path for url in urls])
+    return urls
+
+
 def _urls_schema(schema: dict[str, Any]) -> None:
     """The published schema of lighthouse.urls' items: an entry, or its path alone (what `_path_as_entry` reads)."""
     item = schema["properties"]["urls"]["items"]
@@ -307,7 +313,8 @@ class Lighthouse(_Section):
     model_config = ConfigDict(json_schema_extra=lambda schema: (_urls_schema(schema), schema.update(
         {"type": ["object", "null"]}))[-1])
 
-    urls: Annotated[list[Annotated[LighthouseUrl, BeforeValidator(_path_as_entry)]], Field(min_length=1)] = Field(
+    urls: Annotated[list[Annotated[LighthouseUrl, BeforeValidator(_path_as_entry)]], Field(min_length=1),
+                    AfterValidator(_unique_paths)] = Field(
         [LighthouseUrl(path="/")], examples=[["/", {"path": "/about", "thresholds": {"performance": 80}}]],
         description="URL paths to audit: a path, or {path, thresholds} to override thresholds for it.",
     )

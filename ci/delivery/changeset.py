@@ -30,11 +30,10 @@ class ChangeSetError(BayonError):
 
 @dataclass(frozen=True)
 class Preview:
-    """What the service said: CREATE or UPDATE, its rows, and why it has none (`no_changes`)."""
+    """What the service said: CREATE or UPDATE, and its rows (none: no changes)."""
 
     change_set_type: str
     changes: tuple[Change, ...]
-    no_changes: bool = False
 
 
 def stack_status(cfn, stack_name: str) -> str | None:
@@ -79,36 +78,47 @@ def preview(cfn, stack_name: str, template: dict, parameters: Mapping[str, str],
     status = stack_status(cfn, stack_name)
     kind = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
     name = f"bayon-preview-{uuid.uuid4().hex[:12]}"
-    created = False
     try:
         cfn.create_change_set(StackName=stack_name, ChangeSetName=name, TemplateBody=body, ChangeSetType=kind,
                               Capabilities=CAPABILITIES, Description="bayon preview-changes (never executed)",
                               Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
-        created = True
         try:
             cfn.get_waiter("change_set_create_complete").wait(
                 ChangeSetName=name, StackName=stack_name,
                 WaiterConfig={"Delay": delay_s, "MaxAttempts": max_attempts})
         except WaiterError:
-            pass  # FAILED is read from the description below
+            pass  # FAILED, or still pending after the wait: read from the description below
         described = _described(cfn, stack_name, name)
     except (ClientError, BotoCoreError) as exc:
         raise ChangeSetError(f"{stack_name}: the change set could not be created: {_reason(exc)}") from None
-    finally:
-        if created:
-            _delete(cfn, stack_name, name, kind == "CREATE" and status is None)
+    finally:  # also when the create call failed after the service took it (a read timeout): the name is ours
+        cleanup = _delete(cfn, stack_name, name, kind == "CREATE" and status is None)
     if described.get("Status") == "FAILED":
         reason = described.get("StatusReason", "")
         if any(text in reason for text in NO_CHANGES):
-            return Preview(kind, (), no_changes=True)
+            return Preview(kind, ())
         raise ChangeSetError(f"{stack_name}: the change set failed: {reason or 'no reason given'}")
+    if described.get("Status") != "CREATE_COMPLETE":
+        raise ChangeSetError(f"{stack_name}: the change set was still {described.get('Status', 'unknown')} after "
+                             f"{delay_s * max_attempts} s; nothing was executed, run the preview again")
+    if cleanup:
+        raise ChangeSetError(f"{stack_name}: the change set {name} could not be deleted ({cleanup}); delete it by "
+                             "hand (it was never executed)")
     return Preview(kind, tuple(rows(described)))
 
 
-def _delete(cfn, stack_name: str, name: str, and_stack: bool) -> None:
-    cfn.delete_change_set(ChangeSetName=name, StackName=stack_name)
-    if and_stack and stack_status(cfn, stack_name) == "REVIEW_IN_PROGRESS":
-        cfn.delete_stack(StackName=stack_name)
+def _delete(cfn, stack_name: str, name: str, and_stack: bool) -> str:
+    """Delete the change set (gone already is fine) and the empty stack a CREATE made; why that failed, or ""."""
+    try:
+        cfn.delete_change_set(ChangeSetName=name, StackName=stack_name)
+        if and_stack and stack_status(cfn, stack_name) == "REVIEW_IN_PROGRESS":
+            cfn.delete_stack(StackName=stack_name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ChangeSetNotFound":
+            return _reason(exc)
+    except BotoCoreError as exc:
+        return _reason(exc)
+    return ""
 
 
 def _reason(exc: Exception) -> str:

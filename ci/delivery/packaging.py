@@ -3,7 +3,7 @@ step; the result is the packaged template (code in S3, `CodeUri: s3://...`), whi
 
 The step runs on the source as given (a tool-image step): the build directory and the packaged template go into
 `{reports}`, never into the source. `sam build` of a Node function runs npm in its build copy, so the image has Node
-and npm (Node's official image, the Node major the project's steps use; Debian's nodejs is 18) and the SAM CLI in a
+and npm (Node's official image of the pipeline's default Node major; Debian's nodejs is 18) and the SAM CLI in a
 venv of Debian's Python (its pins conflict with boto3's, so it stays a tool, never a library). The credentials reach
 this step only as secret variables (`CREDENTIAL_SECRETS`); an emulator endpoint as AWS_ENDPOINT_URL (`sam package`
 has no --endpoint-url).
@@ -43,14 +43,16 @@ def step_id(env_name: str) -> str:
 
 
 def script(template: str, environment: Environment) -> str:
-    """The shell line: the SAM CLI's version (the judge reports it), build into `{reports}/build`, then package the
-    built template into the bucket as JSON."""
+    """The shell line: the SAM CLI's version (the judge reports it), build into `{reports}/build` without the
+    credentials (it runs npm, and the dependencies' install scripts with it), then package the built template into
+    the bucket as JSON (the one command that needs them)."""
     built = "{reports}/build"
     build = ["sam", "build", "--template-file", template, "--build-dir", built]
     package = ["sam", "package", "--template-file", f"{built}/template.yaml", "--s3-bucket",
                environment.artifacts_bucket, "--s3-prefix", environment.stack_name, "--region", environment.region,
                "--output-template-file", f"{{reports}}/{PACKAGED}", "--use-json", "--no-progressbar"]
-    return f"sam --version && {shlex.join(build)} && {shlex.join(package)}"
+    unset = ["env", *(arg for var in sorted(CREDENTIAL_SECRETS) for arg in ("-u", var))]
+    return f"sam --version && {shlex.join([*unset, *build])} && {shlex.join(package)}"
 
 
 def package_step(env_name: str, environment: Environment, template: str, where: Target) -> Step:

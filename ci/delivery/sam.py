@@ -13,19 +13,14 @@ from samtranslator.translator.managed_policy_translator import ManagedPolicyLoad
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
+from ci.core.cfn_template import has_sam_transform
 from ci.core.errors import UsageError
-
-
-def is_sam(template: dict) -> bool:
-    transform_ = template.get("Transform")
-    return any(isinstance(t, str) and t.startswith("AWS::Serverless")
-               for t in (transform_ if isinstance(transform_, list) else [transform_]))
 
 
 def translated(template: dict, parameters: dict[str, str], aws: boto3.Session, iam) -> dict:
     """Plain CloudFormation from a packaged SAM template (its CodeUri in S3), for the session's region; a template
     without the SAM transform is returned as it is. `iam` serves AWS managed policy names, if the template uses any."""
-    if not is_sam(template):
+    if not has_sam_transform(template):
         return template
     loader = ManagedPolicyLoader(iam)
     translator = Translator(None, Parser(), boto_session=aws)

@@ -1,37 +1,15 @@
-"""A CloudFormation template's text as data, its short-form tags (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) turned into
-the long form (`{"Ref": "X"}`, `{"Fn::GetAtt": ["A", "B"]}`): what the SAM translator and a template diff need."""
+"""A CloudFormation template's text as data, its short-form tags in the long form (`ci.core.cfn_template`): what the
+SAM translator and a template diff need; and where in the text each resource is declared."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
-
 import yaml
 
+from ci.core.cfn_template import load_yaml
 from ci.core.errors import UsageError
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML with CloudFormation's intrinsic function tags."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        value: Any = loader.construct_mapping(node, deep=True)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_scalar(node)
-    if suffix == "Ref" or suffix == "Condition":
-        return {suffix: value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_Loader.add_multi_constructor("!", _intrinsic)
 
 
 def load(text: str | dict, what: str) -> dict:
@@ -39,7 +17,7 @@ def load(text: str | dict, what: str) -> dict:
     if isinstance(text, dict):
         return text
     try:
-        document = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_Loader)
+        document = json.loads(text) if text.lstrip().startswith("{") else load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise UsageError(f"{what}: not a JSON or YAML template ({type(exc).__name__})") from None
     if not isinstance(document, dict):

@@ -28,7 +28,13 @@ function file(path) {
 }
 
 function resolve(urlPath) {
-  const clean = normalize(decodeURIComponent(urlPath.split("?")[0])).replace(/^([/\\])+/, "");
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath.split("?")[0]);
+  } catch {
+    return null; // a malformed %-escape names no file: 404, and the server keeps serving
+  }
+  const clean = normalize(decoded).replace(/^([/\\])+/, "");
   if (clean.split(sep).includes("..")) return null;
   const at = join(ROOT, clean);
   return file(at) || file(join(at, "index.html")) || file(`${at}.html`);

@@ -303,6 +303,8 @@ MALFORMED = [
     ("lighthouse:\n  max_drop: -1\n",
      "pipeline.yaml:2: lighthouse.max_drop must be a number from 0 to 100, got -1; write a number such as 10"),
     ("infra:\n  templates: [a.yaml, a.yaml]\n", "pipeline.yaml:2: infra.templates lists 'a.yaml' twice; keep one"),
+    ("lighthouse:\n  urls:\n    - /\n    - {path: /, thresholds: {seo: 80}}\n",
+     "pipeline.yaml:4: lighthouse.urls lists '/' twice; keep one"),
     ("environments:\n  production:\n    region: eu-west-1\n",
      "pipeline.yaml:3: missing required key 'stack_name' in environments.production; add stack_name: coagent-staging"),
     ("environments:\n  Prod_1:\n    region: eu-west-1\n",

@@ -89,7 +89,7 @@ def test_no_changes_is_an_empty_preview(cfn):
         _conversation(st, _described("FAILED", reason=reason))
         shown = changeset.preview(cfn, STACK, TEMPLATE, {}, delay_s=1, max_attempts=1)
         st.assert_no_pending_responses()
-    assert shown.no_changes and shown.changes == ()
+    assert shown.changes == () and shown.change_set_type == "UPDATE"
 
 
 def test_a_failed_change_set_is_an_error_and_still_deleted(cfn):
@@ -105,9 +105,32 @@ def test_a_refused_change_set_is_an_error_naming_the_service_reason(cfn):
         st.add_response("describe_stacks", _stack(), {"StackName": STACK})
         st.add_client_error("create_change_set", "InsufficientCapabilitiesException",
                             "Requires capabilities : [CAPABILITY_IAM]", 400)
+        st.add_client_error("delete_change_set", "ChangeSetNotFound", "ChangeSet [bayon-preview-x] does not exist", 404)
         with pytest.raises(changeset.ChangeSetError, match="InsufficientCapabilitiesException: Requires capabilities"):
             changeset.preview(cfn, STACK, TEMPLATE, {})
-        st.assert_no_pending_responses()  # nothing created, nothing to delete
+        st.assert_no_pending_responses()  # the name is ours: its deletion is tried even so, and it is not there
+
+
+def test_a_change_set_still_pending_after_the_wait_is_an_error_never_no_changes(cfn):
+    with Stubber(cfn) as st:
+        _conversation(st, _described("CREATE_IN_PROGRESS"))
+        with pytest.raises(changeset.ChangeSetError, match="was still CREATE_IN_PROGRESS after 1 s; nothing was "
+                                                            "executed"):
+            changeset.preview(cfn, STACK, TEMPLATE, {}, delay_s=1, max_attempts=1)
+        st.assert_no_pending_responses()  # described, and deleted all the same
+
+
+def test_a_change_set_that_cannot_be_deleted_fails_the_preview_naming_it(cfn):
+    with Stubber(cfn) as st:
+        st.add_response("describe_stacks", _stack(), {"StackName": STACK})
+        st.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID})
+        described = _described(changes=[_resource_change("Add", "ListingsTable", "AWS::DynamoDB::Table")])
+        st.add_response("describe_change_set", described)
+        st.add_response("describe_change_set", described)
+        st.add_client_error("delete_change_set", "AccessDenied", "not allowed to cloudformation:DeleteChangeSet", 403)
+        with pytest.raises(changeset.ChangeSetError, match=r"could not be deleted \(AccessDenied: not allowed"):
+            changeset.preview(cfn, STACK, TEMPLATE, {}, delay_s=1)
+        st.assert_no_pending_responses()
 
 
 def test_a_missing_stack_gets_a_create_change_set_and_its_empty_stack_is_deleted(cfn):

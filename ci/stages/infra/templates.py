@@ -9,12 +9,14 @@ mapping with `AWSTemplateFormatVersion`, a SAM `Transform`, or `Resources` whose
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from ci.config import Config
+from ci.core.cfn_template import has_sam_transform, load_yaml
 from ci.core.errors import UsageError
 
 CANDIDATE_GLOBS = ("**/*.yaml", "**/*.yml", "**/*.json", "**/*.template")
@@ -24,25 +26,10 @@ NOT_TEMPLATES = ("package.json", "package-lock.json", "tsconfig.json", "pipeline
 """Names never read as templates (cheap to rule out, and large in the lockfile's case)."""
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short-form tags (`!Ref`, `!GetAtt`, `!Sub`, ...) read as plain values."""
-
-
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_scalar(node)
-
-
-_CfnLoader.add_multi_constructor("!", _tagged)
-
-
 def parse(text: str, path: str) -> Any:
     """A template file's document (JSON or YAML with CloudFormation tags); None when it is neither."""
     try:
-        return json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_CfnLoader)
+        return json.loads(text) if path.endswith(".json") else load_yaml(text)
     except (ValueError, yaml.YAMLError):
         return None
 
@@ -53,14 +40,23 @@ def is_template(document: Any) -> bool:
         return False
     if "AWSTemplateFormatVersion" in document:
         return True
-    transform = document.get("Transform")
-    transforms = transform if isinstance(transform, list) else [transform]
-    if any(isinstance(t, str) and t.startswith("AWS::Serverless") for t in transforms):
+    if has_sam_transform(document):
         return True
     resources = document.get("Resources")
     return isinstance(resources, dict) and bool(resources) and all(
         isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith(("AWS::", "Custom::"))
         for r in resources.values())
+
+
+TEMPLATE_MARKS = re.compile(r"AWSTemplateFormatVersion|AWS::Serverless-2016-10-31|\bType:\s*[\"']?AWS::\w+::")
+"""What a template says in its text, read when the file does not parse: such a file is a broken template (cfn-lint
+reports its syntax error), never a file to leave out, or a gate on the others would pass without it."""
+
+
+def found(path: str, text: str) -> bool:
+    """Whether a candidate file is a template to check: it reads as one, or it does not parse but says it is one."""
+    document = parse(text, path)
+    return is_template(document) if document is not None else bool(TEMPLATE_MARKS.search(text))
 
 
 def candidates(paths: list[str]) -> list[str]:
@@ -81,4 +77,4 @@ def chosen(config: Config, texts: Mapping[str, str | None]) -> list[str]:
                 raise UsageError(f"infra.templates[{index}] names {path}, which is no SAM/CloudFormation template "
                                  "(no AWSTemplateFormatVersion, SAM Transform or AWS:: Resources); fix the path")
         return list(config.infra.templates)
-    return sorted(path for path, text in texts.items() if text is not None and is_template(parse(text, path)))
+    return sorted(path for path, text in texts.items() if text is not None and found(path, text))

@@ -39,7 +39,7 @@ RUN_S = 90
 CHROMIUM_INSTALL = (("apt-get", "update", "-qq"),
                     ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"),
                     ("npm", "install", "-g", "--no-audit", "--no-fund", f"lighthouse@{VERSION}"))
-COLUMNS = ("url", "form factor", "category", "median", "spread", "baseline Δ", "threshold", "median run")
+COLUMNS = ("url", "form factor", "category", "score", "spread", "baseline Δ", "threshold", "median run")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ Measured = dict[tuple[str, str], list[lhr.Run]]
 
 
 def measured(files: Mapping[str, bytes | None], config: Lighthouse) -> Measured:
-    """Every run the step declared, parsed; ReportError naming the first missing or unreadable one."""
+    """Every run the step declared, parsed; ReportError naming the first missing or unreadable one, or one another
+    Lighthouse version than the pinned one made."""
     found: Measured = {}
     for page, ff, n in every_run(config):
         name = f"{report_name(page, ff, n)}.json"
@@ -103,9 +104,13 @@ def measured(files: Mapping[str, bytes | None], config: Lighthouse) -> Measured:
         if data is None:
             raise ReportError(f"Lighthouse wrote no {name}")
         try:
-            found.setdefault((page.path, ff), []).append(lhr.parse(data, name))
+            run = lhr.parse(data, name)
         except ValueError as exc:
             raise ReportError(str(exc)) from None
+        if run.version != VERSION:  # e.g. another lighthouse on PATH: scores of another version are no comparison
+            raise ReportError(f"{name} comes from Lighthouse {run.version}, not the pinned {VERSION}; run "
+                              "scripts/setup.sh (it installs it into .bayon/tools)")
+        found.setdefault((page.path, ff), []).append(run)
     return found
 
 
@@ -151,12 +156,13 @@ def _judged(config: Lighthouse, path: str, ff: str, found: list[lhr.Run],
     where = f"{url} ({ff})"
     for key, cid in lhr.CATEGORIES.items():
         now, limit = scores.spread([r.scores[cid] for r in found]), _threshold(config, path, key)
+        score = found[median].scores[cid]  # the median run counts (Lighthouse CI's way); the spread is shown
         base = before.get((path, ff, cid))
         delta = round(now.median - base.median, 1) if base else None
-        if now.median < limit:
+        if score < limit:
             problems.append(finding(f"lighthouse/{cid}", "error", None, None, None,
-                                    f"{where}: {cid} {now.median:g} is below {limit:g}",
-                                    url=url, form_factor=ff, score=now.median, threshold=limit))
+                                    f"{where}: {cid} {score:g} (median run) is below {limit:g}",
+                                    url=url, form_factor=ff, score=score, threshold=limit))
         if base and scores.regressed(base, now, config.max_drop):
             problems.append(finding(
                 f"lighthouse/regression-{cid}", "error", None, None, None,
@@ -164,7 +170,7 @@ def _judged(config: Lighthouse, path: str, ff: str, found: list[lhr.Run],
                 f"the baseline's {base.median:g} (runs {base.min:g}-{base.max:g}); more than {config.max_drop:g} "
                 "and outside both spreads", url=url, form_factor=ff, score=now.median, baseline=base.median,
                 delta=delta))
-        rows.append((path, ff, cid, now.median, f"{now.min:g}-{now.max:g}", delta, limit,
+        rows.append((path, ff, cid, score, f"{now.min:g}-{now.max:g}", delta, limit,
                      report_name(page, ff, median + 1)))
     for key, value in found[median].metrics.items():
         budget = getattr(config.budgets, key)
@@ -191,5 +197,6 @@ def judge(run: StepRun, config: Lighthouse, target: str) -> Judgement:
     version = next(iter(runs.values()))[0].version
     reason = (f"{judged.reason}: {len(runs)} URL x form factor(s) of {target}, {config.runs} run(s) each, "
               f"Lighthouse {version}; {note}")
-    table = Table("scores (median of the runs, 0-100)", COLUMNS, tuple(rows))
+    table = Table("scores of the median run, 0-100 (the spread of all runs; the baseline delta between medians)",
+                  COLUMNS, tuple(rows))
     return Judgement(judged.status, judged.findings, reason, tool_version=version, tables=(table,))

@@ -42,5 +42,7 @@ def test_found_in_the_sample_app_and_not_in_ignored_folders(tmp_path) -> None:
     (app / "backend" / ".aws-sam" / "template.yaml").write_text(SAM)  # sam build output: ignored
     (app / "infra").mkdir()
     (app / "infra" / "queue.json").write_text('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}')
+    (app / "infra" / "broken.yaml").write_text("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n   bad: [\n")
+    (app / "infra" / "notes.yaml").write_text("just: [unclosed\n")  # broken, but no template
     found = run_local(lambda executor: runner.infra_templates(executor, load_config(None)), app)
-    assert found == ["backend/template.yaml", "infra/queue.json"]
+    assert found == ["backend/template.yaml", "infra/broken.yaml", "infra/queue.json"]  # cfn-lint judges the broken one

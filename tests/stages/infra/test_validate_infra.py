@@ -78,8 +78,10 @@ def test_every_template_found_gets_its_own_cfn_lint_and_sam_validate(report):
 def test_the_sample_template_is_valid_and_warned_of_its_table_and_bucket(report):
     lint, sam = result(report, "infra/cfn-lint/backend/template.yaml"), result(report,
                                                                                 "infra/sam-validate/backend/template.yaml")
-    assert (lint.status, lint.exit_code, sam.status) == ("passed", 12, "passed")
-    assert located(report, lint.id) == [("I3011", 49), ("I3011", 49), ("W9011", 60), ("W9011", 60)]
+    # rule ids asserted, never "clean": cfn-lint's deprecation rules (W2531 ...) depend on the date, so other warnings
+    # may join these one day; an error would not (the gate would fail), nor would exit codes other than warnings'
+    assert (lint.status, sam.status) == ("passed", "passed") and lint.exit_code in (4, 12)
+    assert {("I3011", 49), ("W9011", 60)} <= set(located(report, lint.id))
     assert {f.severity for f in report.findings if f.step == lint.id} == {"warning"}
 
 
