@@ -258,7 +258,7 @@ async def plan(function: str, executor: Executor) -> str:
     name = function.replace("-", "_")
     templates = await infra_templates(executor, config) if name in GATES and GATES[name].takes_templates else ()
     steps = await _preview_steps(executor, config) if name == "preview_changes" else steps_of(name, config, templates)
-    setup = setup_of(config).plan({s.node_major for s in steps if s.needs_install})
+    setup = setup_of(config).plan({s.node_major for s in steps if s.installs})
     return json.dumps([*setup, *(s.plan() for s in steps)], indent=2) + "\n"
 
 

@@ -124,6 +124,21 @@ def test_the_plan_shows_the_served_build_and_the_chromium_layers():
     assert plan["env"] == {"BAYON_RUN_ID": "{run_id}"}
 
 
+def test_the_plan_lists_the_setup_commands_the_served_build_stands_on():
+    class Files:
+        name = "files"
+
+        async def read_source_file(self, path):
+            if path == "pipeline.yaml":
+                return "setup: [npx next typegen]\n"
+            file = COAGENT / path
+            return file.read_text() if file.is_file() else None
+
+    setup, step = json.loads(anyio.run(runner.plan, "lighthouse", Files()))
+    assert (setup["id"], setup["argv"]) == ("setup/commands/0/node22", ["sh", "-c", "npx next typegen"])
+    assert step["id"] == "performance/lighthouse"
+
+
 @pytest.mark.anyio
 async def test_run_binds_the_service_on_the_install_the_scheduler_ran_and_names_it(monkeypatch):
     ex = executor()
