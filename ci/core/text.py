@@ -72,6 +72,9 @@ def npm_failed(command: Sequence[str], exit_code: int | None, output: str) -> st
     return f"`{' '.join(command[:2])}` exited with code {exit_code}: " + "\n".join(detail)
 
 
+SAM_CLI = "aws-sam-cli==1.170.0"
+"""The SAM CLI both SAM steps install in their images (validate-infra's, preview-changes' package step); on the host
+`scripts/setup.sh` installs the same version."""
 SAM_VERSION_LINE = re.compile(r"^SAM CLI, version (\S+)$", re.MULTILINE)
 """What `sam --version` prints; the steps that run the SAM CLI print it first, so their judge reports the version
 that ran in either executor."""

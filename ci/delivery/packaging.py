@@ -17,19 +17,18 @@ import shlex
 
 from ci.config.model import Environment
 from ci.core.executor import RUN_ID_PLACEHOLDER
-from ci.core.text import sam_version
+from ci.core.text import SAM_CLI, sam_version
 from ci.core.step import DEFAULT_NODE_MAJOR, Judgement, ReportError, Step, StepRun, node_image
 from ci.delivery.clients import ENDPOINT_ENV, Target
 from ci.delivery.credentials import CREDENTIAL_SECRETS
 
-SAM_VERSION = "1.170.0"
 SAM_IMAGE = node_image(DEFAULT_NODE_MAJOR)
 SAM_VENV = "/opt/sam"
 SAM_INSTALL = (
     ("apt-get", "update", "-qq"),
     ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "python3-venv"),
     ("python3", "-m", "venv", SAM_VENV),
-    (f"{SAM_VENV}/bin/pip", "install", "--no-cache-dir", "--disable-pip-version-check", f"aws-sam-cli=={SAM_VERSION}"),
+    (f"{SAM_VENV}/bin/pip", "install", "--no-cache-dir", "--disable-pip-version-check", SAM_CLI),
     ("ln", "-s", f"{SAM_VENV}/bin/sam", "/usr/local/bin/sam"),
 )
 PACKAGED = "packaged.json"

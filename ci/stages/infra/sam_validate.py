@@ -17,12 +17,11 @@ import functools
 from ci.config import Config
 from ci.core.findings import finding
 from ci.core.report import Finding
-from ci.core.text import sam_version
+from ci.core.text import SAM_CLI, sam_version
 from ci.core.step import PYTHON_IMAGE, Judgement, ReportError, Step, StepRun, python_tool
 
 PREFIX = "infra/sam-validate/"
 TOOL = "sam"
-SAM_CLI = "aws-sam-cli==1.170.0"
 RULE = "sam/invalid-template"
 SCRIPT = 'sam --version && exec sam validate --template "$1" --region "$2"'
 NO_AWS = {"SAM_CLI_TELEMETRY": "0", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
