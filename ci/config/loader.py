@@ -129,6 +129,8 @@ class _Document:
             _, sample = _schema_at(loc[:-2])
             return self.fail(self.keys[loc[:-1]], f"name {loc[-2]!r} in {_path(loc[:-2])} must match "
                              f"{error['ctx']['pattern']}; use a name such as {next(iter(sample))!r}")
+        if kind in WHOLE_ENTRY_ERRORS:  # a rule across an entry's keys: its message says which keys to keep
+            return self.fail(self._node(loc), f"{path}: {error['msg']}")
         schema, sample = _schema_at(loc)
         node = self._node(loc)
         if kind == "model_type" and not loc:
@@ -240,6 +242,10 @@ def _sample(field: dict[str, Any]) -> Any:
         return field["default"]
     doc = field["description"].rstrip(".")
     return f"<{doc[0].lower()}{doc[1:]}>"
+
+
+WHOLE_ENTRY_ERRORS = frozenset({"smoke_kind"})
+"""Errors a model validator raises about an entry as a whole (`SmokeCheck`), reported with the validator's text."""
 
 
 def _allowed(schema: dict[str, Any]) -> str:

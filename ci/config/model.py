@@ -349,6 +349,64 @@ class Infra(_Section):
     )
 
 
+class Amplify(_Model):
+    """The Amplify Hosting app and branch a static frontend is deployed to (manual deployments: a zip of the site)."""
+
+    app_id: str = Field(pattern=r"^d[a-z0-9]{1,20}$", examples=["d1a2b3c4d5e6f7"], description="Amplify app id.")
+    branch: str = Field(min_length=1, max_length=255, examples=["main"], description="The app's branch to deploy.")
+
+
+class SmokeCheck(_Model):
+    """One smoke test after a deploy (and after a rollback): an HTTP check (`url`, or `output` + `path`), or a
+    resource check (`table` or `bucket`, a logical id of the stack)."""
+
+    name: str | None = Field(None, min_length=1, examples=["listings API"], description="Shown in the report.")
+    url: str | None = Field(None, pattern=r"^https?://", examples=["https://staging.example.com/"],
+                            description="HTTP check: this absolute URL.")
+    output: str | None = Field(None, pattern=r"^[A-Za-z0-9]+$", examples=["ApiUrl"],
+                               description="HTTP check: the stack output holding the base URL (`path` is appended).")
+    path: str = Field("", examples=["/listings"], description="Appended to the output's URL (HTTP checks).")
+    status: int = Field(200, ge=100, le=599, description="The HTTP status expected.")
+    contains: str | None = Field(None, min_length=1, examples=["listings"], description="Text the body must contain.")
+    max_latency_ms: int | None = Field(None, ge=1, examples=[2000], description="Slowest acceptable answer, in ms.")
+    retries: int = Field(3, ge=0, le=20, description="Attempts after the first, with exponential backoff.")
+    backoff_s: float = Field(2.0, ge=0, le=60, description="Wait before the first retry; doubled each time.")
+    table: str | None = Field(None, pattern=r"^[A-Za-z0-9]+$", examples=["ListingsTable"],
+                              description="Resource check: this DynamoDB table of the stack is readable.")
+    bucket: str | None = Field(None, pattern=r"^[A-Za-z0-9]+$", examples=["ListingsBucket"],
+                               description="Resource check: this S3 bucket of the stack is reachable.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "SmokeCheck":
+        kinds = [k for k, on in (("url", self.url), ("output", self.output), ("table", self.table),
+                                 ("bucket", self.bucket)) if on]
+        if len(kinds) != 1:
+            fix = "keep one of them" if kinds else "add one, e.g. output: ApiUrl or table: ListingsTable"
+            raise PydanticCustomError("smoke_kind", "a smoke check has exactly one of url, output, table or bucket, "
+                                      "got {got}; {fix}", {"got": ", ".join(kinds) or "none", "fix": fix})
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "http" if self.url or self.output else "table" if self.table else "bucket"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.url or (f"{self.output}{self.path}" if self.output else self.table or self.bucket)
+
+
+class Timeouts(_Section):
+    """The longest each deploy phase may take, in seconds; a phase over its limit fails the deploy (and, once the
+    change set ran, rolls it back)."""
+
+    lock: int = Field(300, ge=0, le=7200, description="Waiting for another deploy's lock on the environment.")
+    preflight: int = Field(120, ge=1, le=3600, description="Credentials, stack status, release checksums.")
+    change_set: int = Field(1800, ge=1, le=14400, description="Creating, executing and waiting for the change set.")
+    frontend: int = Field(900, ge=1, le=7200, description="The Amplify deployment of the frontend zip.")
+    smoke: int = Field(300, ge=1, le=3600, description="All smoke checks together, retries included.")
+    rollback: int = Field(1800, ge=1, le=14400, description="Restoring the last known good release.")
+
+
 class Environment(_Model):
     """A deployment target: one CloudFormation stack in one account and region."""
 
@@ -376,6 +434,33 @@ class Environment(_Model):
         [], examples=[["ListingsBucket"]], json_schema_extra={"uniqueItems": True},
         description="Logical ids of stateful resources whose replacement or deletion is accepted.",
     )
+    github_environment: str | None = Field(
+        None, pattern=r"^[^'\"`,;\\]{1,255}$", examples=["staging"],
+        description="The GitHub environment this one maps to (its approvals and secrets), e.g. development.",
+    )
+    amplify: Amplify | None = Field(
+        None, description="Where the static frontend goes; unset: only the backend (the stack) deploys.",
+    )
+    runtime_config: Annotated[dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")],
+                                   Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")]],
+                              BeforeValidator(_none_as_empty)] = Field(
+        {}, examples=[{"apiUrl": "ApiUrl"}], json_schema_extra={"type": ["object", "null"]},
+        description="config.json written beside the static site at deploy: key -> the stack output giving its value "
+        "(empty: every output by its name); the app reads it at start, so one build serves every environment.",
+    )
+    smoke: list[SmokeCheck] = Field(
+        [], examples=[[{"output": "ApiUrl", "path": "/listings", "contains": "listings"}, {"table": "ListingsTable"}]],
+        description="Smoke tests run after the deploy and after a rollback.",
+    )
+    alarms: Annotated[list[Annotated[str, Field(min_length=1, max_length=255)]], AfterValidator(_unique)] = Field(
+        [], examples=[["coagent-staging-5xx"]], json_schema_extra={"uniqueItems": True},
+        description="CloudWatch alarm names watched for monitoring_minutes after the deploy (any in ALARM rolls "
+        "back); those that exist before it are also the stack update's RollbackConfiguration.",
+    )
+    monitoring_minutes: float = Field(
+        5.0, ge=0, le=180, description="How long the alarms are watched after the smoke tests pass.",
+    )
+    timeouts: Timeouts = Field(Timeouts(), description="The longest each deploy phase may take, in seconds.")
 
 
 class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
@@ -404,7 +489,7 @@ class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
     environments: Annotated[dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], Environment],
                             BeforeValidator(_none_as_empty)] = Field(
         {}, examples=[{"staging": {"region": "eu-west-1", "stack_name": "coagent-staging",
-                                   "artifacts_bucket": "coagent-artifacts-staging"}}],
+                                   "artifacts_bucket": "coagent-artifacts-staging", "github_environment": "staging"}}],
         json_schema_extra={"type": ["object", "null"]},
         description="Deployment targets by name (`--env NAME`).",
     )
