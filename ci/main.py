@@ -19,7 +19,7 @@ from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import runner
+from ci.pipeline import deliver, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -84,6 +84,23 @@ AwsRoleArn = Annotated[str, Doc("IAM role to assume with GitHub's OIDC token (wi
 OidcRequestUrl = Annotated[str, Doc("GitHub's OIDC token request URL (in Actions: ACTIONS_ID_TOKEN_REQUEST_URL)")]
 OidcRequestToken = Annotated[dagger.Secret | None, Doc("GitHub's OIDC request token (in Actions: "
                                                        "env://ACTIONS_ID_TOKEN_REQUEST_TOKEN)")]
+DeployEnv = Annotated[str, Doc("The environment of pipeline.yaml's environments (its stack, region, artifacts bucket, "
+                               "Amplify app, smoke tests, alarms), e.g. staging")]
+ReleaseRef = Annotated[str, Doc("The release: its id (the commit's full SHA) or a tag given to `package --tag`")]
+PackageCommit = Annotated[str, Doc("The full SHA of the commit being packaged: the release's id (in Actions: "
+                                   "github.sha; bayon: the checkout's HEAD when the tree is clean)")]
+ReleaseTags = Annotated[list[str] | None, Doc("Tags naming the release (aliases, e.g. rc-1.4.0), written once each")]
+DryRun = Annotated[bool, Doc("Stop after printing the change set (it is deleted, nothing executed)")]
+RollbackTo = Annotated[str, Doc("The release to go back to (id or tag; it must have been deployed to the environment); "
+                                "default: the last known good before the current one")]
+IncidentId = Annotated[str, Doc("Print this incident's Markdown report (its id as `history` lists it) instead of the "
+                                 "tables")]
+FromEnv = Annotated[str, Doc("The environment whose bucket holds the release (its credentials: --from-aws-*)")]
+ToEnv = Annotated[str, Doc("The environment to copy it into (its credentials: --aws-*)")]
+FromAccessKeyId = Annotated[dagger.Secret | None, Doc("AWS access key id of the --from environment's account")]
+FromSecretAccessKey = Annotated[dagger.Secret | None, Doc("AWS secret access key of the --from environment's account")]
+FromSessionToken = Annotated[dagger.Secret | None, Doc("AWS session token of the --from environment's temporary keys")]
+FromRoleArn = Annotated[str, Doc("IAM role of the --from environment's account to assume with GitHub's OIDC token")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -125,6 +142,13 @@ def _verdict(report: Report, fmt: str, repo_path: str) -> str:
 async def _plain(secret: dagger.Secret | None) -> str | None:
     """A secret's value, read here in the module runtime for the AWS client only (never an argv, env or log)."""
     return await secret.plaintext() if secret is not None else None
+
+
+async def _given(key_id: dagger.Secret | None, secret_key: dagger.Secret | None, token: dagger.Secret | None,
+                 role_arn: str, oidc_url: str, oidc_token: dagger.Secret | None) -> credentials.Given:
+    """The AWS credential arguments, their plaintext read here for the AWS clients only."""
+    return credentials.Given(await _plain(key_id), await _plain(secret_key), await _plain(token), role_arn, oidc_url,
+                             await _plain(oidc_token))
 
 
 async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
@@ -326,11 +350,96 @@ class Ci:
         change set for its stack, show each change (action, logical id, type, replacement) and fail on a stateful
         resource replaced or deleted (unless environments.NAME.allow_replacement names it); the change set is always
         deleted, never executed. Never cached."""
-        given = credentials.Given(await _plain(aws_access_key_id), await _plain(aws_secret_access_key),
-                                  await _plain(aws_session_token), aws_role_arn, oidc_request_url,
-                                  await _plain(oidc_request_token))
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
         report = await runner.preview_changes(_executor(source, None), env, given)
         return _verdict(report, format, repo_path)
+
+    @function(cache="never")
+    async def package(self, source: Source, env: DeployEnv, commit_sha: PackageCommit = "", tag: ReleaseTags = None,
+                      format: Format = "table", repo_path: RepoPath = "", npm_token: NpmToken = None,
+                      aws_access_key_id: AwsAccessKeyId = None, aws_secret_access_key: AwsSecretAccessKey = None,
+                      aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
+                      oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """Build the commit's immutable release (`sam build` + `sam package`, and the static export zipped when an
+        environment deploys a frontend) and store it in the environment's artifacts bucket under its id, with a
+        manifest of every object's checksum written once; a release already stored is verified, never rebuilt."""
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
+        report = await deliver.package(_executor(source, npm_token), env, given, commit_sha, tag or ())
+        return _verdict(report, format, repo_path)
+
+    @function(cache="never")
+    async def promote(self, source: Source, from_: FromEnv, to: ToEnv, release: ReleaseRef, format: Format = "table",
+                      repo_path: RepoPath = "", aws_access_key_id: AwsAccessKeyId = None,
+                      aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
+                      aws_role_arn: AwsRoleArn = "", from_aws_access_key_id: FromAccessKeyId = None,
+                      from_aws_secret_access_key: FromSecretAccessKey = None,
+                      from_aws_session_token: FromSessionToken = None, from_aws_role_arn: FromRoleArn = "",
+                      oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """Copy a stored release from one environment's artifacts bucket into the next's (read with the --from
+        credentials, written with the others), every object's checksum verified there; nothing is rebuilt."""
+        source_given = await _given(from_aws_access_key_id, from_aws_secret_access_key, from_aws_session_token,
+                                    from_aws_role_arn, oidc_request_url if from_aws_role_arn else "",
+                                    oidc_request_token if from_aws_role_arn else None)
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url if aws_role_arn else "", oidc_request_token if aws_role_arn else None)
+        report = await deliver.promote(_executor(source, None), from_, to, release, source_given, given)
+        return _verdict(report, format, repo_path)
+
+    @function(cache="never")
+    async def deploy(self, source: Source, env: DeployEnv, release: ReleaseRef, dry_run: DryRun = False,
+                     format: Format = "table", repo_path: RepoPath = "", aws_access_key_id: AwsAccessKeyId = None,
+                     aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
+                     aws_role_arn: AwsRoleArn = "", oidc_request_url: OidcRequestUrl = "",
+                     oidc_request_token: OidcRequestToken = None) -> str:
+        """Deploy a stored release to the environment: its lock, a preflight, the change set printed and executed,
+        the frontend zip to Amplify with the environment's config.json, smoke tests, the alarms watched; any
+        failure after the change set ran restores the last known good release (the error's first line says
+        `rolled back to RELEASE` or `NOT at a known release`; the JSON report's `outcome`). Never cached."""
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
+        report = await deliver.deploy(_executor(source, None), env, given, release, dry_run)
+        return _verdict(report, format, repo_path)
+
+    @function(cache="never")
+    async def rollback(self, source: Source, env: DeployEnv, to: RollbackTo = "", format: Format = "table",
+                       repo_path: RepoPath = "", aws_access_key_id: AwsAccessKeyId = None,
+                       aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
+                       aws_role_arn: AwsRoleArn = "", oidc_request_url: OidcRequestUrl = "",
+                       oidc_request_token: OidcRequestToken = None) -> str:
+        """Bring the environment back to a release it ran before (the stored template, parameters and frontend zip,
+        then the smoke tests): --to names it, by default the last known good before the current one. Never
+        cached."""
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
+        report = await deliver.rollback(_executor(source, None), env, given, to)
+        return _verdict(report, format, repo_path)
+
+    @function(cache="never")
+    async def smoke(self, source: Source, env: DeployEnv, format: Format = "table", repo_path: RepoPath = "",
+                    aws_access_key_id: AwsAccessKeyId = None, aws_secret_access_key: AwsSecretAccessKey = None,
+                    aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
+                    oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """The environment's smoke tests (environments.NAME.smoke: HTTP checks, tables, buckets) against what it
+        runs now. Never cached."""
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
+        return _verdict(await deliver.smoke(_executor(source, None), env, given), format, repo_path)
+
+    @function(cache="never")
+    async def history(self, source: Source, env: DeployEnv, incident: IncidentId = "", format: Format = "table",
+                      repo_path: RepoPath = "",
+                      aws_access_key_id: AwsAccessKeyId = None, aws_secret_access_key: AwsSecretAccessKey = None,
+                      aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
+                      oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """The environment's deployments, incidents and last known good release (table, or JSON with --format
+        json), from its state file; --incident ID prints that incident's Markdown report. Never cached."""
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
+        if incident:
+            return await deliver.incident_report(_executor(source, None), env, given, incident)
+        return _verdict(await deliver.history(_executor(source, None), env, given), format, repo_path)
 
     @function
     async def plan(self, source: Source, function: PlanName) -> str:

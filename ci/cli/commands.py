@@ -7,6 +7,7 @@ import argparse
 import os
 import posixpath
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,12 +19,14 @@ from ci.core.secret_refs import resolve
 from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
-from ci.output.render import render
-from ci.pipeline import runner
+from ci.output.render import failure_line, render
+from ci.pipeline import deliver, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
+DELIVERY = frozenset({"package", "promote", "deploy", "rollback", "smoke", "history"})
+"""The delivery functions (`ci.pipeline.deliver`): their exit codes come from their outcome."""
 
 
 def _coverage_files(path: str) -> tuple[str, dict[str, bytes]]:
@@ -49,15 +52,18 @@ def _upload(args: argparse.Namespace) -> github.Upload | None:
                          resolve(args.github_token), args.repo_path).check()
 
 
-def _given(args: argparse.Namespace) -> credentials.Given:
-    """The AWS credential flags, their references read now for the AWS client (none given: the usual AWS
-    environment, read by boto3 itself)."""
+def _given(args: argparse.Namespace, prefix: str = "") -> credentials.Given:
+    """The AWS credential flags (`prefix`: promote's `from_` ones), their references read now for the AWS client
+    (none given: the usual AWS environment, read by boto3 itself); the OIDC request goes with a role ARN."""
     def read(ref: str | None) -> str | None:
         return resolve(ref) if ref else None
 
-    return credentials.Given(read(args.aws_access_key_id), read(args.aws_secret_access_key),
-                             read(args.aws_session_token), args.aws_role_arn, args.oidc_request_url,
-                             read(args.oidc_request_token))
+    role = getattr(args, f"{prefix}aws_role_arn")
+    oidc = role or not prefix and args.command != "promote"
+    return credentials.Given(read(getattr(args, f"{prefix}aws_access_key_id")),
+                             read(getattr(args, f"{prefix}aws_secret_access_key")),
+                             read(getattr(args, f"{prefix}aws_session_token")), role,
+                             args.oidc_request_url if oidc else "", read(args.oidc_request_token) if oidc else None)
 
 
 def write_reports(report: Report, out: Path) -> int:
@@ -105,6 +111,53 @@ async def _lighthouse(args: argparse.Namespace, executor: ProgressExecutor, loca
     return report
 
 
+def _commit(args: argparse.Namespace) -> str:
+    """`--commit-sha`, else the HEAD of the git checkout holding the source when the app's files are committed."""
+    if args.commit_sha:
+        return args.commit_sha
+    source = Path(args.source)
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=source, capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        raise UsageError(f"--commit-sha: {source} is not in a git checkout; pass the full SHA of the commit to "
+                         "package") from None
+    if dirty:
+        raise UsageError(f"--commit-sha: {len(dirty)} file(s) of {source} differ from HEAD (e.g. {dirty[0][3:]}); "
+                         "commit them (a release is one commit), or pass --commit-sha") from None
+    return head.stdout.strip()
+
+
+async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecutor, repo_path: str) -> int:
+    """A delivery function: its report printed, the exit code its outcome says (4: rolled back, 5: at no known
+    release); `history --incident ID` prints that incident's Markdown."""
+    env, given = getattr(args, "env", None) or getattr(args, "env_flag", None) or "", _given(args)
+    if name == "history" and args.incident:
+        _emit(await deliver.incident_report(executor, env, given, args.incident), args.output)
+        return EXIT_PASSED
+    if name == "package":
+        report = await deliver.package(executor, env, given, _commit(args), flat(args.tag))
+    elif name == "promote":
+        source = _given(args, "from_")
+        report = await deliver.promote(executor, getattr(args, "from") or getattr(args, "from_flag") or "",
+                                       args.to or args.to_flag or "", args.release or args.release_flag or "",
+                                       source, given)
+    elif name == "deploy":
+        report = await deliver.deploy(executor, env, given, args.release or args.release_flag or "", args.dry_run)
+    elif name == "rollback":
+        report = await deliver.rollback(executor, env, given, args.to)
+    else:
+        report = await (deliver.smoke if name == "smoke" else deliver.history)(executor, env, given)
+    _emit(render(report, args.format, repo_path), args.output)
+    if not report.passed:
+        print(f"bayon: {failure_line(report)}", file=sys.stderr)
+    if report.delivery.get("incident"):
+        print(f"bayon: incident report: bayon history --env {env} --incident {report.delivery['incident']}",
+              file=sys.stderr)
+    return deliver.exit_code(report)
+
+
 async def call(args: argparse.Namespace) -> int:
     """Run one function locally; returns the exit code."""
     name = args.command.replace("-", "_")
@@ -126,6 +179,8 @@ async def call(args: argparse.Namespace) -> int:
             count = write_reports(report, out)
             print(f"wrote {count} report file(s) to {out}", file=sys.stderr)
             return EXIT_PASSED
+        if name in DELIVERY:
+            return await _deliver(name, args, executor, repo_path)
         if name in OUTPUTS:
             return await _export(name, executor, local, args.output, no_cache)
         if name in FIXERS:

@@ -35,6 +35,9 @@ class ProgressExecutor:
     def give_secrets(self, values) -> None:
         self.inner.give_secrets(values)
 
+    async def output_files(self, step: Step, path: str) -> dict[str, bytes]:
+        return await self.inner.output_files(step, path)
+
     def _done(self, result: StepResult) -> None:
         self._say(f"{MARKS[result.status]} {result.id} {result.duration_s:.1f}s {result.reason.splitlines()[0] if result.reason else ''}")
 

@@ -89,6 +89,10 @@ class Executor(Protocol):
     async def run(self, step: Step) -> StepRun:
         """Run one step on top of the installed dependencies and collect its outputs."""
 
+    async def output_files(self, step: Step, path: str) -> dict[str, bytes]:
+        """The files of a directory a step that ran wrote (relative to its workdir, e.g. the build's `out`), by path
+        relative to it, as bytes; empty when it wrote none."""
+
     def give_secrets(self, values: Mapping[str, str]) -> None:
         """Secrets made at run time (AWS credentials from an assumed role), by secret name: the steps naming them in
         `Step.secrets` get them as secret variables (Dagger) or env vars (local), like the secrets passed in."""

@@ -103,6 +103,10 @@ class Report:
     """Stage name → the ids of its steps and stage-level judges: what the stage summary groups by."""
     tables: tuple[Table, ...] = ()
     """The summaries the steps' judges made, in step order; in the JSON only when there are any."""
+    outcome: str | None = None
+    """Delivery functions only: where the environment ended (deployed, rolled_back, unrecoverable, unchanged)."""
+    delivery: dict[str, Any] = field(default_factory=dict)
+    """Delivery functions only: environment, stack, release, restored release, reason, run id."""
 
     @property
     def passed(self) -> bool:

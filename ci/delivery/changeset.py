@@ -68,31 +68,44 @@ def _described(cfn, stack_name: str, name: str) -> dict:
     return {**answer, "Changes": changes}
 
 
-def preview(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], delay_s: int = 2,
-            max_attempts: int = 150) -> Preview:
-    """Create the change set, wait, describe it, and delete it (and a stack it created) whatever happened."""
+def new_name(prefix: str) -> str:
+    """A change set name of ours, unique to this run."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def kind_for(status: str | None) -> str:
+    """CREATE for a stack that does not exist yet (or only as an empty REVIEW_IN_PROGRESS shell), else UPDATE."""
+    return "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
+
+
+def create(cfn, stack_name: str, name: str, kind: str, template: dict, parameters: Mapping[str, str],
+           delay_s: int = 2, max_attempts: int = 150, description: str = "bayon preview-changes (never executed)",
+           **extra) -> dict:
+    """Create the change set `name` and wait for it; its description (every page). `extra` goes to
+    create_change_set as is (Tags, RollbackConfiguration). The caller deletes it (or executes it)."""
     body = json.dumps(template)
     if len(body.encode()) > MAX_BODY:
         raise ChangeSetError(f"{stack_name}: the packaged template is {len(body.encode())} bytes, over "
                              f"CloudFormation's {MAX_BODY}-byte TemplateBody limit; split the stack")
-    status = stack_status(cfn, stack_name)
-    kind = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
-    name = f"bayon-preview-{uuid.uuid4().hex[:12]}"
     try:
         cfn.create_change_set(StackName=stack_name, ChangeSetName=name, TemplateBody=body, ChangeSetType=kind,
-                              Capabilities=CAPABILITIES, Description="bayon preview-changes (never executed)",
-                              Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
+                              Capabilities=CAPABILITIES, Description=description,
+                              Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+                              **extra)
         try:
             cfn.get_waiter("change_set_create_complete").wait(
                 ChangeSetName=name, StackName=stack_name,
                 WaiterConfig={"Delay": delay_s, "MaxAttempts": max_attempts})
         except WaiterError:
             pass  # FAILED, or still pending after the wait: read from the description below
-        described = _described(cfn, stack_name, name)
+        return _described(cfn, stack_name, name)
     except (ClientError, BotoCoreError) as exc:
-        raise ChangeSetError(f"{stack_name}: the change set could not be created: {_reason(exc)}") from None
-    finally:  # also when the create call failed after the service took it (a read timeout): the name is ours
-        cleanup = _delete(cfn, stack_name, name, kind == "CREATE" and status is None)
+        raise ChangeSetError(f"{stack_name}: the change set could not be created: {reason(exc)}") from None
+
+
+def shown(described: Mapping, stack_name: str, kind: str, waited_s: int) -> Preview:
+    """What a described change set says: its rows, none when it has no changes; ChangeSetError when it failed or
+    is still pending."""
     if described.get("Status") == "FAILED":
         reason = described.get("StatusReason", "")
         if any(text in reason for text in NO_CHANGES):
@@ -100,14 +113,28 @@ def preview(cfn, stack_name: str, template: dict, parameters: Mapping[str, str],
         raise ChangeSetError(f"{stack_name}: the change set failed: {reason or 'no reason given'}")
     if described.get("Status") != "CREATE_COMPLETE":
         raise ChangeSetError(f"{stack_name}: the change set was still {described.get('Status', 'unknown')} after "
-                             f"{delay_s * max_attempts} s; nothing was executed, run the preview again")
-    if cleanup:
-        raise ChangeSetError(f"{stack_name}: the change set {name} could not be deleted ({cleanup}); delete it by "
-                             "hand (it was never executed)")
+                             f"{waited_s} s; nothing was executed, run it again")
     return Preview(kind, tuple(rows(described)))
 
 
-def _delete(cfn, stack_name: str, name: str, and_stack: bool) -> str:
+def preview(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], delay_s: int = 2,
+            max_attempts: int = 150) -> Preview:
+    """Create the change set, wait, describe it, and delete it (and a stack it created) whatever happened."""
+    status = stack_status(cfn, stack_name)
+    kind = kind_for(status)
+    name = new_name("bayon-preview")
+    try:
+        described = create(cfn, stack_name, name, kind, template, parameters, delay_s, max_attempts)
+    finally:  # also when the create call failed after the service took it (a read timeout): the name is ours
+        cleanup = delete(cfn, stack_name, name, kind == "CREATE" and status is None)
+    result = shown(described, stack_name, kind, delay_s * max_attempts)
+    if cleanup:
+        raise ChangeSetError(f"{stack_name}: the change set {name} could not be deleted ({cleanup}); delete it by "
+                             "hand (it was never executed)")
+    return result
+
+
+def delete(cfn, stack_name: str, name: str, and_stack: bool) -> str:
     """Delete the change set (gone already is fine) and the empty stack a CREATE made; why that failed, or ""."""
     try:
         cfn.delete_change_set(ChangeSetName=name, StackName=stack_name)
@@ -115,13 +142,13 @@ def _delete(cfn, stack_name: str, name: str, and_stack: bool) -> str:
             cfn.delete_stack(StackName=stack_name)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ChangeSetNotFound":
-            return _reason(exc)
+            return reason(exc)
     except BotoCoreError as exc:
-        return _reason(exc)
+        return reason(exc)
     return ""
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import posixpath
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 
 import anyio
 import dagger
@@ -236,6 +238,17 @@ class DaggerExecutor:
     def output_of(self, step: Step, path: str) -> dagger.Directory:
         """`output_directory` of a step that `run` executed."""
         return self.output_directory(self._ran[step.id][1], step, path)
+
+    async def output_files(self, step: Step, path: str) -> dict[str, bytes]:
+        """The directory exported into the module runtime's own filesystem and read back as bytes (`contents()` is
+        text only: a zip's images and fonts would not survive it)."""
+        with tempfile.TemporaryDirectory(prefix="bayon-output-") as scratch:
+            try:
+                await self.output_of(step, path).export(scratch)
+            except dagger.QueryError:
+                return {}
+            root = Path(scratch)
+            return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
     async def read_source_file(self, path: str) -> str | None:
         """None when the file does not exist; without an engine this raises dagger.ClientConnectionError, because

@@ -37,10 +37,25 @@ def render(report: Report, fmt: str, repo_path: str = "") -> str:
 def failure_line(report: Report) -> str:
     """The first line of a failed gate's error: the Dagger SDK prefixes an error message with its own text, so the
     report (whose first line may be an annotation) starts on the line after this one."""
+    if report.outcome:
+        return outcome_line(report)
     errors = sum(f.severity == "error" for f in report.findings)
     not_passed = sum(s.status not in ("passed", "skipped") for s in report.steps)
     return (f"{kebab(report.function)} failed: {not_passed} step(s) not passed, {errors} error(s); "
             "the report follows")
+
+
+def outcome_line(report: Report) -> str:
+    """A failed delivery function's first line, which says where the environment is: `rolled back to RELEASE`,
+    `NOT at a known release`, or that nothing was changed."""
+    where = report.delivery
+    env, release, why = where.get("environment", "?"), str(where.get("release") or "?")[:12], where.get("reason", "")
+    if report.outcome == "rolled_back":
+        return (f"{kebab(report.function)} of {release} to {env} failed: rolled back to "
+                f"{str(where.get('restored'))[:12]}; {why}")
+    if report.outcome == "unrecoverable":
+        return f"{kebab(report.function)} of {release} to {env} failed: {env} is NOT at a known release; {why}"
+    return f"{kebab(report.function)} of {release} to {env} failed: {why}"
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -54,6 +69,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "findings": [f.to_json() for f in report.findings],
         **timeline.timing(report),
         **({"tables": [t.to_json() for t in report.tables]} if report.tables else {}),
+        **({"outcome": report.outcome} if report.outcome else {}),
+        **({"delivery": dict(report.delivery)} if report.delivery else {}),
     }
 
 
@@ -71,7 +88,8 @@ def verdict_line(report: Report) -> str:
         causes = ", ".join(f"{s.id} {s.status} ({_headline(s.reason)})" for s in failed)
         return f"{report.function}: FAILED: {causes}, {len(blocked)} step(s) not run"
     word = "PASSED" if report.passed else "FAILED"
-    return f"{report.function}: {word} in {report.duration_s:.1f} s ({len(report.findings)} finding(s))"
+    outcome = f"; outcome {report.outcome}" if report.outcome else ""
+    return f"{report.function}: {word} in {report.duration_s:.1f} s ({len(report.findings)} finding(s)){outcome}"
 
 
 def _headline(reason: str) -> str:

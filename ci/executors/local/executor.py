@@ -209,6 +209,10 @@ class LocalExecutor:
             env["PATH"] = os.pathsep.join(filter(None, (str(self._node_bins[node_major]), env.get("PATH"))))
         return env
 
+    async def output_files(self, step: Step, path: str) -> dict[str, bytes]:
+        root = self.workspace(step.node_major) / step.workdir / path
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
     def give_secrets(self, values: Mapping[str, str]) -> None:
         """Values kept in memory only, given by name to the steps that need them (before references passed in)."""
         self._given.update(values)

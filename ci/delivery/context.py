@@ -1,0 +1,78 @@
+"""Who runs a deploy or rollback on which environment, and the clock it runs by: the run id and owner the lock and
+the state record, how often it polls, and injected time (tests run every wait at once)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ci.config.model import Environment
+
+LOCK_MARGIN_S = 300
+"""The lock outlives the longest a run may legitimately take (every phase at its timeout) by this much."""
+
+
+def _owner() -> str:
+    """Who deploys: the GitHub actor in Actions, else the user on this host."""
+    actor = os.environ.get("GITHUB_ACTOR")
+    if actor:
+        return f"{actor} (GitHub Actions)"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _run_id() -> str:
+    """GitHub's run id and attempt in Actions, else a fresh id."""
+    run = os.environ.get("GITHUB_RUN_ID")
+    return f"{run}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}" if run else uuid.uuid4().hex[:12]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    """One run on one environment."""
+
+    env_name: str
+    environment: Environment
+    run_id: str = field(default_factory=_run_id)
+    owner: str = field(default_factory=_owner)
+    delay_s: int = 5
+    """Seconds between two polls of a service (a stack, an Amplify job, an alarm)."""
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = utc_now
+
+    @property
+    def bucket(self) -> str:
+        return self.environment.artifacts_bucket
+
+    @property
+    def stack_name(self) -> str:
+        return self.environment.stack_name
+
+    def attempts(self, seconds: float) -> int:
+        """How many polls fit in `seconds` (at least one)."""
+        return max(1, int(seconds // max(self.delay_s, 1)))
+
+    def stamp(self) -> str:
+        """Now, as the state records it (ISO 8601, UTC, seconds)."""
+        return self.now().isoformat(timespec="seconds")
+
+    @property
+    def lock_ttl_s(self) -> float:
+        """Every phase at its timeout, the monitoring window and a rollback, plus a margin."""
+        t = self.environment.timeouts
+        return (t.preflight + t.change_set + t.frontend + t.smoke + t.rollback
+                + self.environment.monitoring_minutes * 60 + LOCK_MARGIN_S)

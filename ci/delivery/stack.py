@@ -1,0 +1,223 @@
+"""The environment's CloudFormation stack during a deploy or a rollback: the preflight of its status, a change set
+created, shown and executed (then waited for), a stored release's template put back, and what the stack holds now
+(outputs, resources, the release it is tagged with).
+
+Every failure is a `PhaseFailed` of the phase it happened in, with the stack's own words as evidence: the
+orchestrator (`ci.delivery.deploy`) decides from the phase whether anything changed and a rollback is due.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from ci.delivery import changeset
+from ci.delivery.changeset import CAPABILITIES, NO_CHANGES, ChangeSetError, reason, stack_status
+from ci.delivery.phases import PhaseFailed, PhaseTimeout
+from ci.delivery.replacement import Change
+
+DEPLOY_PREFIX = "bayon-deploy"
+"""The name prefix of the deploy's change sets."""
+RELEASE_TAG = "bayon:release"
+"""The stack tag naming the release it runs: what a lost state is rebuilt from."""
+FAILED_CREATION = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"})
+"""A first creation that failed: the stack holds nothing usable and can only be deleted."""
+HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+                     "IMPORT_ROLLBACK_COMPLETE"})
+"""Statuses a stack can be updated from."""
+DONE_OK = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+"""How an executed change (or a put-back template) must end; anything else failed (CloudFormation rolled it back)."""
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What the preflight found: the stack's status (None: no stack) and what it cleaned up first."""
+
+    status: str | None
+    cleaned: str = ""
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A change set that ran: CREATE or UPDATE, its rows (none: the stack already ran this template)."""
+
+    change_set_type: str
+    changes: tuple[Change, ...]
+
+
+Progress = Callable[[str], None]
+
+
+def preflight(cfn, stack_name: str, delay_s: int, max_attempts: int, progress: Progress) -> Preflight:
+    """The stack can take a change: not in the middle of another one (`*_IN_PROGRESS`); a failed first creation, or
+    the empty shell a CREATE change set leaves, is deleted first and said so."""
+    status = _status(cfn, stack_name, "preflight")
+    if status is None:
+        return Preflight(None)
+    if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
+        progress(f"preflight: {stack_name} is {status} (a first creation that never completed); deleting it")
+        _delete_stack(cfn, stack_name, delay_s, max_attempts)
+        return Preflight(None, f"deleted {stack_name}, left {status} by a failed first creation")
+    if status.endswith("_IN_PROGRESS"):
+        raise PhaseFailed("preflight", f"{stack_name} is {status}: another change is running on it; wait for it to "
+                          "finish and deploy again", (f"stack status {status}",))
+    if status == "UPDATE_ROLLBACK_FAILED":
+        raise PhaseFailed("preflight", f"{stack_name} is UPDATE_ROLLBACK_FAILED; run `aws cloudformation "
+                          f"continue-update-rollback --stack-name {stack_name}` and deploy again",
+                          (f"stack status {status}",))
+    if status not in HEALTHY:
+        raise PhaseFailed("preflight", f"{stack_name} is {status}; it cannot be updated, fix it in the "
+                          "CloudFormation console and deploy again", (f"stack status {status}",))
+    return Preflight(status)
+
+
+def create_change_set(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], release_id: str,
+                      rollback_arns: Sequence[str], monitoring_minutes: int,
+                      delay_s: int, max_attempts: int) -> tuple[str, Executed]:
+    """Create the deploy's change set (tagged with the release; the watched alarms as its RollbackConfiguration)
+    and describe it: its name and rows. A refused or failed change set is a `change_set` PhaseFailed, and gone."""
+    kind = changeset.kind_for(_status(cfn, stack_name, "change_set"))
+    name = changeset.new_name(DEPLOY_PREFIX)
+    rollback = ({"RollbackConfiguration": {"RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"}
+                                                                for arn in rollback_arns],
+                                           "MonitoringTimeInMinutes": monitoring_minutes}} if rollback_arns else {})
+    try:
+        described = changeset.create(cfn, stack_name, name, kind, template, parameters, delay_s, max_attempts,
+                                     description=f"bayon deploy of release {release_id}",
+                                     Tags=[{"Key": RELEASE_TAG, "Value": release_id}], **rollback)
+        shown = changeset.shown(described, stack_name, kind, delay_s * max_attempts)
+    except ChangeSetError as exc:
+        changeset.delete(cfn, stack_name, name, kind == "CREATE")
+        raise PhaseFailed("change_set", str(exc), (str(exc),)) from None
+    return name, Executed(kind, shown.changes)
+
+
+def discard(cfn, stack_name: str, name: str, kind: str) -> str:
+    """Delete a change set that will not run (a dry run, no changes); why that failed, or ""."""
+    return changeset.delete(cfn, stack_name, name, kind == "CREATE")
+
+
+def discard_ours(cfn, stack_name: str) -> list[str]:
+    """Delete the deploy change sets a dead run left on the stack (never executed); their names."""
+    try:
+        summaries = cfn.list_change_sets(StackName=stack_name).get("Summaries", [])
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return []
+        raise
+    ours = [c["ChangeSetName"] for c in summaries if c.get("ChangeSetName", "").startswith(DEPLOY_PREFIX)
+            and c.get("ExecutionStatus") != "EXECUTE_COMPLETE"]
+    for name in ours:
+        changeset.delete(cfn, stack_name, name, False)
+    return ours
+
+
+def execute(cfn, stack_name: str, name: str, kind: str, delay_s: int, max_attempts: int) -> str:
+    """Execute the change set and wait for the stack; its final status, which must be CREATE/UPDATE_COMPLETE
+    (else `change_set` PhaseFailed with the stack's reason; over the wait, PhaseTimeout)."""
+    try:
+        cfn.execute_change_set(ChangeSetName=name, StackName=stack_name)
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed("change_set", f"{stack_name}: executing the change set failed: {reason(exc)}",
+                          (reason(exc),)) from None
+    return _wait_done(cfn, stack_name, kind, delay_s, max_attempts, "change_set")
+
+
+def put_back(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], release_id: str,
+             delay_s: int, max_attempts: int) -> str:
+    """Make the stack run a stored release's template and parameters again (the rollback's one stack call):
+    update_stack, or create_stack when the stack is gone; "no updates" means it already does. Its final status."""
+    status = _status(cfn, stack_name, "rollback")
+    args = {"StackName": stack_name, "TemplateBody": json.dumps(template), "Capabilities": CAPABILITIES,
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            "Tags": [{"Key": RELEASE_TAG, "Value": release_id}]}
+    creating = status is None
+    try:
+        if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
+            _delete_stack(cfn, stack_name, delay_s, max_attempts)
+            creating = True
+        (cfn.create_stack if creating else cfn.update_stack)(**args)
+    except ClientError as exc:
+        if any(text in str(exc) for text in NO_CHANGES):
+            return status or ""
+        raise PhaseFailed("rollback", f"{stack_name}: putting release {release_id} back failed: {reason(exc)}",
+                          (reason(exc),)) from None
+    except BotoCoreError as exc:
+        raise PhaseFailed("rollback", f"{stack_name}: putting release {release_id} back failed: {reason(exc)}",
+                          (reason(exc),)) from None
+    return _wait_done(cfn, stack_name, "CREATE" if creating else "UPDATE", delay_s, max_attempts, "rollback")
+
+
+def outputs(cfn, stack_name: str) -> dict[str, str]:
+    """The stack's outputs by key."""
+    stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in (stacks[0].get("Outputs") or [])}
+
+
+def resources(cfn, stack_name: str) -> dict[str, str]:
+    """The stack's resources: logical id -> physical id (every page)."""
+    found: dict[str, str] = {}
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        found.update({r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in page["StackResourceSummaries"]})
+    return found
+
+
+def tagged_release(cfn, stack_name: str) -> str | None:
+    """The release the stack is tagged with (`RELEASE_TAG`), None without a stack or tag."""
+    try:
+        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    tags = {t["Key"]: t["Value"] for t in (stacks[0].get("Tags") or [])} if stacks else {}
+    return tags.get(RELEASE_TAG)
+
+
+def _status(cfn, stack_name: str, phase: str) -> str | None:
+    try:
+        return stack_status(cfn, stack_name)
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed(phase, f"{stack_name}: describe_stacks failed: {reason(exc)}", (reason(exc),)) from None
+
+
+def _delete_stack(cfn, stack_name: str, delay_s: int, max_attempts: int) -> None:
+    cfn.delete_stack(StackName=stack_name)
+    try:
+        cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name,
+                                                     WaiterConfig={"Delay": delay_s, "MaxAttempts": max_attempts})
+    except WaiterError as exc:
+        raise PhaseFailed("preflight", f"{stack_name} could not be deleted: {exc}; delete it in the CloudFormation "
+                          "console and deploy again", (str(exc),)) from None
+
+
+def _wait_done(cfn, stack_name: str, kind: str, delay_s: int, max_attempts: int, phase: str) -> str:
+    """Wait for the stack to settle; its status when it ended CREATE/UPDATE_COMPLETE, else PhaseFailed."""
+    waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
+    try:
+        cfn.get_waiter(waiter).wait(StackName=stack_name, WaiterConfig={"Delay": delay_s, "MaxAttempts": max_attempts})
+    except WaiterError:
+        pass  # a failure state or still going: decided below
+    status = _status(cfn, stack_name, phase)
+    if status in DONE_OK:
+        return status
+    if status and status.endswith("_IN_PROGRESS"):
+        raise PhaseTimeout(phase, f"{stack_name} was still {status} after {delay_s * max_attempts} s",
+                           (f"stack status {status}",))
+    evidence = _failure_events(cfn, stack_name)
+    raise PhaseFailed(phase, f"{stack_name} ended {status}" + (f": {evidence[0]}" if evidence else ""),
+                      (f"stack status {status}", *evidence))
+
+
+def _failure_events(cfn, stack_name: str, limit: int = 5) -> tuple[str, ...]:
+    """The stack's latest failure events, as `LogicalId STATUS: reason` lines (the evidence of an incident)."""
+    try:
+        events = cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+    except (ClientError, BotoCoreError):
+        return ()
+    failed = [e for e in events if "FAILED" in e.get("ResourceStatus", "") and e.get("ResourceStatusReason")]
+    return tuple(f"{e['LogicalResourceId']} {e['ResourceStatus']}: {e['ResourceStatusReason']}"
+                 for e in failed[:limit])

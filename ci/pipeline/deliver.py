@@ -1,0 +1,94 @@
+"""The runner's delivery half: `package`, `promote`, `deploy`, `smoke`, `rollback` and `history`, each the config
+loaded, the environment's clients made with the credentials given (`ci.delivery.aws.connect`) and the delivery
+logic run in a worker thread (boto3 blocks). Both faces call these; the exit code of an outcome is decided here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import anyio
+
+from ci.core.errors import unwrap_groups
+from ci.core.executor import Executor
+from ci.core.report import Report
+from ci.delivery import credentials, deploy as deploying, observe, package as packaging, promote as promoting
+from ci.delivery import rollback as rolling_back, target
+from ci.delivery.aws import connect
+from ci.delivery.phase_log import PhaseLog
+from ci.pipeline.registry import OUTPUTS
+from ci.pipeline.runner import infra_templates, load, setup_of
+
+EXIT_ROLLED_BACK, EXIT_UNRECOVERABLE = 4, 5
+"""`deploy` failed but its last known good release is restored (4); the environment is at no known release (5)."""
+SITE = "build_output"
+"""The output function whose step builds the static export the release zips."""
+
+
+def exit_code(report: Report) -> int:
+    """0 passed, 1 failed (nothing changed), 4 failed and rolled back, 5 unrecoverable."""
+    if report.outcome == "unrecoverable":
+        return EXIT_UNRECOVERABLE
+    if report.passed:
+        return 0
+    return EXIT_ROLLED_BACK if report.outcome == "rolled_back" else 1
+
+
+@unwrap_groups
+async def package(executor: Executor, env_name: str, given: credentials.Given, commit: str,
+                  tags: Sequence[str] = ()) -> Report:
+    """Build and store the release of `commit` in the environment's bucket (the static export too when any
+    environment deploys a frontend to Amplify)."""
+    config = await load(executor)
+    target.environment(config, env_name)
+    chosen = config.environments[env_name].template
+    template = target.template(config, env_name, [] if chosen else await infra_templates(executor, config))
+    site = None
+    if any(e.amplify for e in config.environments.values()):
+        out = OUTPUTS[SITE]
+        site = packaging.Site(out.steps(config)[0], out.path, out.absent)
+    return await packaging.run(executor, config, env_name, template, site, given, commit, tags, setup_of(config))
+
+
+async def promote(executor: Executor, from_env: str, to_env: str, ref: str, from_given: credentials.Given,
+                  given: credentials.Given) -> Report:
+    """Copy a release from one environment's bucket to the next's, every checksum verified."""
+    config = await load(executor)
+    source = await anyio.to_thread.run_sync(connect, config, from_env, from_given)
+    destination = await anyio.to_thread.run_sync(connect, config, to_env, given)
+    return await anyio.to_thread.run_sync(promoting.promote, source, destination, ref)
+
+
+async def deploy(executor: Executor, env_name: str, given: credentials.Given, ref: str, dry_run: bool = False) -> Report:
+    """Deploy a stored release, rolling back automatically (`ci.delivery.deploy`)."""
+    ctx, aws = await _connected(executor, env_name, given)
+    request = deploying.Request(ref, dry_run)
+    return await anyio.to_thread.run_sync(deploying.deploy, aws, ctx, request, PhaseLog())
+
+
+async def rollback(executor: Executor, env_name: str, given: credentials.Given, to: str = "") -> Report:
+    """Bring the environment back to a release it ran (`ci.delivery.rollback`)."""
+    ctx, aws = await _connected(executor, env_name, given)
+    return await anyio.to_thread.run_sync(rolling_back.rollback, aws, ctx, to, PhaseLog())
+
+
+async def smoke(executor: Executor, env_name: str, given: credentials.Given) -> Report:
+    """The environment's smoke tests as it runs now."""
+    ctx, aws = await _connected(executor, env_name, given)
+    return await anyio.to_thread.run_sync(observe.smoke, aws, ctx, PhaseLog())
+
+
+async def history(executor: Executor, env_name: str, given: credentials.Given) -> Report:
+    """The environment's releases, incidents and last known good."""
+    ctx, aws = await _connected(executor, env_name, given)
+    return await anyio.to_thread.run_sync(observe.show_history, aws, ctx, PhaseLog())
+
+
+async def _connected(executor: Executor, env_name: str, given: credentials.Given):
+    config = await load(executor)
+    return await anyio.to_thread.run_sync(connect, config, env_name, given)
+
+
+async def incident_report(executor: Executor, env_name: str, given: credentials.Given, incident_id: str) -> str:
+    """One incident of the environment's state, as its Markdown report."""
+    ctx, aws = await _connected(executor, env_name, given)
+    return await anyio.to_thread.run_sync(observe.incident_report, aws, ctx, incident_id)
