@@ -55,6 +55,8 @@ def test_recorded_outcomes_move_current_and_last_known_good():
     assert (lost.current, lost.last_known_good) == (None, B)
     same = lost.recorded(deployment(C, outcome="unchanged"))
     assert (same.current, same.last_known_good) == (None, B)
+    restored = lost.recorded(deployment(D, outcome="rolled_back", previous=None))
+    assert (restored.current, restored.last_known_good) == (B, B)
     assert [(d.release, d.outcome) for d in same.history] == [(A, "deployed"), (B, "deployed"), (C, "unrecoverable"),
                                                               (C, "unchanged")]
 
