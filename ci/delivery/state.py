@@ -4,15 +4,19 @@ artifacts bucket, and this module is its one owner (later issues extend it here,
 Every write is conditional: `If-Match: <the ETag read>`, or `If-None-Match: *` when there was none, so a run that
 read an older state can never overwrite a newer one. The JSON is written with sorted keys, indented; every moment is
 ISO 8601 UTC text to the second (`2026-12-02T02:18:36Z`); a release is its full 40-hex commit SHA, lower case.
+A stored state that is not valid (bad JSON, another shape, another environment's) is moved aside to
+`bayon/state/<environment>.corrupt-<UTC>.json`, never deleted, and rebuilt from the stack.
 
 State (the top-level object):
 - `schema_version` (1): the shape below. A state with a newer version is refused ("upgrade bayon"), never rewritten.
 - `environment`: the environment's name in pipeline.yaml; a state naming another environment is corrupt.
 - `last_known_good` (release or null): the release the environment last ran successfully (deployed, smoke-tested
   and watched): what an automatic rollback restores.
-- `current` (release or null): the release the environment runs now; null before the first deploy and when a failed
-  rollback left it at no known release.
+- `current` (release or null): the release the environment runs now; null before the first deploy and after an
+  `unrecoverable` run.
 - `history` (list of deployments, oldest first, the last 100 kept): every deploy or rollback run that finished.
+  `rollback` without `--to` goes to the last known good before the current one: the history read as a stack (a
+  deploy pushes its release, a rollback to X pops back down to X), so rolling back twice goes back twice.
 - `attempt` (object or null): the deploy or rollback in progress; a run that died leaves it here, and the next one
   finds it and finishes or reverts it.
 - `incidents` (list, oldest first, the last 50 kept): every failure that needed a rollback.
