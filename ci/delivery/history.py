@@ -1,0 +1,32 @@
+"""`history --env NAME` as report tables (`ci.core.report.Table`): the environment's deployments and incidents,
+newest first, and one row with its last known good, current release and any attempt in progress."""
+
+from __future__ import annotations
+
+from ci.core.report import Table
+from ci.delivery.state import Attempt, EnvState, short
+
+DEPLOYMENT_COLUMNS = ("started", "kind", "release", "outcome", "previous", "reason")
+INCIDENT_COLUMNS = ("at", "release", "phase", "outcome", "reason")
+SUMMARY_COLUMNS = ("environment", "last known good", "current", "attempt in progress")
+
+
+def tables(state: EnvState) -> tuple[Table, ...]:
+    """The deployments, the incidents and the summary of `state`; releases shortened to 12 hex digits, except in
+    the summary (full ids: what `rollback --to` takes)."""
+    step = f"history/{state.environment}"
+    deployments = tuple((d.started, d.kind, short(d.release), d.outcome, short(d.previous), d.reason)
+                        for d in reversed(state.history))
+    incidents = tuple((i.at, short(i.release), i.phase, i.outcome, i.reason) for i in reversed(state.incidents))
+    summary = ((state.environment, state.last_known_good, state.current, _attempt(state.attempt)),)
+    return (Table("deployments, newest first" + ("" if deployments else " (none yet)"), DEPLOYMENT_COLUMNS,
+                  deployments, step),
+            Table("incidents, newest first" + ("" if incidents else " (none)"), INCIDENT_COLUMNS, incidents, step),
+            Table("last known good", SUMMARY_COLUMNS, summary, step))
+
+
+def _attempt(attempt: Attempt | None) -> str | None:
+    """`deploy 0123456789ab at smoke (run 42, since ...)`; None when there is none."""
+    if attempt is None:
+        return None
+    return f"{attempt.kind} {short(attempt.release)} at {attempt.phase} (run {attempt.run_id}, since {attempt.started})"
