@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ci.config.model import Environment
+from ci.delivery import utc
 
 LOCK_MARGIN_S = 300
 """The lock outlives the longest a run may legitimately take (every phase at its timeout) by this much."""
@@ -36,10 +37,6 @@ def _run_id() -> str:
     return f"{run}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}" if run else uuid.uuid4().hex[:12]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Context:
     """One run on one environment."""
@@ -51,8 +48,10 @@ class Context:
     delay_s: int = 5
     """Seconds between two polls of a service (a stack, an Amplify job, an alarm)."""
     clock: Callable[[], float] = time.monotonic
+    """Seconds for timeouts (monotonic)."""
+    wall: Callable[[], float] = time.time
+    """Seconds since the epoch, for what the state and lock record."""
     sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], datetime] = utc_now
 
     @property
     def bucket(self) -> str:
@@ -67,8 +66,11 @@ class Context:
         return max(1, int(seconds // max(self.delay_s, 1)))
 
     def stamp(self) -> str:
-        """Now, as the state records it (ISO 8601, UTC, seconds)."""
-        return self.now().isoformat(timespec="seconds")
+        """Now, as the state records it (`ci.delivery.utc`)."""
+        return utc.text(self.wall())
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.wall(), UTC)
 
     @property
     def lock_ttl_s(self) -> float:

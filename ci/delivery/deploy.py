@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import one_line
 from ci.core.report import Report, Table
-from ci.delivery import actions, alarms, codedeploy, incident, stack
+from ci.delivery import actions, alarms, codedeploy, incident, stack, utc
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.held import Held, holding
@@ -60,13 +60,14 @@ def deploy(aws: Aws, ctx: Context, request: Request, log: PhaseLog) -> Report:
 def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held, tables: list[Table]) -> Result:
     env, timeouts = ctx.environment, ctx.environment.timeouts
     started, started_at = ctx.stamp(), ctx.now()
-    previous = held.state.last_known_good
+    previous, resolved = held.state.last_known_good, None
     try:
         with log.phase("deploy/preflight", "aws") as said:
             account = _account(aws)
             found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s, ctx.attempts(timeouts.preflight),
                                     log.progress)
             stored = actions.read(aws, ctx, request.ref, "preflight")
+            resolved = stored.release_id
             template, dropped = actions.deployable(aws, stored, "preflight")
             if env.amplify and stored.frontend is None:
                 raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "
@@ -101,7 +102,8 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                 said.reason = f"no stack changes: {ctx.stack_name} already runs this template"
     except PhaseFailed as failure:
         if held.state.attempt is None:
-            _record(held, ctx, request.ref, "unchanged", previous, started, str(failure))
+            if resolved:
+                _record(held, ctx, resolved, "unchanged", previous, started, f"{failure}; nothing was changed")
             raise
         return _rolled_back(aws, ctx, log, held, held.state.attempt.release, failure, previous, started)
     try:
@@ -164,28 +166,23 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
             evidence += [f"rollback to {previous[:12]} failed: {second}", *second.evidence]
             outcome, why = "unrecoverable", f"{failure}; the rollback to {previous[:12]} failed too: {second}"
     restored = previous if outcome == "rolled_back" else None
-    found = Incident(id=f"{ctx.env_name}-{ctx.stamp()}", at=ctx.stamp(), release=failed, restored=restored,
+    found = Incident(id=f"{ctx.env_name}-{utc.compact(ctx.wall())}", at=ctx.stamp(), release=failed, restored=restored,
                      phase=failure.phase, reason=str(failure), evidence=tuple(evidence), outcome=outcome,
                      run_id=ctx.run_id)
     _record(held, ctx, failed, outcome, previous, started, why, found, keep_attempt=previous is not None
             and outcome == "unrecoverable")
-    return Result(outcome, failed, restored, why, incident.markdown(found, ctx.env_name, ctx.stack_name))
+    return Result(outcome, failed, restored, why, incident.markdown(found, ctx.env_name, ctx.stack_name), found.id)
 
 
 def _record(held: Held, ctx: Context, release_id: str, outcome: str, previous: str | None, started: str,
             reason: str, found: Incident | None = None, keep_attempt: bool = False) -> None:
-    """The deploy in the history (and its incident); a deployed release becomes the last known good. An
-    unrecoverable failure keeps the attempt, so the next deploy or rollback reverts it again."""
+    """The deploy in the history (`EnvState.recorded` moves the current and last known good releases) and its
+    incident. An unrecoverable failure keeps the attempt, so the next deploy or rollback reverts it again."""
+    attempt = held.state.attempt
     new = held.state.recorded(Deployment(release=release_id, kind="deploy", outcome=outcome, started=started,
                                          finished=ctx.stamp(), run_id=ctx.run_id, previous=previous, reason=reason))
-    update: dict = {} if keep_attempt else {"attempt": None}
-    if outcome == "deployed":
-        update.update(last_known_good=release_id, current=release_id)
-    elif outcome == "rolled_back":
-        update.update(current=previous)
-    elif outcome == "unrecoverable":
-        update.update(current=None)
-    new = new.model_copy(update=update)
+    if keep_attempt and attempt is not None:
+        new = new.with_attempt(attempt)
     held.save(new.with_incident(found) if found else new)
 
 

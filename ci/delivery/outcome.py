@@ -22,6 +22,8 @@ class Result:
     restored: str | None
     reason: str
     incident: str = ""
+    """The incident report (Markdown), when the run recorded one."""
+    incident_id: str = ""
 
 
 def report(function: str, ctx: Context, log: PhaseLog, result: Result | None = None,
@@ -32,6 +34,8 @@ def report(function: str, ctx: Context, log: PhaseLog, result: Result | None = N
     delivery = {"environment": ctx.env_name, "stack": ctx.stack_name, "run_id": ctx.run_id}
     if result is not None:
         delivery.update(release=result.release, restored=result.restored, reason=result.reason)
+        if result.incident_id:
+            delivery["incident"] = result.incident_id
     artifacts = {INCIDENT_FILE: result.incident.encode()} if result is not None and result.incident else {}
     return Report(function, steps, tuple(log.findings), sum(s.duration_s for s in steps), artifacts=artifacts,
                   stages={function: tuple(s.id for s in steps)}, tables=tables,

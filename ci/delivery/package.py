@@ -17,7 +17,6 @@ import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 import anyio
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,7 +30,6 @@ from ci.core.step import Step
 from ci.delivery import credentials, packaging, release, target
 from ci.delivery.clients import client, unsigned_sts
 from ci.delivery.clients import target as target_of
-from ci.delivery.context import utc_now
 
 FUNCTION = "package"
 STORE_ID = "release/store"
@@ -63,7 +61,7 @@ class Site:
 
 async def run(executor: Executor, config: Config, env_name: str, template_path: str, site: Site | None,
               given: credentials.Given, commit: str, tags: Sequence[str], setup: Setup,
-              environ: Mapping[str, str] = os.environ, now: Callable[[], datetime] = utc_now) -> Report:
+              environ: Mapping[str, str] = os.environ, wall: Callable[[], float] = time.time) -> Report:
     """Package and store the release of `commit` (`site`: the static export's build step, None for a backend-only
     app); the report's steps are the build steps and `release/store`, its table the stored objects."""
     environment = target.environment(config, env_name)
@@ -98,7 +96,7 @@ async def run(executor: Executor, config: Config, env_name: str, template_path: 
     started = time.monotonic()
     try:
         stored = await anyio.to_thread.run_sync(release.store, s3, environment.artifacts_bucket, commit, tags, files,
-                                                now())
+                                                wall())
     except release.ReleaseError as exc:
         return _with(built, StepResult(STORE_ID, "s3", "crashed", reason=str(exc)))
     except (ClientError, BotoCoreError) as exc:

@@ -72,4 +72,4 @@ def _closed(held: Held, ctx: Context, outcome: str, current: str | None, reason:
     attempt = held.state.attempt
     record = Deployment(release=attempt.release, kind=attempt.kind, outcome=outcome, started=attempt.started,
                         finished=ctx.stamp(), run_id=attempt.run_id, previous=attempt.previous, reason=reason)
-    held.save(held.state.recorded(record).model_copy(update={"attempt": None, "current": current}))
+    held.save(held.state.recorded(record).model_copy(update={"current": current}))

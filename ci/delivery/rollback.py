@@ -74,5 +74,6 @@ def _record(held: Held, ctx: Context, target: str, outcome: str, previous: str |
             reason: str) -> None:
     new = held.state.recorded(Deployment(release=target, kind="rollback", outcome=outcome, started=started,
                                          finished=ctx.stamp(), run_id=ctx.run_id, previous=previous, reason=reason))
-    update = ({"current": target, "last_known_good": target} if outcome == "rolled_back" else {"current": None})
-    held.save(new.model_copy(update=update))
+    if outcome == "rolled_back":  # `recorded` restores the last known good; a rollback --to names its own
+        new = new.model_copy(update={"current": target, "last_known_good": target})
+    held.save(new)

@@ -1,0 +1,181 @@
+"""One environment on the moto server for the deploy tests: its bucket, releases stored as `package` stores them, the
+clients (moto's; a Stubber-wrapped Amplify client, which botocore validates against Amplify's model), a local HTTP
+server for the smoke check, a watched alarm, fake time, and the assertions every fault ends with."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import zipfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import Stubber
+
+from ci.config import load_config
+from ci.delivery import lock, release, stack, state
+from ci.delivery.aws import Aws, clients
+from ci.delivery.clients import Target
+from ci.delivery.context import Context
+from tests.delivery.conftest import REGION, moto_client
+from tests.delivery.fake_time import FakeTime
+from tests.delivery.local_http import Answer, serve
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+COMMITS = [f"{n}" * 40 for n in "123456789"]
+APP, BRANCH, JOB = "d1coagenttest", "main", "7"
+UPLOAD_URL = "https://aws-amplify-prod.s3.amazonaws.com/d1/main/7.zip?X-Amz-Signature=planted-signature"
+_names = itertools.count(1)
+
+
+def template(stack_name: str, visibility: int = 30, queue: str | None = None) -> dict:
+    """A stack with the table whose items must survive every fault, and a queue whose settings tell releases apart
+    (an invalid queue name makes moto fail the update, as a real stack update fails)."""
+    return {"AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {
+                "ListingsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}},
+                "Jobs": {"Type": "AWS::SQS::Queue", "Properties": {
+                    "QueueName": queue or f"{stack_name}-jobs", "VisibilityTimeout": visibility}}},
+            "Outputs": {"JobsUrl": {"Value": {"Ref": "Jobs"}}}}
+
+
+def site(text: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("index.html", f"<h1>{text}</h1>")
+    return out.getvalue()
+
+
+def _summary(status: str) -> dict:
+    return {"jobArn": f"arn:aws:amplify:{REGION}:123456789012:apps/{APP}/branches/{BRANCH}/jobs/{JOB}", "jobId": JOB,
+            "commitId": "manual", "commitTime": NOW, "startTime": NOW, "status": status, "jobType": "MANUAL"}
+
+
+@dataclass
+class World:
+    """One environment and what a test does to it."""
+
+    url: str
+    name: str
+    amplify: bool = False
+    alarm: bool = True
+    monitoring_minutes: float = 1
+    health: list[Answer] = field(default_factory=list)
+    """What the smoke check's URL answers, in turn (the last one from then on); empty: 200 ok."""
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)
+    fake: FakeTime = field(default_factory=FakeTime)
+    stack_name: str = ""
+    bucket: str = ""
+
+    def __post_init__(self) -> None:
+        n = next(_names)
+        self.stack_name, self.bucket = f"t{n}-{self.name}", f"t{n}-{self.name}-artifacts"
+        self.alarm_name = f"{self.stack_name}-5xx"
+        self.s3 = moto_client(self.url, "s3")
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.cloudwatch = moto_client(self.url, "cloudwatch")
+        if self.alarm:
+            self.cloudwatch.put_metric_alarm(AlarmName=self.alarm_name, MetricName="5XXError", Namespace="AWS/ApiGateway",
+                                             Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                                             ComparisonOperator="GreaterThanOrEqualToThreshold")
+        self._stack = ExitStack()
+        base, self.seen = self._stack.enter_context(serve(self._answer))
+        self.health_url = f"{base}/health"
+        self.amplify_client = boto3.client("amplify", region_name=REGION, aws_access_key_id="x",
+                                           aws_secret_access_key="x")
+        self.stubber = self._stack.enter_context(Stubber(self.amplify_client))
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def _answer(self, number: int, path: str) -> Answer:
+        return self.health[min(number, len(self.health) - 1)] if self.health else Answer(200, b"ok")
+
+    @property
+    def config_text(self) -> str:
+        amplify = f"\n    amplify: {{app_id: {APP}, branch: {BRANCH}}}" if self.amplify else ""
+        alarms = f"\n    alarms: [{self.alarm_name}]" if self.alarm else ""
+        return (f"environments:\n  {self.name}:\n    region: {REGION}\n    stack_name: {self.stack_name}\n"
+                f"    artifacts_bucket: {self.bucket}\n    endpoint_url: {self.url}{amplify}{alarms}\n"
+                f"    monitoring_minutes: {self.monitoring_minutes}\n"
+                f"    smoke:\n      - {{url: '{self.health_url}', contains: ok, retries: 2, backoff_s: 1}}\n"
+                f"      - {{table: ListingsTable}}\n"
+                f"    timeouts: {{lock: 0, frontend: 60, smoke: 30}}\n")
+
+    def context(self, **overrides) -> Context:
+        environment = load_config(self.config_text).environments[self.name]
+        return Context(self.name, environment, run_id=overrides.pop("run_id", "run-test"), owner="tester",
+                       delay_s=1, clock=self.fake.clock, sleep=self.fake.sleep, **overrides)
+
+    def aws(self) -> Aws:
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        made = clients(session, Target(REGION, self.url, max_attempts=1))
+        return replace(made, amplify=self.amplify_client, put=lambda url, data: self.uploads.append((url, data)))
+
+    def store(self, commit: str, body: dict, frontend: bytes | None = None, tags: tuple[str, ...] = ()) -> str:
+        """A release as `package` stores it; its id."""
+        files = {release.TEMPLATE: json.dumps(release.portable(body, self.bucket)).encode(),
+                 release.PARAMETERS: json.dumps({self.name: {}}).encode()}
+        if frontend is not None:
+            files[release.FRONTEND] = frontend
+        return release.store(self.s3, self.bucket, commit, tags, files, NOW).release_id
+
+    def expect_frontend(self, final: str = "SUCCEED", polls: int = 1) -> None:
+        """One Amplify deployment: create, start, `polls` RUNNING answers, then `final` (or a stop_job)."""
+        keys = {"appId": APP, "branchName": BRANCH}
+        self.stubber.add_response("create_deployment", {"jobId": JOB, "fileUploadUrls": {},
+                                                        "zipUploadUrl": UPLOAD_URL}, keys)
+        self.stubber.add_response("start_deployment", {"jobSummary": _summary("PENDING")}, {**keys, "jobId": JOB})
+        for _ in range(polls):
+            self.stubber.add_response("get_job", {"job": {"summary": _summary("RUNNING"), "steps": []}})
+        if final == "STOP":
+            self.stubber.add_response("stop_job", {"jobSummary": _summary("CANCELLING")}, {**keys, "jobId": JOB})
+            return
+        steps = [{"stepName": "DEPLOY", "startTime": NOW, "endTime": NOW, "status": final,
+                  **({"statusReason": "CustomerError: the zip has no index.html"} if final == "FAILED" else {})}]
+        self.stubber.add_response("get_job", {"job": {"summary": _summary(final), "steps": steps}})
+
+    # what every fault must leave behind
+
+    def table_name(self) -> str:
+        return stack.resources(moto_client(self.url, "cloudformation"), self.stack_name)["ListingsTable"]
+
+    def put_items(self, count: int = 3) -> None:
+        dynamodb = moto_client(self.url, "dynamodb")
+        for i in range(count):
+            dynamodb.put_item(TableName=self.table_name(), Item={"id": {"S": f"listing-{i}"}, "n": {"N": str(i)}})
+
+    def items(self) -> tuple[int, str]:
+        """The table's item count and a checksum of its items."""
+        found = moto_client(self.url, "dynamodb").scan(TableName=self.table_name())["Items"]
+        return len(found), hashlib.sha256(json.dumps(sorted(found, key=json.dumps), sort_keys=True).encode()).hexdigest()
+
+    def state(self) -> state.EnvState:
+        return state.Store(self.s3, self.bucket, self.name).load()[0]
+
+    def lock_present(self) -> bool:
+        return "Contents" in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=lock.key(self.name))
+
+    def deployed_visibility(self) -> int:
+        cfn = moto_client(self.url, "cloudformation")
+        body = cfn.get_template(StackName=self.stack_name)["TemplateBody"]
+        body = json.loads(body) if isinstance(body, str) else body
+        return body["Resources"]["Jobs"]["Properties"]["VisibilityTimeout"]
+
+    def assert_at(self, release_id: str, visibility: int, items: tuple[int, str]) -> None:
+        """The environment runs `release_id` (tag and template), the table's items are as they were, the lock is
+        released and the state agrees, with no attempt left in progress."""
+        cfn = moto_client(self.url, "cloudformation")
+        assert stack.tagged_release(cfn, self.stack_name) == release_id
+        assert self.deployed_visibility() == visibility
+        assert self.items() == items
+        assert not self.lock_present()
+        found = self.state()
+        assert (found.last_known_good, found.current, found.attempt) == (release_id, release_id, None)
