@@ -262,6 +262,16 @@ def test_promote_never_spreads_a_damaged_or_different_release(moto_url, s3, buck
     dst = f"{bucket}-prod"
     dst_s3.create_bucket(Bucket=dst)
     found = release.store(s3, bucket, RID, [], _packaged(s3, bucket), NOW)
+    site = f"releases/{RID}/frontend.zip"
+
+    def garbled(params, **_):  # what reaches the destination is not what was sent
+        params["Body"] = b"garbled" if params["Key"] == site else params["Body"]
+
+    dst_s3.meta.events.register("provide-client-params.s3.PutObject", garbled)
+    with pytest.raises(ChecksumMismatch, match=rf"^s3://{dst}/{site} does not match .*{_sha(b'garbled')[:12]} found"):
+        release.promote(s3, bucket, dst_s3, dst, RID)
+    dst_s3.meta.events.unregister("provide-client-params.s3.PutObject", garbled)
+    assert dst_s3.list_objects_v2(Bucket=dst, Prefix=f"releases/{RID}/manifest")["KeyCount"] == 0
     template = f"releases/{RID}/template.json"
     s3.put_object(Bucket=bucket, Key=template, Body=b"{}")
     with pytest.raises(ChecksumMismatch, match=rf"^s3://{bucket}/{template} does not match"):
