@@ -187,16 +187,18 @@ def _put(s3, bucket: str, key: str, data: bytes) -> None:
         s3.put_object(Bucket=bucket, Key=key, Body=data)
 
 
-def _missing(bucket: str, key: str) -> ReleaseError:
-    return ReleaseError(f"s3://{bucket}/{key} is missing; restore it, or package a new commit (a release is never "
-                        "re-uploaded)")
+RESTORE = "restore it, or package a new commit (a release is never re-uploaded)"
 
 
-def _hashed(s3, bucket: str, key: str) -> tuple[str, int]:
-    """The object's sha256 and size, streamed in chunks; ReleaseError when it is missing."""
+def _missing(bucket: str, key: str, fix: str = RESTORE) -> ReleaseError:
+    return ReleaseError(f"s3://{bucket}/{key} is missing; {fix}")
+
+
+def _hashed(s3, bucket: str, key: str, fix: str = RESTORE) -> tuple[str, int]:
+    """The object's sha256 and size, streamed in chunks; ReleaseError (with `fix`) when it is missing."""
     body = _body(s3, bucket, key)
     if body is None:
-        raise _missing(bucket, key)
+        raise _missing(bucket, key, fix)
     digest, size = hashlib.sha256(), 0
     with _s3(bucket, key):
         for chunk in body.iter_chunks(CHUNK):
@@ -374,7 +376,9 @@ def store(s3, bucket: str, commit: str, tags: Sequence[str], files: Mapping[str,
         found = _same(existing[0], own, code, bucket)
         _write_tags(s3, bucket, rid, wanted)
         return found
-    hashed = [StoredObject(name, f"{ROOT}{rid}/{name}", *_hashed(s3, bucket, f"{ROOT}{rid}/{name}")) for name in code]
+    upload = f"run `sam package --s3-prefix {ROOT}{rid}/code` into s3://{bucket} first"
+    keys = {name: f"{ROOT}{rid}/{name}" for name in code}
+    hashed = [StoredObject(name, key, *_hashed(s3, bucket, key, upload)) for name, key in keys.items()]
     for stored in own:
         _put(s3, bucket, stored.key, files[stored.name])
     found = Manifest(rid, rid, wanted, now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), (*own, *hashed))

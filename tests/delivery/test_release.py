@@ -218,7 +218,8 @@ def test_store_refuses_what_is_not_a_release_before_writing_anything(s3, bucket)
         with pytest.raises(ReleaseError, match=message):
             release.store(s3, bucket, RID, [], given, NOW)
     s3.delete_object(Bucket=bucket, Key=f"releases/{RID}/code/77ab")
-    with pytest.raises(ReleaseError, match=rf"^s3://{bucket}/releases/{RID}/code/77ab is missing; restore it"):
+    with pytest.raises(ReleaseError, match=rf"^s3://{bucket}/releases/{RID}/code/77ab is missing; run `sam package "
+                                           rf"--s3-prefix releases/{RID}/code` into s3://{bucket} first$"):
         release.store(s3, bucket, RID, ["v1"], files, NOW)
     listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
     assert sorted(o["Key"] for o in listed) == [f"releases/{RID}/code/9f1c"]
