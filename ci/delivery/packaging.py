@@ -1,5 +1,6 @@
 """Packaging a SAM template for an environment: `sam build` then `sam package` into its artifacts bucket, one tool
-step; the result is the packaged template (code in S3, `CodeUri: s3://...`), which a change set or deploy can use.
+step; the result is the packaged template (code in S3 under a prefix: the stack's name for a preview,
+`releases/<id>/code` for a release; `CodeUri: s3://...`), which a change set or deploy can use.
 
 The step runs on the source as given (a tool-image step): the build directory and the packaged template go into
 `{reports}`, never into the source. `sam build` of a Node function runs npm in its build copy, so the image has Node
@@ -41,23 +42,26 @@ def step_id(env_name: str) -> str:
     return f"infra/package/{env_name}"
 
 
-def script(template: str, environment: Environment) -> str:
+def script(template: str, environment: Environment, prefix: str) -> str:
     """The shell line: the SAM CLI's version (the judge reports it), build into `{reports}/build` without the
     credentials (it runs npm, and the dependencies' install scripts with it), then package the built template into
-    the bucket as JSON (the one command that needs them)."""
+    the bucket under `prefix` as JSON (the one command that needs them)."""
     built = "{reports}/build"
     build = ["sam", "build", "--template-file", template, "--build-dir", built]
     package = ["sam", "package", "--template-file", f"{built}/template.yaml", "--s3-bucket",
-               environment.artifacts_bucket, "--s3-prefix", environment.stack_name, "--region", environment.region,
+               environment.artifacts_bucket, "--s3-prefix", prefix, "--region", environment.region,
                "--output-template-file", f"{{reports}}/{PACKAGED}", "--use-json", "--no-progressbar"]
     unset = ["env", *(arg for var in sorted(CREDENTIAL_SECRETS) for arg in ("-u", var))]
     return f"sam --version && {shlex.join([*unset, *build])} && {shlex.join(package)}"
 
 
-def package_step(env_name: str, environment: Environment, template: str, where: Target) -> Step:
-    """The packaging step for one environment's template (a path relative to the source)."""
+def package_step(env_name: str, environment: Environment, template: str, where: Target,
+                 prefix: str | None = None) -> Step:
+    """The packaging step for one environment's template (a path relative to the source), its code uploaded under
+    `prefix` in the artifacts bucket: the stack's name unless given (a release's is `releases/<id>/code`)."""
     env = {**SAM_ENV, **({ENDPOINT_ENV: where.endpoint_url} if where.endpoint_url else {})}
-    return Step(id=step_id(env_name), tool="sam", argv=("sh", "-c", script(posixpath.normpath(template), environment)),
+    line = script(posixpath.normpath(template), environment, prefix or environment.stack_name)
+    return Step(id=step_id(env_name), tool="sam", argv=("sh", "-c", line),
                 judge=judge, env=env, secrets=CREDENTIAL_SECRETS, outputs=(PACKAGED,), tool_image=SAM_IMAGE,
                 tool_install=SAM_INSTALL, timeout_s=TIMEOUT_S, finding_codes=frozenset())
 

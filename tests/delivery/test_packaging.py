@@ -22,9 +22,9 @@ CONFIG = load_config("environments:\n  staging: {region: eu-west-1, stack_name: 
                      "artifacts_bucket: coagent-artifacts-staging}\n")
 
 
-def _step(endpoint: str | None = None):
+def _step(endpoint: str | None = None, prefix: str | None = None):
     return packaging.package_step("staging", CONFIG.environments["staging"], "backend/template.yaml",
-                                  Target("eu-west-1", endpoint))
+                                  Target("eu-west-1", endpoint), prefix)
 
 
 def test_build_and_package_write_into_reports_only():
@@ -40,6 +40,13 @@ def test_build_and_package_write_into_reports_only():
     assert package.startswith("sam package ") and "env" not in package
     assert "--use-json" in line
     assert packaging.ENDPOINT_ENV not in step.env and step.env["BAYON_RUN_ID"] == "{run_id}"
+
+
+def test_a_release_packages_its_code_under_its_own_prefix():
+    line = _step(prefix="releases/0123456789abcdef0123456789abcdef01234567/code").argv[2]
+    assert ("--s3-bucket coagent-artifacts-staging --s3-prefix releases/0123456789abcdef0123456789abcdef01234567/code "
+            "--region eu-west-1") in line
+    assert "coagent-staging" not in line.replace("coagent-artifacts-staging", "")
 
 
 def test_judge_reads_the_packaged_template():
