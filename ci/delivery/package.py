@@ -15,6 +15,7 @@ import json
 import os
 import time
 import zipfile
+from datetime import UTC, datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -78,7 +79,7 @@ async def run(executor: Executor, config: Config, env_name: str, template_path: 
         return Report(FUNCTION, (step,), (), step.duration_s, stages={FUNCTION: (STORE_ID,)},
                       tables=(_objects(existing),))
     executor.give_secrets(credentials.secret_values(aws))
-    prefix = f"{release.RELEASES_PREFIX}{release_id}/code"
+    prefix = f"{release.ROOT}{release_id}/code"
     steps = [packaging.package_step(env_name, environment, template_path, where, prefix=prefix),
              *([site.step] if site else [])]
     built = await run_steps(FUNCTION, executor, steps, setup=setup)
@@ -96,7 +97,7 @@ async def run(executor: Executor, config: Config, env_name: str, template_path: 
     started = time.monotonic()
     try:
         stored = await anyio.to_thread.run_sync(release.store, s3, environment.artifacts_bucket, commit, tags, files,
-                                                wall())
+                                                datetime.fromtimestamp(wall(), UTC))
     except release.ReleaseError as exc:
         return _with(built, StepResult(STORE_ID, "s3", "crashed", reason=str(exc)))
     except (ClientError, BotoCoreError) as exc:

@@ -251,6 +251,14 @@ def _tagged(s3, bucket: str, tag: str) -> str | None:
     return rid.lower()
 
 
+def add_tags(s3, bucket: str, rid: str, tags: Iterable[str]) -> None:
+    """Tag a stored release (aliases written once each; a tag naming another release is refused)."""
+    wanted = tuple(dict.fromkeys(_tag(tag) for tag in tags))
+    for tag in wanted:
+        _same_tag(s3, bucket, tag, rid)
+    _write_tags(s3, bucket, rid, wanted)
+
+
 def _write_tags(s3, bucket: str, rid: str, tags: Iterable[str]) -> None:
     """Each tag's alias, written once; a tag already naming another release is refused (a tag never moves)."""
     for tag in tags:

@@ -201,7 +201,7 @@ def test_an_unknown_environment_lists_the_configured_ones(tmp_path):
         async with LocalExecutor(app) as local:
             await runner.preview_changes(local, "prod", credentials.Given(KEY_ID, SECRET))
 
-    with pytest.raises(UsageError, match="^--env prod: no such environment; pipeline.yaml has staging$"):
+    with pytest.raises(UsageError, match="^--env prod: no such environment; pipeline.yaml has dev, production, staging$"):
         asyncio.run(main())
 
 
