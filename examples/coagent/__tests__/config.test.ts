@@ -1,4 +1,4 @@
-import { apiUrl, getApiBaseUrl } from "@/lib/config";
+import { apiUrl, getApiBaseUrl, loadRuntimeConfig } from "@/lib/config";
 
 describe("getApiBaseUrl", () => {
   it("returns null when unset or blank", () => {
@@ -34,5 +34,35 @@ describe("apiUrl", () => {
 
   it("returns null without a base URL", () => {
     expect(apiUrl("/listings", null)).toBeNull();
+  });
+});
+
+describe("loadRuntimeConfig", () => {
+  const answering = (status: number, body: unknown) =>
+    jest.fn(async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
+
+  it("reads the deploy's config.json", async () => {
+    const fetcher = answering(200, { apiUrl: "https://api.staging.test/Prod", release: "abc", extra: 1 });
+    await expect(loadRuntimeConfig(fetcher)).resolves.toEqual({
+      apiUrl: "https://api.staging.test/Prod",
+      release: "abc",
+    });
+    expect(fetcher).toHaveBeenCalledWith("/config.json", { cache: "no-store" });
+  });
+
+  it("keeps only string values", async () => {
+    await expect(loadRuntimeConfig(answering(200, { apiUrl: 42, release: null }))).resolves.toEqual({});
+  });
+
+  it("is empty when the file is absent, malformed, not an object or unreachable", async () => {
+    await expect(loadRuntimeConfig(answering(404, {}))).resolves.toEqual({});
+    await expect(loadRuntimeConfig(answering(200, ["a"]))).resolves.toEqual({});
+    const broken = jest.fn(async () => new Response("{not json", { status: 200 })) as unknown as typeof fetch;
+    await expect(loadRuntimeConfig(broken)).resolves.toEqual({});
+    const offline = jest.fn(async () => {
+      throw new TypeError("fetch failed");
+    }) as unknown as typeof fetch;
+    await expect(loadRuntimeConfig(offline)).resolves.toEqual({});
+    await expect(loadRuntimeConfig(undefined)).resolves.toEqual({});
   });
 });

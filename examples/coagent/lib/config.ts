@@ -1,7 +1,10 @@
 /**
  * Base URL of the CoAgent listings API (the API Gateway stage URL from the SAM stack).
- * It comes from NEXT_PUBLIC_API_URL at build time and is optional: without it the site
- * shows the bundled sample listings only.
+ *
+ * One build serves every environment: the deploy writes `config.json` beside the static site
+ * (`{"apiUrl": ..., "release": ...}`, from the stack's outputs) and the site reads it at start
+ * (`loadRuntimeConfig`). NEXT_PUBLIC_API_URL, baked in at build time, is the fallback for local
+ * development. Without either, the site shows the bundled sample listings only.
  */
 export function getApiBaseUrl(
   value: string | undefined = process.env.NEXT_PUBLIC_API_URL,
@@ -15,4 +18,30 @@ export function getApiBaseUrl(
 export function apiUrl(path: string, base: string | null = getApiBaseUrl()): string | null {
   if (!base) return null;
   return `${base}/${path.replace(/^\/+/, "")}`;
+}
+
+/** What the deploy writes into config.json: the keys of pipeline.yaml's runtime_config, and the release. */
+export interface RuntimeConfig {
+  apiUrl?: string;
+  release?: string;
+}
+
+/** Reads /config.json; an absent, unreachable or malformed file means no runtime config ({}). */
+export async function loadRuntimeConfig(
+  fetcher: typeof fetch | undefined = globalThis.fetch,
+): Promise<RuntimeConfig> {
+  try {
+    if (!fetcher) return {};
+    const answer = await fetcher("/config.json", { cache: "no-store" });
+    if (!answer.ok) return {};
+    const data: unknown = await answer.json();
+    if (typeof data !== "object" || data === null || Array.isArray(data)) return {};
+    const { apiUrl: url, release } = data as Record<string, unknown>;
+    return {
+      ...(typeof url === "string" ? { apiUrl: url } : {}),
+      ...(typeof release === "string" ? { release } : {}),
+    };
+  } catch {
+    return {};
+  }
 }

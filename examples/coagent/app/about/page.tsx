@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { apiUrl } from "@/lib/config";
+import ListingsApi from "@/components/ListingsApi";
 
 export const metadata: Metadata = {
   title: "About",
@@ -7,7 +7,6 @@ export const metadata: Metadata = {
 };
 
 export default function AboutPage() {
-  const listingsEndpoint = apiUrl("/listings");
   return (
     <>
       <h1>About CoAgent</h1>
@@ -27,15 +26,7 @@ export default function AboutPage() {
       </ul>
 
       <h2>Listings API</h2>
-      {listingsEndpoint ? (
-        <p>
-          This build talks to the listings API at <code>{listingsEndpoint}</code>.
-        </p>
-      ) : (
-        <p>
-          No listings API is configured for this build, so the bundled sample listings are shown.
-        </p>
-      )}
+      <ListingsApi />
     </>
   );
 }
