@@ -6,6 +6,7 @@ The upload URL and the steps' log URLs are presigned (they carry a signature): t
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import urllib.request
@@ -79,7 +80,7 @@ def deploy_zip(amplify, app_id: str, branch: str, site_zip: bytes, put: Callable
                                     "a manual-deployment branch (not connected to a repository)?")
     try:
         put(created["zipUploadUrl"], site_zip)
-    except OSError as exc:  # urllib's HTTPError and URLError: their text names no URL
+    except (OSError, http.client.HTTPException) as exc:  # urllib's errors: their text names no URL
         raise PhaseFailed(FRONTEND, f"uploading the zip of Amplify job {job_id} failed: {one_line(exc)}") from None
     _call(amplify, "start_deployment", app_id, branch, appId=app_id, branchName=branch, jobId=job_id)
     shown = None
@@ -93,8 +94,9 @@ def deploy_zip(amplify, app_id: str, branch: str, site_zip: bytes, put: Callable
         if status == DONE:
             return job_id
         if status in FAILED:
-            raise PhaseFailed(FRONTEND, f"the Amplify job {job_id} of app {app_id} branch {branch} ended {status}",
-                              _failed_steps(job, app_id, branch, job_id))
+            evidence = _failed_steps(job, app_id, branch, job_id)
+            raise PhaseFailed(FRONTEND, f"the Amplify job {job_id} of app {app_id} branch {branch} ended {status} "
+                                        f"({evidence[0]})", evidence)
         if waited >= timeout_s:
             raise PhaseTimeout(FRONTEND, f"the Amplify job {job_id} was still {status} after {timeout_s:.0f} s; "
                                          f"{_stop(amplify, app_id, branch, job_id)}")

@@ -76,7 +76,7 @@ def _failure(application: str, deployment_id: str, status: str, info: Mapping) -
     """What a failed or rolled-back deployment says: its error, and its rollback."""
     error = _mapping(info.get("errorInformation"))
     rollback = _mapping(info.get("rollbackInfo"))
-    reason = f"{error.get('code', 'no error code')}: {error.get('message', 'no message')}" if error else "no error given"
+    reason = f"{error.get('code', 'no code')}: {error.get('message', 'no message')}" if error else "no error given"
     evidence = [f"deployment {deployment_id} of {application}/{info.get('deploymentGroupName', '?')}: {status}: "
                 f"{reason}"]
     if rollback.get("rollbackTriggeringDeploymentId"):

@@ -89,7 +89,8 @@ def test_a_job_that_fails_names_its_failed_step_and_reason_never_the_presigned_u
         _deploy(client, FakeTime(), [])
     assert type(failed.value) is PhaseFailed and failed.value.exit_code == 1
     assert failed.value.phase == "frontend"
-    assert str(failed.value) == f"frontend: the Amplify job {JOB} of app {APP} branch {BRANCH} ended {status}"
+    assert str(failed.value) == (f"frontend: the Amplify job {JOB} of app {APP} branch {BRANCH} ended {status} (step "
+                                 f"DEPLOY {status}: The zip has no index.html)")
     assert failed.value.evidence == (f"step DEPLOY {status}: The zip has no index.html",
                                      f"logs: the Amplify console, app {APP} branch {BRANCH} job {JOB}")
     assert "Signature" not in str(failed.value) + "".join(failed.value.evidence)
@@ -131,6 +132,16 @@ def test_a_refused_create_deployment_names_the_call_app_and_branch(stubbed):
         f"frontend: Amplify create_deployment for app {APP} branch {BRANCH} failed: NotFoundException: An error "
         f"occurred (NotFoundException) when calling the CreateDeployment operation: App {APP} not found; check the "
         "environment's amplify app_id and branch, and that its credentials may deploy to that app")
+
+
+def test_a_failed_job_without_a_failed_step_points_to_the_console(stubbed):
+    client, stubber = stubbed
+    _started(stubber)
+    stubber.add_response("get_job", _job("CANCELLED"))
+    with pytest.raises(PhaseFailed) as failed:
+        _deploy(client, FakeTime(), [])
+    assert str(failed.value).endswith(f"ended CANCELLED (logs: the Amplify console, app {APP} branch {BRANCH} job "
+                                      f"{JOB})")
 
 
 def test_a_deployment_without_a_job_id_is_refused(stubbed):
