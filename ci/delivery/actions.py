@@ -32,6 +32,16 @@ class Stored:
         return self.manifest.release_id
 
 
+def resolve(aws: Aws, ctx: Context, ref: str, phase: str) -> str:
+    """The release id `ref` (an id or a tag) names in the environment's bucket."""
+    try:
+        return release.resolve(aws.s3, ctx.bucket, ref)
+    except release.ReleaseError as exc:
+        raise PhaseFailed(phase, str(exc).replace("--env ENV", f"--env {ctx.env_name}"), ()) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed(phase, f"resolving {ref} in s3://{ctx.bucket} failed: {one_line(exc)}", ()) from None
+
+
 def read(aws: Aws, ctx: Context, ref: str, phase: str) -> Stored:
     """The release `ref` (an id or a tag) from the bucket, every object's checksum verified (code zips too)."""
     try:
@@ -113,16 +123,11 @@ def smoke_tests(aws: Aws, ctx: Context, phase: str, timeout_s: int) -> list[smok
                      ctx.clock, ctx.sleep, aws.get)
 
 
-def smoke_verdict(results: list[smoke.CheckResult], phase: str) -> str:
-    """The phase's reason when every check passed; PhaseFailed listing those that did not, every result as evidence."""
+def smoke_verdict(results: list[smoke.CheckResult]) -> str:
+    """The phase's reason when every check passed; PhaseFailed (`smoke.require_passed`) naming those that did not."""
     if not results:
         return "no smoke checks configured"
-    failed = [r for r in results if not r.passed]
-    evidence = tuple(f"{r.label} ({r.kind}): {'passed' if r.passed else 'FAILED'} after {r.attempts} attempt(s)"
-                     f"{f', {r.latency_ms:.0f} ms' if r.latency_ms is not None else ''}: {r.detail}" for r in results)
-    if failed:
-        raise PhaseFailed(phase, f"{len(failed)} of {len(results)} smoke check(s) failed: "
-                          + "; ".join(f"{r.label}: {r.detail}" for r in failed), evidence)
+    smoke.require_passed(results)
     return f"{len(results)} smoke check(s) passed"
 
 

@@ -66,8 +66,8 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
             account = _account(aws)
             found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s, ctx.attempts(timeouts.preflight),
                                     log.progress)
-            stored = actions.read(aws, ctx, request.ref, "preflight")
-            resolved = stored.release_id
+            resolved = actions.resolve(aws, ctx, request.ref, "preflight")
+            stored = actions.read(aws, ctx, resolved, "preflight")
             template, dropped = actions.deployable(aws, stored, "preflight")
             if env.amplify and stored.frontend is None:
                 raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "
@@ -96,7 +96,8 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                 phase="change_set", previous=previous, stack_existed=found.status is not None, executed=True)}))
             if change.changes:
                 status = stack.execute(aws.cloudformation, ctx.stack_name, name, change.change_set_type,
-                                       ctx.delay_s, ctx.attempts(timeouts.change_set))
+                                       stored.release_id, stored.parameters, ctx.delay_s,
+                                       ctx.attempts(timeouts.change_set))
                 said.reason = f"{len(change.changes)} change(s) executed: {ctx.stack_name} {status}"
             else:
                 said.reason = f"no stack changes: {ctx.stack_name} already runs this template"
@@ -139,7 +140,7 @@ def _after_execute(aws: Aws, ctx: Context, log: PhaseLog, held: Held, stored: ac
     with log.phase("deploy/smoke", "http") as said:
         results = actions.smoke_tests(aws, ctx, "smoke", timeouts.smoke)
         log.findings += actions.smoke_findings(results, "deploy/smoke")
-        said.reason = actions.smoke_verdict(results, "smoke")
+        said.reason = actions.smoke_verdict(results)
     _phase(held, ctx, "alarms")
     with log.phase("deploy/alarms", "cloudwatch") as said:
         if env.alarms:

@@ -39,7 +39,7 @@ def smoke(aws: Aws, ctx: Context, log: PhaseLog) -> Report:
                                   "or `url` to GET, a `table` or `bucket` of the stack)", ())
             results = actions.smoke_tests(aws, ctx, "smoke", ctx.environment.timeouts.smoke)
             log.findings += actions.smoke_findings(results, "smoke/checks")
-            said.reason = actions.smoke_verdict(results, "smoke")
+            said.reason = actions.smoke_verdict(results)
     except PhaseFailed:
         pass  # the step says why
     return report("smoke", ctx, log)

@@ -35,7 +35,7 @@ def restore(aws: Aws, ctx: Context, log: PhaseLog, ref: str, prefix: str) -> Sto
     with log.phase(f"{prefix}/smoke", "http") as said:
         results = actions.smoke_tests(aws, ctx, "rollback", ctx.environment.timeouts.smoke)
         log.findings += actions.smoke_findings(results, f"{prefix}/smoke")
-        said.reason = actions.smoke_verdict(results, "rollback")
+        said.reason = actions.smoke_verdict(results)
     return stored
 
 

@@ -4,11 +4,8 @@ current one; a release never deployed to the environment is refused (nothing kno
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ci.core.errors import one_line
 from ci.core.report import Report
-from ci.delivery import release
+from ci.delivery import actions
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.held import Held, holding
@@ -58,12 +55,7 @@ def _target(aws: Aws, ctx: Context, held: Held, to: str) -> str:
             raise PhaseFailed("target", f"{ctx.env_name} has no earlier known good release to roll back to; name one "
                               "with --to (see `bayon history --env " + ctx.env_name + "`)", ())
         return found
-    try:
-        target = release.resolve(aws.s3, ctx.bucket, to)
-    except release.ReleaseError as exc:
-        raise PhaseFailed("target", str(exc), ()) from None
-    except (ClientError, BotoCoreError) as exc:
-        raise PhaseFailed("target", f"resolving {to} in s3://{ctx.bucket} failed: {one_line(exc)}", ()) from None
+    target = actions.resolve(aws, ctx, to, "target")
     if target not in deployed:
         raise PhaseFailed("target", f"release {target[:12]} was never deployed to {ctx.env_name}; roll back only to "
                           f"one it ran (see `bayon history --env {ctx.env_name}`), or deploy it", ())

@@ -115,15 +115,28 @@ def discard_ours(cfn, stack_name: str) -> list[str]:
     return ours
 
 
-def execute(cfn, stack_name: str, name: str, kind: str, delay_s: int, max_attempts: int) -> str:
+def execute(cfn, stack_name: str, name: str, kind: str, release_id: str, parameters: Mapping[str, str],
+            delay_s: int, max_attempts: int) -> str:
     """Execute the change set and wait for the stack; its final status, which must be CREATE/UPDATE_COMPLETE
-    (else `change_set` PhaseFailed with the stack's reason; over the wait, PhaseTimeout)."""
+    (else `change_set` PhaseFailed with the stack's reason; over the wait, PhaseTimeout). The stack then carries the
+    release tag."""
     try:
         cfn.execute_change_set(ChangeSetName=name, StackName=stack_name)
     except (ClientError, BotoCoreError) as exc:
         raise PhaseFailed("change_set", f"{stack_name}: executing the change set failed: {reason(exc)}",
                           (reason(exc),)) from None
-    return _wait_done(cfn, stack_name, kind, delay_s, max_attempts, "change_set")
+    status = _wait_done(cfn, stack_name, kind, delay_s, max_attempts, "change_set")
+    if tagged_release(cfn, stack_name) == release_id:
+        return status
+    # AWS tags the stack from the change set's Tags; an emulator may keep the old ones: retag, template unchanged
+    try:
+        cfn.update_stack(StackName=stack_name, UsePreviousTemplate=True, Capabilities=CAPABILITIES,
+                         Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in parameters],
+                         Tags=[{"Key": RELEASE_TAG, "Value": release_id}])
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed("change_set", f"{stack_name}: tagging the stack with its release failed: {reason(exc)}",
+                          (reason(exc),)) from None
+    return _wait_done(cfn, stack_name, "UPDATE", delay_s, max_attempts, "change_set")
 
 
 def put_back(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], release_id: str,

@@ -32,18 +32,21 @@ UPLOAD_URL = "https://aws-amplify-prod.s3.amazonaws.com/d1/main/7.zip?X-Amz-Sign
 _names = itertools.count(1)
 
 
-def template(stack_name: str, visibility: int = 30, queue: str | None = None) -> dict:
-    """A stack with the table whose items must survive every fault, and a queue whose settings tell releases apart
-    (an invalid queue name makes moto fail the update, as a real stack update fails)."""
-    return {"AWSTemplateFormatVersion": "2010-09-09",
+def template(stack_name: str, visibility: int = 30, broken: bool = False) -> dict:
+    """A stack with the table whose items must survive every fault, and a queue whose settings tell releases apart;
+    `broken` adds a queue with an invalid name, which makes moto fail the update as a real stack update fails."""
+    body = {"AWSTemplateFormatVersion": "2010-09-09",
             "Resources": {
                 "ListingsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
                     "BillingMode": "PAY_PER_REQUEST",
                     "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
                     "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}},
                 "Jobs": {"Type": "AWS::SQS::Queue", "Properties": {
-                    "QueueName": queue or f"{stack_name}-jobs", "VisibilityTimeout": visibility}}},
+                    "QueueName": f"{stack_name}-jobs", "VisibilityTimeout": visibility}}},
             "Outputs": {"JobsUrl": {"Value": {"Ref": "Jobs"}}}}
+    if broken:
+        body["Resources"]["Broken"] = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "not a valid name!!"}}
+    return body
 
 
 def site(text: str) -> bytes:
@@ -55,7 +58,7 @@ def site(text: str) -> bytes:
 
 def _summary(status: str) -> dict:
     return {"jobArn": f"arn:aws:amplify:{REGION}:123456789012:apps/{APP}/branches/{BRANCH}/jobs/{JOB}", "jobId": JOB,
-            "commitId": "manual", "commitTime": NOW, "startTime": NOW, "status": status, "jobType": "MANUAL"}
+            "commitId": "manual", "commitMessage": "Manual deployment", "commitTime": NOW, "startTime": NOW, "status": status, "jobType": "MANUAL"}
 
 
 @dataclass
@@ -66,9 +69,9 @@ class World:
     name: str
     amplify: bool = False
     alarm: bool = True
-    monitoring_minutes: float = 1
+    monitoring_minutes: float = 0.1
     health: list[Answer] = field(default_factory=list)
-    """What the smoke check's URL answers, in turn (the last one from then on); empty: 200 ok."""
+    """What the smoke check's URL answers next, in turn (the last one from then on); empty: 200 ok."""
     uploads: list[tuple[str, bytes]] = field(default_factory=list)
     fake: FakeTime = field(default_factory=FakeTime)
     stack_name: str = ""
@@ -96,7 +99,10 @@ class World:
         self._stack.close()
 
     def _answer(self, number: int, path: str) -> Answer:
-        return self.health[min(number, len(self.health) - 1)] if self.health else Answer(200, b"ok")
+        """The next scripted answer (the last one stays), else 200 ok."""
+        if len(self.health) > 1:
+            return self.health.pop(0)
+        return self.health[0] if self.health else Answer(200, b"ok")
 
     @property
     def config_text(self) -> str:
@@ -111,8 +117,9 @@ class World:
 
     def context(self, **overrides) -> Context:
         environment = load_config(self.config_text).environments[self.name]
-        return Context(self.name, environment, run_id=overrides.pop("run_id", "run-test"), owner="tester",
-                       delay_s=1, clock=self.fake.clock, sleep=self.fake.sleep, **overrides)
+        given = {"run_id": "run-test", "owner": "tester", "delay_s": 1, "clock": self.fake.clock,
+                 "sleep": self.fake.sleep, **overrides}
+        return Context(self.name, environment, **given)
 
     def aws(self) -> Aws:
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import pytest
@@ -88,7 +89,8 @@ def test_dry_run_prints_the_change_set_and_executes_nothing(world):
     assert "dry run" in _step(found, "deploy/change-set").reason
     assert found.tables[0].rows
     world.assert_at(first, V1, items)
-    assert moto_client(world.url, "cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"] == []
+    left = moto_client(world.url, "cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
+    assert [c for c in left if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []  # the dry run's was deleted
 
 
 def _rolled_back(world: World, found, first: str, items, phase: str) -> state.Incident:
@@ -110,7 +112,7 @@ def _rolled_back(world: World, found, first: str, items, phase: str) -> state.In
 
 def test_a_failed_stack_update_is_rolled_back(world):
     first, items = _good(world)
-    bad = world.store(COMMITS[1], template(world.stack_name, V2, queue="not a valid name!!"))
+    bad = world.store(COMMITS[1], template(world.stack_name, V2, broken=True))
     found, _ = _deploy(world, bad)
     assert _step(found, "deploy/change-set").status == "failed"
     incident = _rolled_back(world, found, first, items, "change_set")
@@ -134,6 +136,7 @@ def test_failed_smoke_tests_are_rolled_back(world):
     first, items = _good(world)
     second = world.store(COMMITS[1], template(world.stack_name, V2))
     world.health = [Answer(500, b"boom")] * 3 + [Answer(200, b"ok")]
+    world.fake.slept.clear()
     found, _ = _deploy(world, second)
     _rolled_back(world, found, first, items, "smoke")
     assert [f.rule for f in found.findings] == ["smoke/http"]
@@ -174,7 +177,7 @@ def test_a_lock_held_by_a_live_run_changes_nothing(world):
     first, items = _good(world)
     second = world.store(COMMITS[1], template(world.stack_name, V2))
     theirs, _ = lock.acquire(world.s3, world.bucket, world.name, "alice", "run-alice", ttl_s=600, wait_s=0,
-                             clock=lambda: world.fake.now, sleep=world.fake.sleep)
+                             clock=time.time, sleep=world.fake.sleep, host="ci-runner-7", pid=4242)
     found, _ = _deploy(world, second)
     assert (found.outcome, exit_code(found)) == ("unchanged", 1)
     assert "locked by alice" in _step(found, "deploy/lock").reason
@@ -199,7 +202,7 @@ def test_a_corrupt_state_is_moved_aside_and_rebuilt_from_the_stack_before_a_roll
     first, items = _good(world)
     world.s3.put_object(Bucket=world.bucket, Key=f"bayon/state/{world.name}.json", Body=b"{not json")
     second = world.store(COMMITS[1], template(world.stack_name, V2))
-    world.health = [Answer(503, b"down")]
+    world.health = [Answer(503, b"down")] * 3 + [Answer(200, b"ok")]
     found, _ = _deploy(world, second)
     assert "moved to bayon/state/" in _step(found, "deploy/state").reason
     _rolled_back(world, found, first, items, "smoke")
@@ -211,7 +214,7 @@ def test_a_missing_state_is_rebuilt_from_the_stack_before_a_rollback(world):
     first, items = _good(world)
     world.s3.delete_object(Bucket=world.bucket, Key=f"bayon/state/{world.name}.json")
     second = world.store(COMMITS[1], template(world.stack_name, V2))
-    world.health = [Answer(503, b"down")]
+    world.health = [Answer(503, b"down")] * 3 + [Answer(200, b"ok")]
     found, _ = _deploy(world, second)
     assert f"runs release {first[:12]}" in _step(found, "deploy/state").reason
     _rolled_back(world, found, first, items, "smoke")
