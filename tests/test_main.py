@@ -67,7 +67,8 @@ NO_CACHE = {"ci", "quality", "lint", "typecheck", "format_check", "lint_fix", "f
             "reports"}
 
 
-ADDED_FUNCTIONS = {"lighthouse", "validate_infra", "preview_changes"}
+ADDED_FUNCTIONS = {"lighthouse", "validate_infra", "preview_changes", "package", "promote", "deploy", "rollback", "smoke",
+                   "history"}
 """Functions added since the layout change (issue 9); the earlier ones keep their arguments."""
 LISTING_DOCS = {("plan", "function"), ("reports", "function")}
 """Arguments whose doc lists the functions they take: it grows with each function added, never losing one."""

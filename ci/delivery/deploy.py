@@ -33,6 +33,8 @@ from ci.delivery.restore import restore, resume
 from ci.delivery.state import Attempt, Deployment, Incident
 
 FUNCTION = "deploy"
+MAX_ROLLBACK_TRIGGERS = 5
+"""CloudFormation's limit on a stack's rollback triggers: the first five alarms watched; the watch covers all."""
 CODEDEPLOY_APPLICATION = "ServerlessDeploymentApplication"
 """The logical id SAM gives the CodeDeploy application of `DeploymentPreference`."""
 
@@ -80,7 +82,7 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
         with log.phase("deploy/change-set", "cloudformation") as said:
             name, change = stack.create_change_set(
                 aws.cloudformation, ctx.stack_name, template, stored.parameters, stored.release_id,
-                list(watched.values()), math.ceil(env.monitoring_minutes), ctx.delay_s,
+                list(watched.values())[:MAX_ROLLBACK_TRIGGERS], math.ceil(env.monitoring_minutes), ctx.delay_s,
                 ctx.attempts(timeouts.change_set))
             tables.append(_change_table(ctx.env_name, change))
             for row in change.changes:

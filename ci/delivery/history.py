@@ -7,7 +7,8 @@ from ci.core.report import Table
 from ci.delivery.state import Attempt, EnvState, short
 
 DEPLOYMENT_COLUMNS = ("started", "kind", "release", "outcome", "previous", "reason")
-INCIDENT_COLUMNS = ("at", "release", "phase", "outcome", "reason")
+INCIDENT_COLUMNS = ("id", "at", "release", "phase", "outcome", "reason")
+"""The id is what `history --incident ID` takes."""
 SUMMARY_COLUMNS = ("environment", "last known good", "current", "attempt in progress")
 
 
@@ -17,7 +18,7 @@ def tables(state: EnvState) -> tuple[Table, ...]:
     step = f"history/{state.environment}"
     deployments = tuple((d.started, d.kind, short(d.release), d.outcome, short(d.previous), d.reason)
                         for d in reversed(state.history))
-    incidents = tuple((i.at, short(i.release), i.phase, i.outcome, i.reason) for i in reversed(state.incidents))
+    incidents = tuple((i.id, i.at, short(i.release), i.phase, i.outcome, i.reason) for i in reversed(state.incidents))
     summary = ((state.environment, state.last_known_good, state.current, _attempt(state.attempt)),)
     return (Table("deployments, newest first" + ("" if deployments else " (none yet)"), DEPLOYMENT_COLUMNS,
                   deployments, step),

@@ -36,6 +36,8 @@ from ci.stages.setup import changes
 from ci.stages.tests import integration, unit
 
 CODE_SCANNING_ID = "security/code-scanning"
+PLANNED_RELEASE_PREFIX = "releases/<commit-sha>/code"
+"""Where `plan package` shows the code going: the release id is the --commit-sha of the call."""
 
 
 class StepDidNotRun(BayonError):
@@ -257,17 +259,25 @@ async def plan(function: str, executor: Executor) -> str:
     config = await load(executor)
     name = function.replace("-", "_")
     templates = await infra_templates(executor, config) if name in GATES and GATES[name].takes_templates else ()
-    steps = await _preview_steps(executor, config) if name == "preview_changes" else steps_of(name, config, templates)
+    if name in ("preview_changes", "package"):
+        steps = await _package_steps(executor, config, release=name == "package")
+    else:
+        steps = steps_of(name, config, templates)
     setup = setup_of(config).plan({s.node_major for s in steps if s.installs})
     return json.dumps([*setup, *(s.plan() for s in steps)], indent=2) + "\n"
 
 
-async def _preview_steps(executor: Executor, config: Config) -> list[Step]:
-    """`preview-changes`' package step for each configured environment (its change set runs in the caller)."""
+async def _package_steps(executor: Executor, config: Config, release: bool) -> list[Step]:
+    """The package step of each configured environment (`preview-changes`' change set, and `package`'s uploads, run
+    in the caller); for `package` under the release's prefix, with the static export's build when an environment
+    deploys a frontend."""
     steps = []
     for env_name, environment in sorted(config.environments.items()):
         template = target.template(config, env_name, await _templates_for(executor, config, env_name))
-        steps.append(packaging.package_step(env_name, environment, template, clients.target(environment)))
+        steps.append(packaging.package_step(env_name, environment, template, clients.target(environment),
+                                            prefix=PLANNED_RELEASE_PREFIX if release else None))
+    if release and any(e.amplify for e in config.environments.values()):
+        steps += OUTPUTS["build_output"].steps(config)
     return steps
 
 

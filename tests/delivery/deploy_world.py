@@ -70,6 +70,7 @@ class World:
     amplify: bool = False
     alarm: bool = True
     monitoring_minutes: float = 0.1
+    retries: int = 2
     health: list[Answer] = field(default_factory=list)
     """What the smoke check's URL answers next, in turn (the last one from then on); empty: 200 ok."""
     uploads: list[tuple[str, bytes]] = field(default_factory=list)
@@ -111,7 +112,7 @@ class World:
         return (f"environments:\n  {self.name}:\n    region: {REGION}\n    stack_name: {self.stack_name}\n"
                 f"    artifacts_bucket: {self.bucket}\n    endpoint_url: {self.url}{amplify}{alarms}\n"
                 f"    monitoring_minutes: {self.monitoring_minutes}\n"
-                f"    smoke:\n      - {{url: '{self.health_url}', contains: ok, retries: 2, backoff_s: 1}}\n"
+                f"    smoke:\n      - {{url: '{self.health_url}', contains: ok, retries: {self.retries}, backoff_s: 1}}\n"
                 f"      - {{table: ListingsTable}}\n"
                 f"    timeouts: {{lock: 0, frontend: 60, smoke: 30}}\n")
 

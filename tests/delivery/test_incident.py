@@ -82,8 +82,8 @@ def test_history_tables():
         (("2026-12-02T02:00:00Z", "deploy", "bbbbbbbbbbbb", "rolled_back", "aaaaaaaaaaaa", "smoke: 500"),
          ("2026-12-01T10:00:00Z", "deploy", "aaaaaaaaaaaa", "deployed", None, "")), "history/dev")
     assert incidents == Table(
-        "incidents, newest first", ("at", "release", "phase", "outcome", "reason"),
-        (("2026-12-02T02:05:00Z", "bbbbbbbbbbbb", "smoke", "rolled_back", INCIDENT.reason),), "history/dev")
+        "incidents, newest first", ("id", "at", "release", "phase", "outcome", "reason"),
+        ((INCIDENT.id, "2026-12-02T02:05:00Z", "bbbbbbbbbbbb", "smoke", "rolled_back", INCIDENT.reason),), "history/dev")
     assert summary == Table(
         "last known good", ("environment", "last known good", "current", "attempt in progress"),
         (("dev", A, A, "rollback 0123456789ab at change-set (run r3, since 2026-12-02T03:00:00Z)"),), "history/dev")

@@ -1,0 +1,83 @@
+"""The delivery functions through the Dagger face, offline: the real `Ci` functions with real dagger-io Secrets
+(`dag.set_secret`), the executor's file reads answered from the test's pipeline.yaml, and boto3 against the moto
+server in this process. A failed deploy fails the call with the first line that says where the environment is; the
+planted credentials are read for the AWS clients only and reach no report, log, state, lock or release object."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import dagger
+import pytest
+from dagger import dag
+
+from ci.executors.dagger import DaggerExecutor
+from ci.main import Ci, GateFailed
+from tests import chain
+from tests.delivery.deploy_world import COMMITS, World, template
+from tests.delivery.local_http import Answer
+
+KEY_ID, SECRET = "AKIAPLANTEDDELIVERY7", "planted-delivery-secret-c41d"
+
+
+@pytest.fixture
+def world(moto_url, monkeypatch):
+    made = World(moto_url, "dagger", alarm=False, monitoring_minutes=0, retries=0)
+
+    async def read(self, path):
+        return made.config_text if path == "pipeline.yaml" else None
+
+    async def plaintext(self):
+        return chain.fields(self)[-1].args["plaintext"]
+
+    monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
+    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    yield made
+    made.close()
+
+
+def _keys() -> dict:
+    return {"aws_access_key_id": dag.set_secret("aws-key", KEY_ID),
+            "aws_secret_access_key": dag.set_secret("aws-secret", SECRET)}
+
+
+def _call(function: str, **args) -> str:
+    return asyncio.run(getattr(Ci(), function)(source=dag.directory(), **args, **_keys()))
+
+
+def test_deploy_rollback_history_and_smoke_through_the_dagger_face(world, capfd):
+    first = world.store(COMMITS[0], template(world.stack_name, 30))
+    second = world.store(COMMITS[1], template(world.stack_name, 45), tags=("rc-2.0.0",))
+    texts = [_call("deploy", env=world.name, release=first, format="json")]
+    deployed = json.loads(texts[0])
+    assert (deployed["outcome"], deployed["passed"], deployed["delivery"]["release"]) == ("deployed", True, first)
+
+    world.health = [Answer(500, b"boom"), Answer(200, b"ok")]
+    with pytest.raises(GateFailed) as failed:
+        _call("deploy", env=world.name, release="rc-2.0.0", format="json")
+    first_line, rest = str(failed.value).split("\n", 1)
+    assert first_line.startswith(f"deploy of {second[:12]} to {world.name} failed: rolled back to {first[:12]}")
+    assert json.loads(rest)["outcome"] == "rolled_back"
+    texts.append(str(failed.value))
+
+    history = json.loads(_call("history", env=world.name, format="json"))
+    texts.append(json.dumps(history))
+    (incident,) = world.state().incidents
+    assert history["delivery"]["environment"] == world.name and "outcome" not in history
+    assert any(incident.id in json.dumps(table["rows"]) for table in history["tables"])
+    report = _call("history", env=world.name, incident=incident.id)
+    assert report.startswith("#") and first[:12] in report and "smoke" in report
+    texts += [report, _call("smoke", env=world.name, format="table")]
+
+    with pytest.raises(GateFailed) as refused:  # the current release is the only good one: nothing before it
+        _call("rollback", env=world.name, format="table")
+    assert "nothing was changed" in str(refused.value).split("\n", 1)[0]
+    texts.append(str(refused.value))
+
+    out = capfd.readouterr()
+    stored = [world.s3.get_object(Bucket=world.bucket, Key=o["Key"])["Body"].read()
+              for o in world.s3.list_objects_v2(Bucket=world.bucket)["Contents"]]
+    for value in (KEY_ID, SECRET):
+        assert value not in "".join(texts) + out.out + out.err
+        assert all(value.encode() not in data for data in stored)
