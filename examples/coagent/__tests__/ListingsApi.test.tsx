@@ -17,7 +17,9 @@ describe("ListingsApi", () => {
   it("prefers config.json over the build's NEXT_PUBLIC_API_URL", async () => {
     process.env.NEXT_PUBLIC_API_URL = "https://api.build.test/Prod";
     render(<ListingsApi load={async () => ({ apiUrl: "https://api.production.test/Prod" })} />);
-    expect(await screen.findByText("https://api.production.test/Prod/listings")).toBeInTheDocument();
+    expect(
+      await screen.findByText("https://api.production.test/Prod/listings"),
+    ).toBeInTheDocument();
   });
 
   it("keeps the build's URL when config.json has none", async () => {

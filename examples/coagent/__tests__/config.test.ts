@@ -38,11 +38,19 @@ describe("apiUrl", () => {
 });
 
 describe("loadRuntimeConfig", () => {
-  const answering = (status: number, body: unknown) =>
-    jest.fn(async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
+  /** A fetch whose answer has `status` and parses `text` as JSON (jsdom has no Response). */
+  const answering = (status: number, body: unknown, text = JSON.stringify(body)) =>
+    jest.fn(async () => ({
+      ok: status >= 200 && status < 300,
+      json: async () => JSON.parse(text) as unknown,
+    })) as unknown as typeof fetch;
 
   it("reads the deploy's config.json", async () => {
-    const fetcher = answering(200, { apiUrl: "https://api.staging.test/Prod", release: "abc", extra: 1 });
+    const fetcher = answering(200, {
+      apiUrl: "https://api.staging.test/Prod",
+      release: "abc",
+      extra: 1,
+    });
     await expect(loadRuntimeConfig(fetcher)).resolves.toEqual({
       apiUrl: "https://api.staging.test/Prod",
       release: "abc",
@@ -51,14 +59,15 @@ describe("loadRuntimeConfig", () => {
   });
 
   it("keeps only string values", async () => {
-    await expect(loadRuntimeConfig(answering(200, { apiUrl: 42, release: null }))).resolves.toEqual({});
+    await expect(loadRuntimeConfig(answering(200, { apiUrl: 42, release: null }))).resolves.toEqual(
+      {},
+    );
   });
 
   it("is empty when the file is absent, malformed, not an object or unreachable", async () => {
     await expect(loadRuntimeConfig(answering(404, {}))).resolves.toEqual({});
     await expect(loadRuntimeConfig(answering(200, ["a"]))).resolves.toEqual({});
-    const broken = jest.fn(async () => new Response("{not json", { status: 200 })) as unknown as typeof fetch;
-    await expect(loadRuntimeConfig(broken)).resolves.toEqual({});
+    await expect(loadRuntimeConfig(answering(200, null, "{not json"))).resolves.toEqual({});
     const offline = jest.fn(async () => {
       throw new TypeError("fetch failed");
     }) as unknown as typeof fetch;
