@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import anyio
 
-from ci.core.errors import unwrap_groups
+from ci.core.errors import UsageError, unwrap_groups
 from ci.core.executor import Executor
 from ci.core.report import Report
 from ci.delivery import credentials, deploy as deploying, observe, package as packaging, promote as promoting
-from ci.delivery import rollback as rolling_back, target
+from ci.delivery import release, rollback as rolling_back, target
 from ci.delivery.aws import connect
 from ci.delivery.phase_log import PhaseLog
 from ci.pipeline.registry import OUTPUTS
@@ -38,6 +38,12 @@ async def package(executor: Executor, env_name: str, given: credentials.Given, c
                   tags: Sequence[str] = ()) -> Report:
     """Build and store the release of `commit` in the environment's bucket (the static export too when any
     environment deploys a frontend to Amplify)."""
+    if not commit:
+        raise UsageError("--commit-sha: name the commit to package (in Actions: github.sha); a release is one commit")
+    try:
+        release.release_id(commit)
+    except release.ReleaseError as exc:
+        raise UsageError(f"--commit-sha {commit}: {exc}") from None
     config = await load(executor)
     target.environment(config, env_name)
     chosen = config.environments[env_name].template
