@@ -19,7 +19,8 @@ State (the top-level object):
   deploy pushes its release, a rollback to X pops back down to X), so rolling back twice goes back twice.
 - `attempt` (object or null): the deploy or rollback in progress; a run that died leaves it here, and the next one
   finds it and finishes or reverts it.
-- `incidents` (list, oldest first, the last 50 kept): every failure that needed a rollback.
+- `incidents` (list, oldest first, the last 50 kept): every failure that needed a rollback, and every state rebuilt
+  from the stack (outcome `unchanged`).
 
 Deployment (an item of `history`):
 - `release`: the release deployed (for a rollback: the one rolled back to).
@@ -36,8 +37,8 @@ Attempt (`attempt`):
 - `release`, `kind`, `previous`: as in a deployment.
 - `run_id`, `owner`: the run and who started it (the lock's holder).
 - `started`: when it began.
-- `phase`: the phase it reached (`preflight`, `change-set`, `frontend`, `smoke`, `alarms`, ...).
-- `stack_existed`: whether the stack existed before it (a failed first creation is deleted, not rolled back).
+- `phase`: the phase it reached (`change_set`, `traffic`, `frontend`, `smoke`, `alarms`, `rollback`).
+- `stack_existed`: whether the stack existed before it (its first creation or not).
 - `executed`: whether its change set was executed: from then on, a failure means a rollback.
 
 Incident (an item of `incidents`):
@@ -45,7 +46,8 @@ Incident (an item of `incidents`):
 - `at`: when the failure was detected.
 - `release`: the release that failed; `restored` (release or null): the one brought back (null: none).
 - `phase`, `reason`: where and why it failed.
-- `evidence`: lines that show it (the failed check, the alarm's reason, the job's log URL, ...).
+- `evidence`: lines that show it (each smoke check's result, the alarm's reason, the failed Amplify step, the stack's
+  failure events, ...; never a presigned URL or a credential).
 - `outcome`: as in a deployment (`rolled_back` or `unrecoverable`).
 - `run_id`: the run that hit it.
 """

@@ -17,7 +17,7 @@ from ci.delivery.clients import Target
 
 STACK = "coagent-staging"
 STACK_ID = f"arn:aws:cloudformation:eu-west-1:123456789012:stack/{STACK}/5a1b2c3d-0000-1111-2222-333344445555"
-CHANGE_SET_ID = f"arn:aws:cloudformation:eu-west-1:123456789012:changeSet/bayon-preview-x/6b2c3d4e-aaaa-bbbb-cccc-dddd"
+CHANGE_SET_ID = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/bayon-preview-x/6b2c3d4e-aaaa-bbbb-cccc-dddd"
 NOW = datetime.datetime(2026, 12, 1, 23, 0, tzinfo=datetime.timezone.utc)
 TEMPLATE = {"Resources": {"ListingsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {}}}}
 

@@ -12,6 +12,7 @@ import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -32,7 +33,7 @@ from ci.output.render import dumps
 from ci.pipeline import deliver
 from tests.apps import copy_app
 from tests.delivery.conftest import REGION, moto_client
-from tests.delivery.deploy_world import APP, BRANCH, JOB, NOW, UPLOAD_URL, _summary
+from tests.delivery.deploy_world import APP, BRANCH, JOB, UPLOAD_URL, _summary
 
 COMMIT = "c0ffee" + "0" * 34
 BUCKET, PROMOTED, STACK = "coagent-pkg-artifacts", "coagent-pkg-promoted", "coagent-pkg"
@@ -114,7 +115,7 @@ def test_the_real_release_deploys_to_the_emulator_with_its_runtime_config(packag
     assert config["release"] == COMMIT and "index.html" in site.namelist()
 
 
-def test_promote_copies_the_release_with_other_credentials_and_verifies_it(packaged, moto_url, tmp_path):
+def test_promote_copies_the_release_with_other_credentials_and_verifies_it(packaged, moto_url):
     app, _ = packaged
     config = load_config((app / "pipeline.yaml").read_text())
 
@@ -132,15 +133,10 @@ def test_promote_copies_the_release_with_other_credentials_and_verifies_it(packa
 
 
 def test_a_server_rendered_frontend_is_refused_by_name():
-    site = package.Site(step=None, path="out", absent=lambda files: "next build wrote no out/ (server-rendered)")
-
-    class Built:
-        artifacts: dict = {}
-
-    with pytest.raises(UsageError, match="server-rendered frontend cannot be deployed: Amplify's manual deployments "
-                                         "take static sites only"):
-        asyncio.run(package._frontend(None, replace(site, step=_Step()), Built()))
-
-
-class _Step:
-    id = "build/next"
+    """The build step's report files say it wrote no static export: the release is refused, naming why."""
+    step = SimpleNamespace(id="build/next")
+    site = package.Site(step, "out", lambda files: f"next build wrote no out/ ({sorted(files)})")
+    built = SimpleNamespace(artifacts={"build/next/bundle-sizes.json": b"{}"})
+    with pytest.raises(UsageError, match=r"no out/ \(\['bundle-sizes.json'\]\); a server-rendered frontend cannot "
+                                         "be deployed: Amplify's manual deployments take static sites only"):
+        asyncio.run(package._frontend(None, site, built))
