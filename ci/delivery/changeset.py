@@ -36,15 +36,21 @@ class Preview:
     changes: tuple[Change, ...]
 
 
-def stack_status(cfn, stack_name: str) -> str | None:
-    """The stack's status, or None when it does not exist."""
+def described_stack(cfn, stack_name: str) -> dict | None:
+    """The stack as describe_stacks shows it, or None when it does not exist."""
     try:
         stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
         if "does not exist" in str(exc):
             return None
         raise
-    return stacks[0]["StackStatus"] if stacks else None
+    return stacks[0] if stacks else None
+
+
+def stack_status(cfn, stack_name: str) -> str | None:
+    """The stack's status, or None when it does not exist."""
+    found = described_stack(cfn, stack_name)
+    return found["StackStatus"] if found else None
 
 
 def rows(described: Mapping) -> list[Change]:

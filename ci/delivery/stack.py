@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ci.delivery import changeset
-from ci.delivery.changeset import CAPABILITIES, NO_CHANGES, ChangeSetError, reason, stack_status
+from ci.delivery.changeset import CAPABILITIES, NO_CHANGES, ChangeSetError, described_stack, reason, stack_status
 from ci.delivery.phases import PhaseFailed, PhaseTimeout
 from ci.delivery.replacement import Change
 
@@ -180,14 +180,8 @@ def resources(cfn, stack_name: str) -> dict[str, str]:
 
 def tagged_release(cfn, stack_name: str) -> str | None:
     """The release the stack is tagged with (`RELEASE_TAG`), None without a stack or tag."""
-    try:
-        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-    tags = {t["Key"]: t["Value"] for t in (stacks[0].get("Tags") or [])} if stacks else {}
-    return tags.get(RELEASE_TAG)
+    found = described_stack(cfn, stack_name)
+    return {t["Key"]: t["Value"] for t in (found.get("Tags") or [])}.get(RELEASE_TAG) if found else None
 
 
 def _status(cfn, stack_name: str, phase: str) -> str | None:

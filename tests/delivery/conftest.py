@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 import sys
 import time
 import urllib.error
@@ -51,3 +52,16 @@ def moto_client(url: str, service: str):
     """A client of the moto server (any credentials do), one try per call."""
     return boto3.client(service, endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing",
                         config=ONE_TRY)
+
+
+@pytest.fixture()
+def s3(moto_url):
+    return moto_client(moto_url, "s3")
+
+
+@pytest.fixture()
+def bucket(s3):
+    """A fresh bucket of the module's moto server."""
+    name = f"art-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name

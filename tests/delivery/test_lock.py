@@ -9,13 +9,11 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 
 import pytest
 
 from ci.delivery import lock
 from ci.delivery.lock import Lock, LockError, LockHeld, acquire, pid_alive, release
-from tests.delivery.conftest import moto_client
 
 NOW = 1796176800.0
 """2026-12-02T02:00:00Z in seconds since the epoch."""
@@ -36,16 +34,6 @@ class Clock:
         self.now += seconds
 
 
-@pytest.fixture()
-def s3(moto_url):
-    return moto_client(moto_url, "s3")
-
-
-@pytest.fixture()
-def bucket(s3):
-    name = f"art-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def take(s3, bucket, run_id="run-1", clock=None, host="ci-a", pid=100, alive=lambda pid: True, ttl_s=600.0,
