@@ -44,8 +44,8 @@ TOOLS = (
                                      "versions of dagger-io's dependencies", ("--version", "--disable-version-check")),
     Tool("moto_server", "tests/integration", "scripts/setup.sh  # moto[server] into .venv"),
     Tool("cfn-lint", "validate-infra", "scripts/setup.sh  # cfn-lint 1.58.0 into .venv"),
-    Tool("sam", "validate-infra, preview-changes", "scripts/setup.sh  # the SAM CLI 1.170.0 in .bayon/tools, apart: "
-                                                   "it pins boto3 and cfn-lint versions of its own"),
+    Tool("sam", "validate-infra, preview-changes, package", "scripts/setup.sh  # the SAM CLI 1.170.0 in .bayon/tools, "
+                                                            "apart: it pins boto3 and cfn-lint versions of its own"),
     Tool("lighthouse", "lighthouse", "scripts/setup.sh  # Lighthouse 12.8.2 in .bayon/tools"),
     Tool("chromium", "lighthouse", "apt-get install -y chromium  # or set CHROME_PATH to a Chrome binary",
          optional=True, locate=_chromium),
