@@ -26,12 +26,15 @@ def world(moto_url, monkeypatch):
     made = World(moto_url, "dagger", alarm=False, monitoring_minutes=0, retries=0)
 
     async def read(self, path):
-        return made.config_text if path == "pipeline.yaml" else None
+        texts = {"pipeline.yaml": made.config_text, "template.yaml": "Transform: AWS::Serverless-2016-10-31\n"
+                                                                     "Resources: {}\n"}
+        return texts.get(path)
 
     async def plaintext(self):
         return chain.fields(self)[-1].args["plaintext"]
 
     monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
+    monkeypatch.setattr(DaggerExecutor, "source_paths", lambda self, patterns: _one_template())
     monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
     yield made
     made.close()
@@ -81,3 +84,52 @@ def test_deploy_rollback_history_and_smoke_through_the_dagger_face(world, capfd)
     for value in (KEY_ID, SECRET):
         assert value not in "".join(texts) + out.out + out.err
         assert all(value.encode() not in data for data in stored)
+
+
+def test_package_through_the_dagger_face_gives_the_credentials_to_its_step_as_secrets_only(world, monkeypatch):
+    """`dagger call package` offline: the package container's exit code and packaged template answered at the SDK's
+    leaves (the code object it uploaded put in the bucket by hand), the store against moto for real."""
+    commit = COMMITS[3]
+    code = f"releases/{commit}/code/0123abcd"
+    world.s3.put_object(Bucket=world.bucket, Key=code, Body=b"zip bytes")
+    packaged = {"Resources": {"Fn": {"Type": "AWS::Serverless::Function",
+                                     "Properties": {"CodeUri": f"s3://{world.bucket}/{code}"}}}}
+    ran = []
+
+    async def exit_code(self):
+        ran.append(self)
+        return 0
+
+    async def text(self):
+        return ""
+
+    async def contents(self):
+        return json.dumps(packaged)
+
+    for cls, name, fn in ((dagger.Container, "exit_code", exit_code), (dagger.Container, "stdout", text),
+                          (dagger.Container, "stderr", text), (dagger.File, "contents", contents)):
+        monkeypatch.setattr(cls, name, fn)
+    report = json.loads(_call("package", env=world.name, commit_sha=commit, tag=["rc-3.0.0"], format="json"))
+    assert [(s["id"], s["status"]) for s in report["steps"]] == [(f"infra/package/{world.name}", "passed"),
+                                                                 ("release/store", "passed")]
+    (ctr,) = ran
+    assert {f.args["name"] for f in chain.find(ctr, "withSecretVariable")} == {"AWS_ACCESS_KEY_ID",
+                                                                              "AWS_SECRET_ACCESS_KEY"}
+    argv = " ".join(a for f in chain.find(ctr, "withExec") for a in f.args["args"])
+    assert f"--s3-prefix releases/{commit}/code" in argv
+    plain = repr([f.args for f in chain.fields(ctr) if f.name in ("withExec", "withEnvVariable")])
+    assert KEY_ID not in plain and SECRET not in plain and KEY_ID not in json.dumps(report)
+    stored = json.loads(world.s3.get_object(Bucket=world.bucket, Key=f"releases/{commit}/manifest.json")["Body"].read())
+    assert {o["name"] for o in stored["objects"]} == {"template.json", "parameters.json", "code/0123abcd"}
+
+
+async def _one_template():
+    return ["template.yaml"]
+
+
+def test_plan_package_shows_the_step_under_the_release_prefix_with_secret_names_only(world):
+    steps = json.loads(asyncio.run(Ci().plan(source=dag.directory(), function="package")))
+    (step,) = steps
+    assert step["id"] == f"infra/package/{world.name}"
+    assert "--s3-prefix 'releases/<commit-sha>/code'" in step["argv"][-1]
+    assert sorted(step["secrets"]) == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
