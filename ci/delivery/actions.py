@@ -135,3 +135,17 @@ def smoke_findings(results: list[smoke.CheckResult], step_id: str) -> list[Findi
     """A finding per failed check, for the report."""
     return [Finding(step_id, "smoke", f"smoke/{r.kind}", "error", None, None, None, f"{r.label}: {r.detail}")
             for r in results if not r.passed]
+
+
+def frontend(aws: Aws, ctx: Context, stored: Stored, log, phase: str) -> str:
+    """The release's site published to the environment's Amplify branch: the phase's reason."""
+    job = publish(aws, ctx, stored, phase, ctx.environment.timeouts.frontend, log.progress)
+    return f"Amplify job {job} of {ctx.environment.amplify.branch} succeeded"
+
+
+def run_smoke(aws: Aws, ctx: Context, log, step_id: str) -> str:
+    """The smoke tests against the stack as it runs now, each failed check a finding of `step_id`: the phase's
+    reason, or PhaseFailed naming the failed checks."""
+    results = smoke_tests(aws, ctx, "smoke", ctx.environment.timeouts.smoke)
+    log.findings += smoke_findings(results, step_id)
+    return smoke_verdict(results)

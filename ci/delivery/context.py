@@ -16,7 +16,7 @@ from ci.config.model import Environment
 from ci.delivery import utc
 
 LOCK_MARGIN_S = 300
-"""The lock outlives the longest a run may legitimately take (every phase at its timeout) by this much."""
+"""The lock outlives the longest stretch between two of its renewals by this much."""
 
 
 def _owner() -> str:
@@ -74,7 +74,8 @@ class Context:
 
     @property
     def lock_ttl_s(self) -> float:
-        """Every phase at its timeout, the monitoring window and a rollback, plus a margin."""
+        """How long the lock lasts from each renewal (every phase renews it): twice the longest phase's timeout
+        (a change set's creation, execution and retag), the monitoring window, and a margin."""
         t = self.environment.timeouts
-        return (t.preflight + t.change_set + t.frontend + t.smoke + t.rollback
-                + self.environment.monitoring_minutes * 60 + LOCK_MARGIN_S)
+        longest = max(t.preflight, t.change_set, t.frontend, t.smoke, t.rollback)
+        return 2 * longest + self.environment.monitoring_minutes * 60 + LOCK_MARGIN_S

@@ -1,36 +1,35 @@
 """`deploy --env NAME --release REF`: one stored release onto one environment, rolled back automatically.
 
 lock -> state (an interrupted attempt resolved first) -> preflight (credentials, stack status, the release's
-checksums, the alarms) -> change set created and printed (`--dry-run` stops here), recorded as the attempt in
-progress, executed and waited for -> CodeDeploy traffic shifting waited for (SAM `DeploymentPreference`) -> frontend
-zip with this environment's config.json to Amplify -> smoke tests -> alarms watched for the monitoring window ->
-the release recorded as the last known good -> lock released.
+checksums) -> change set created and printed (`--dry-run` stops here), recorded as the attempt in progress,
+executed and waited for -> CodeDeploy traffic shifting waited for (SAM `DeploymentPreference`) -> frontend zip with
+this environment's config.json to Amplify -> smoke tests -> alarms watched for the monitoring window -> the release
+recorded as the last known good -> lock released (renewed at every phase on the way).
 
-A failure before the change set executes changes nothing. Any failure after it restores the last known good release
-(`ci.delivery.restore`) and records an incident; the outcome is `rolled_back`, or `unrecoverable` when there is no
-release to go back to or the restore failed too.
+A failure before the change set executes changes nothing. Any failure after it (an unexpected error too) restores
+the last known good release (`ci.delivery.restore`) and records an incident; the outcome is `rolled_back`, or
+`unrecoverable` when there is no release to go back to or the restore failed too.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import one_line
-from ci.core.report import Report, Table
-from ci.delivery import actions, alarms, codedeploy, incident, stack, utc
+from ci.core.report import Finding, Report, Table
+from ci.delivery import actions, alarms, codedeploy, incident, stack
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
-from ci.delivery.held import Held, holding
+from ci.delivery.held import Held, holding, incident_id
 from ci.delivery.outcome import Result, report
 from ci.delivery.phase_log import PhaseLog
-from ci.delivery.phases import PhaseFailed
+from ci.delivery.phases import MONITORING, PhaseFailed
 from ci.delivery.preview import CHANGE_COLUMNS, CHANGE_KEYS
 from ci.delivery.restore import restore, resume
-from ci.delivery.state import Attempt, Deployment, Incident
+from ci.delivery.state import Attempt, Incident
 
 FUNCTION = "deploy"
 MAX_ROLLBACK_TRIGGERS = 5
@@ -50,100 +49,157 @@ class Request:
 def deploy(aws: Aws, ctx: Context, request: Request, log: PhaseLog) -> Report:
     """Deploy and judge: the report's steps are the phases, `outcome` how the environment ended."""
     tables: list[Table] = []
+    resumed = False
     try:
         with holding(aws, ctx, log, FUNCTION) as held:
-            resume(aws, ctx, log, held)
-            result = _forward(aws, ctx, request, log, held, tables)
-    except PhaseFailed as failure:  # lock, state, resume, preflight or change set creation: nothing executed
-        result = Result("unchanged", request.ref, None, f"{failure}; nothing was changed")
+            if request.dry_run and held.state.attempt is not None:
+                raise PhaseFailed("state", f"an interrupted {held.state.attempt.kind} (run "
+                                  f"{held.state.attempt.run_id}) is pending; a dry run changes nothing, so it stops "
+                                  "here: run deploy or rollback to resolve it", ())
+            try:
+                resumed = resume(aws, ctx, log, held)
+            except PhaseFailed as failure:
+                result = Result("unrecoverable", held.state.attempt.release, None,
+                                f"{failure}; {ctx.env_name} is at no known release: fix the cause and run "
+                                f"`bayon rollback --env {ctx.env_name} --to RELEASE`")
+            else:
+                result = _forward(aws, ctx, request, log, held, tables)
+    except PhaseFailed as failure:  # lock, state, preflight or change set creation: this run executed nothing
+        earlier = "; the interrupted attempt found first was resolved" if resumed else ""
+        result = Result("unchanged", request.ref, None, f"{failure}; this deploy changed nothing{earlier}")
     return report(FUNCTION, ctx, log, result, tuple(tables))
 
 
 def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held, tables: list[Table]) -> Result:
-    env, timeouts = ctx.environment, ctx.environment.timeouts
+    timeouts = ctx.environment.timeouts
     started, started_at = ctx.stamp(), ctx.now()
     previous, resolved = held.state.last_known_good, None
     try:
         with log.phase("deploy/preflight", "aws") as said:
             account = _account(aws)
-            found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s, ctx.attempts(timeouts.preflight),
-                                    log.progress)
             resolved = actions.resolve(aws, ctx, request.ref, "preflight")
-            stored = actions.read(aws, ctx, resolved, "preflight")
-            template, dropped = actions.deployable(aws, stored, "preflight")
-            if env.amplify and stored.frontend is None:
-                raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "
-                                  f"environments.{ctx.env_name}.amplify is set; package it from a static export", ())
-            watched = alarms.arns(aws.cloudwatch, env.alarms)
-            said.reason = (f"account {account}; {ctx.stack_name} {found.status or 'not created yet'}"
-                           + (f" ({found.cleaned})" if found.cleaned else "")
-                           + f"; release {stored.release_id[:12]} verified ({len(stored.manifest.objects)} objects)"
-                           + (f"; emulator: left out {', '.join(i for i, _ in dropped)}" if dropped else ""))
+            stored, template, status, said.reason = _preflight(aws, ctx, resolved, request.dry_run, log)
+            said.reason = f"account {account}; {said.reason}"
         with log.phase("deploy/change-set", "cloudformation") as said:
+            watched = alarms.arns(aws.cloudwatch, ctx.environment.alarms)
+            _missing_alarms(ctx, watched, log)
             name, change = stack.create_change_set(
                 aws.cloudformation, ctx.stack_name, template, stored.parameters, stored.release_id,
-                list(watched.values())[:MAX_ROLLBACK_TRIGGERS], math.ceil(env.monitoring_minutes), ctx.delay_s,
-                ctx.attempts(timeouts.change_set))
+                list(watched.values())[:MAX_ROLLBACK_TRIGGERS], ctx.delay_s, ctx.attempts(timeouts.change_set))
             tables.append(_change_table(ctx.env_name, change))
             for row in change.changes:
                 log.progress(f"  {row.action:<7} {row.logical_id} ({row.resource_type})"
                              + (f" replacement {row.replacement}" if row.replacement else ""))
             if request.dry_run or not change.changes:
-                stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+                left = stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+                if left:
+                    raise PhaseFailed("change_set", f"the change set {name} could not be deleted ({left}); delete it "
+                                      "by hand (it was never executed)", ())
             if request.dry_run:
                 said.reason = f"dry run: {len(change.changes)} change(s) shown, change set deleted, nothing executed"
                 return Result("unchanged", stored.release_id, None, "dry run: nothing was executed")
-            held.save(held.state.model_copy(update={"attempt": Attempt(
-                release=stored.release_id, kind="deploy", run_id=ctx.run_id, owner=ctx.owner, started=started,
-                phase="change_set", previous=previous, stack_existed=found.status is not None, executed=True)}))
-            if change.changes:
-                status = stack.execute(aws.cloudformation, ctx.stack_name, name, change.change_set_type,
-                                       stored.release_id, stored.parameters, ctx.delay_s,
-                                       ctx.attempts(timeouts.change_set))
-                said.reason = f"{len(change.changes)} change(s) executed: {ctx.stack_name} {status}"
-            else:
-                said.reason = f"no stack changes: {ctx.stack_name} already runs this template"
-    except PhaseFailed as failure:
-        if held.state.attempt is None:
-            if resolved:
-                _record(held, ctx, resolved, "unchanged", previous, started, f"{failure}; nothing was changed")
-            raise
-        return _rolled_back(aws, ctx, log, held, held.state.attempt.release, failure, previous, started)
+            held.begin(Attempt(release=stored.release_id, kind="deploy", run_id=ctx.run_id, owner=ctx.owner,
+                               started=started, phase="change_set", previous=previous,
+                               stack_existed=status is not None,
+                               executed=False))
+            refused = _start(aws, ctx, held, name, change) if change.changes else None
+    except PhaseFailed as failure:  # the attempt, if begun, ends here: its execution was refused, nothing ran
+        if resolved and failure.phase != "lock":
+            _best_effort(log, lambda: held.finish(resolved, "deploy", "unchanged", previous, started,
+                                                  f"{failure}; nothing was changed"))
+        raise
+    if refused is not None:  # the execution failed and may have changed the stack: roll it back
+        log.failed("deploy/execute", "cloudformation", str(refused))
+        return _rolled_back(aws, ctx, log, held, stored.release_id, refused, previous, started)
     try:
+        with log.phase("deploy/execute", "cloudformation") as said:
+            said.reason = _executed(aws, ctx, stored, change)
         _after_execute(aws, ctx, log, held, stored, started_at)
+        with log.phase("deploy/record", "s3") as said:
+            held.finish(stored.release_id, "deploy", "deployed", previous, started, "")
+            said.reason = f"{stored.release_id[:12]} is the last known good release of {ctx.env_name}"
     except PhaseFailed as failure:
         return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started)
-    except Exception as exc:  # noqa: BLE001 (a bug or a service answer nobody expected: still roll back)
-        failure = PhaseFailed(held.state.attempt.phase, f"unexpected error: {one_line(exc)}", (one_line(exc),))
+    except Exception as exc:  # noqa: BLE001 (a bug or an answer nobody expected: still roll back)
+        failure = PhaseFailed(_phase_of(held), f"unexpected error: {one_line(exc)}", (one_line(exc),))
         return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started)
-    with log.phase("deploy/record", "s3") as said:
-        _record(held, ctx, stored.release_id, "deployed", previous, started, "")
-        said.reason = f"{stored.release_id[:12]} is the last known good release of {ctx.env_name}"
     return Result("deployed", stored.release_id, None, "")
+
+
+def _preflight(aws: Aws, ctx: Context, release_id: str, dry_run: bool,
+               log: PhaseLog) -> tuple[actions.Stored, dict, str | None, str]:
+    """The stack's status, the release verified: the release, its deployable template, the stack's status (None:
+    not created yet), the phase's reason."""
+    found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s,
+                            ctx.attempts(ctx.environment.timeouts.preflight), log.progress, clean=not dry_run)
+    stored = actions.read(aws, ctx, release_id, "preflight")
+    template, dropped = actions.deployable(aws, stored, "preflight")
+    if ctx.environment.amplify and stored.frontend is None:
+        raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "
+                          f"environments.{ctx.env_name}.amplify is set; package it from a static export", ())
+    return stored, template, found.status, (
+        f"{ctx.stack_name} {found.status or 'not created yet'}" + (f" ({found.cleaned})" if found.cleaned else "")
+        + f"; release {stored.release_id[:12]} verified ({len(stored.manifest.objects)} objects)"
+        + (f"; emulator: left out {', '.join(i for i, _ in dropped)}" if dropped else ""))
+
+
+def _missing_alarms(ctx: Context, watched: dict[str, str], log: PhaseLog) -> None:
+    """Alarms to watch that do not exist yet: a warning now (the stack may create them), a failure if still
+    missing when the monitoring window opens."""
+    missing = [name for name in ctx.environment.alarms if name not in watched]
+    if missing:
+        log.findings.append(Finding("deploy/change-set", "cloudwatch", "deploy/alarm-missing", "warning", None, None,
+                                    None, f"alarm(s) {', '.join(missing)} do not exist yet: unless this stack update "
+                                    "creates them, the monitoring phase fails and the deploy rolls back; fix "
+                                    f"environments.{ctx.env_name}.alarms"))
+
+
+def _start(aws: Aws, ctx: Context, held: Held, name: str, change: stack.ChangeSet) -> PhaseFailed | None:
+    """Execute the change set, and record that it ran before waiting for it (from here on a failure rolls back).
+    An execution the service refused outright raises (nothing ran); any other failure is returned, to be rolled
+    back (it may have changed the stack: the put-back is a no-op if it did not)."""
+    try:
+        stack.start(aws.cloudformation, ctx.stack_name, name)
+    except stack.ExecutionFailed as failed:
+        if failed.nothing_ran:
+            stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+            raise
+        held.at("change_set", executed=True)
+        return failed
+    held.at("change_set", executed=True)
+    return None
+
+
+def _executed(aws: Aws, ctx: Context, stored: actions.Stored, change: stack.ChangeSet) -> str:
+    """Wait for the executed change set (or, without stack changes, only tag the stack): the phase's reason."""
+    wait = ctx.delay_s, ctx.attempts(ctx.environment.timeouts.change_set)
+    if not change.changes:
+        stack.retag(aws.cloudformation, ctx.stack_name, stored.release_id, stored.parameters, *wait)
+        return f"no stack changes: {ctx.stack_name} already runs this template"
+    status = stack.finish(aws.cloudformation, ctx.stack_name, change.change_set_type, stored.release_id,
+                          stored.parameters, *wait)
+    return f"{len(change.changes)} change(s) executed: {ctx.stack_name} {status}"
 
 
 def _after_execute(aws: Aws, ctx: Context, log: PhaseLog, held: Held, stored: actions.Stored,
                    started_at: datetime) -> None:
-    """Traffic shifting, frontend, smoke tests and alarms: any PhaseFailed here is rolled back."""
+    """Traffic shifting, frontend, smoke tests and alarms: any failure here is rolled back."""
     env, timeouts = ctx.environment, ctx.environment.timeouts
     if codedeploy.shifts_traffic(stored.template):
-        _phase(held, ctx, "traffic")
+        held.at("traffic")
         with log.phase("deploy/traffic", "codedeploy") as said:
             application = _resource(aws, ctx, CODEDEPLOY_APPLICATION, "traffic")
             ids = codedeploy.wait(aws.codedeploy, application, started_at, timeouts.change_set, ctx.delay_s,
                                   ctx.clock, ctx.sleep, log.progress)
             said.reason = f"CodeDeploy shifted traffic: {', '.join(ids) or 'no deployment (code unchanged)'}"
     if env.amplify:
-        _phase(held, ctx, "frontend")
+        held.at("frontend")
         with log.phase("deploy/frontend", "amplify") as said:
-            job = actions.publish(aws, ctx, stored, "frontend", timeouts.frontend, log.progress)
-            said.reason = f"Amplify job {job} of {env.amplify.branch} succeeded"
-    _phase(held, ctx, "smoke")
+            said.reason = actions.frontend(aws, ctx, stored, log, "frontend")
+    held.at("smoke")
     with log.phase("deploy/smoke", "http") as said:
-        results = actions.smoke_tests(aws, ctx, "smoke", timeouts.smoke)
-        log.findings += actions.smoke_findings(results, "deploy/smoke")
-        said.reason = actions.smoke_verdict(results)
-    _phase(held, ctx, "alarms")
+        said.reason = actions.run_smoke(aws, ctx, log, "deploy/smoke")
+    held.at(MONITORING)
     with log.phase("deploy/alarms", "cloudwatch") as said:
         if env.alarms:
             alarms.watch(aws.cloudwatch, env.alarms, env.monitoring_minutes * 60, ctx.delay_s, ctx.clock, ctx.sleep,
@@ -155,8 +211,11 @@ def _after_execute(aws: Aws, ctx: Context, log: PhaseLog, held: Held, stored: ac
 
 def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str, failure: PhaseFailed,
                  previous: str | None, started: str) -> Result:
-    """Restore the last known good release after a failure that came after the change set ran; record the incident."""
-    _phase(held, ctx, "rollback")
+    """Restore the last known good release after a failure that came after the change set ran; record the incident
+    (a state that cannot be written does not stop the restore: the attempt left in it is resolved next time)."""
+    if failure.phase == "lock":  # another run took the environment over: it resolves this attempt, not us
+        return Result("unrecoverable", failed, None, f"{failure}; {ctx.env_name} is left to the run that holds it")
+    _best_effort(log, lambda: held.at("rollback"))
     evidence = list(failure.evidence)
     if previous is None:
         log.skipped("rollback/stack", "cloudformation", f"nothing to roll back to: the first deploy of {ctx.env_name}")
@@ -169,31 +228,25 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
             evidence += [f"rollback to {previous[:12]} failed: {second}", *second.evidence]
             outcome, why = "unrecoverable", f"{failure}; the rollback to {previous[:12]} failed too: {second}"
     restored = previous if outcome == "rolled_back" else None
-    found = Incident(id=f"{ctx.env_name}-{utc.compact(ctx.wall())}", at=ctx.stamp(), release=failed, restored=restored,
-                     phase=failure.phase, reason=str(failure), evidence=tuple(evidence), outcome=outcome,
-                     run_id=ctx.run_id)
-    _record(held, ctx, failed, outcome, previous, started, why, found, keep_attempt=previous is not None
-            and outcome == "unrecoverable")
+    found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=failed, restored=restored, phase=failure.phase,
+                     reason=str(failure), evidence=tuple(evidence), outcome=outcome, run_id=ctx.run_id)
+    keep = previous is not None and outcome == "unrecoverable"
+    _best_effort(log, lambda: held.finish(failed, "deploy", outcome, previous, started, why, found, keep_attempt=keep))
     return Result(outcome, failed, restored, why, incident.markdown(found, ctx.env_name, ctx.stack_name), found.id)
 
 
-def _record(held: Held, ctx: Context, release_id: str, outcome: str, previous: str | None, started: str,
-            reason: str, found: Incident | None = None, keep_attempt: bool = False) -> None:
-    """The deploy in the history (`EnvState.recorded` moves the current and last known good releases) and its
-    incident. An unrecoverable failure keeps the attempt, so the next deploy or rollback reverts it again."""
-    attempt = held.state.attempt
-    new = held.state.recorded(Deployment(release=release_id, kind="deploy", outcome=outcome, started=started,
-                                         finished=ctx.stamp(), run_id=ctx.run_id, previous=previous, reason=reason))
-    if keep_attempt and attempt is not None:
-        new = new.with_attempt(attempt)
-    held.save(new.with_incident(found) if found else new)
+def _best_effort(log: PhaseLog, write) -> None:
+    """A state write on the rollback path: a failure is a warning finding, never a reason not to restore."""
+    try:
+        write()
+    except Exception as exc:  # noqa: BLE001 (the restore matters more than the record)
+        log.progress(f"state: not written: {one_line(exc)}")
+        log.findings.append(Finding("deploy/state", "s3", "deploy/state-not-written", "warning", None, None, None,
+                                    f"the state could not be written on the rollback path: {one_line(exc)}"))
 
 
-def _phase(held: Held, ctx: Context, phase: str) -> None:
-    """The attempt's phase in the state, so a run that dies here is found and reverted by the next one."""
-    attempt = held.state.attempt
-    if attempt is not None and attempt.phase != phase:
-        held.save(held.state.model_copy(update={"attempt": attempt.model_copy(update={"phase": phase})}))
+def _phase_of(held: Held) -> str:
+    return held.state.attempt.phase if held.state.attempt is not None else "change_set"
 
 
 def _account(aws: Aws) -> str:
@@ -215,7 +268,7 @@ def _resource(aws: Aws, ctx: Context, logical_id: str, phase: str) -> str:
     return found[logical_id]
 
 
-def _change_table(env_name: str, change: stack.Executed) -> Table:
+def _change_table(env_name: str, change: stack.ChangeSet) -> Table:
     rows = tuple(tuple(c.row()[key] for key in CHANGE_KEYS) for c in change.changes)
     return Table(title=f"change set: {env_name} ({change.change_set_type})" + ("" if rows else ", no changes"),
                  columns=CHANGE_COLUMNS, rows=rows, step="deploy/change-set")

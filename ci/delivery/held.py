@@ -1,6 +1,7 @@
-"""An environment held for one deploy or rollback: its lock taken (`ci.delivery.lock`), its state read
-(`ci.delivery.state`; an unreadable one moved aside and rebuilt from the stack's release tag), an attempt a dead run
-left behind reverted, and the lock released whatever happens."""
+"""An environment held for one deploy or rollback: its lock taken (`ci.delivery.lock`) and renewed at every phase,
+its state read (`ci.delivery.state`; an unreadable one moved aside and rebuilt from the stack's release tag, a
+missing one too when the stack runs a release), every state change written here, and the lock released whatever
+happens."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import one_line
+from ci.core.report import Finding
 from ci.delivery import lock, stack, state, utc
 from ci.delivery.aws import Aws
 from ci.delivery.changeset import stack_status
@@ -21,64 +23,117 @@ from ci.delivery.phases import PhaseFailed
 
 @dataclass
 class Held:
-    """The state as last read or written, and the ETag its next write must match."""
+    """The state as last read or written, the ETag its next write must match, and the lock this run holds."""
 
+    aws: Aws
+    ctx: Context
     store: state.Store
     state: state.EnvState
     etag: str | None
+    lock: lock.Lock
 
     def save(self, new: state.EnvState) -> None:
-        """Write the state (`If-Match` its ETag); a conflict means a run without the lock wrote it."""
-        self.etag = self.store.save(new, self.etag)
+        """Write the state (`If-Match` its ETag), the lock renewed first: a run that lost its lock writes nothing.
+        PhaseFailed("state") when the write fails."""
+        self.renew()
+        try:
+            self.etag = self.store.save(new, self.etag)
+        except state.StateError as exc:
+            raise PhaseFailed("state", str(exc), ()) from None
         self.state = new
+
+    def renew(self) -> None:
+        """Move the lock's expiry on (compare-and-swap); PhaseFailed("lock") when another run took it over."""
+        try:
+            self.lock = lock.renew(self.aws.s3, self.ctx.bucket, self.lock, self.ctx.lock_ttl_s, self.ctx.wall)
+        except lock.LockError as exc:
+            raise PhaseFailed("lock", str(exc), ()) from None
+
+    def begin(self, attempt: state.Attempt) -> None:
+        """Record the attempt in progress, so a run that dies from here on is found and resolved by the next."""
+        self.save(self.state.with_attempt(attempt))
+
+    def at(self, phase: str, executed: bool | None = None) -> None:
+        """The attempt's phase (and whether its change set was executed) in the state."""
+        attempt = self.state.attempt
+        update = {"phase": phase, **({} if executed is None else {"executed": executed})}
+        if attempt is not None and any(getattr(attempt, k) != v for k, v in update.items()):
+            self.save(self.state.with_attempt(attempt.model_copy(update=update)))
+        else:
+            self.renew()
+
+    def finish(self, release: str, kind: str, outcome: str, previous: str | None, started: str, reason: str,
+               incident: state.Incident | None = None, keep_attempt: bool = False, run_id: str = "") -> None:
+        """The run (`run_id`: this one's by default) in the history (`EnvState.recorded` moves the current and
+        last known good releases) and its incident; `keep_attempt`: the attempt stays, so the next deploy or
+        rollback resolves it again."""
+        attempt = self.state.attempt
+        new = self.state.recorded(state.Deployment(release=release, kind=kind, outcome=outcome, started=started,
+                                                   finished=self.ctx.stamp(), run_id=run_id or self.ctx.run_id,
+                                                   previous=previous, reason=reason))
+        if keep_attempt and attempt is not None:
+            new = new.with_attempt(attempt)
+        self.save(new.with_incident(incident) if incident else new)
 
 
 @contextmanager
 def holding(aws: Aws, ctx: Context, log: PhaseLog, kind: str) -> Iterator[Held]:
-    """Take the lock and read the state (`{kind}/lock`, `{kind}/state` phases); the lock is released on the way out."""
+    """Take the lock and read the state (`{kind}/lock`, `{kind}/state` phases); the lock is released on the way out
+    (a release that fails is a warning finding: the lock then expires on its own)."""
     with log.phase(f"{kind}/lock", "s3") as said:
         try:
             mine, stale = lock.acquire(aws.s3, ctx.bucket, ctx.env_name, ctx.owner, ctx.run_id, ttl_s=ctx.lock_ttl_s,
                                        wait_s=ctx.environment.timeouts.lock, clock=ctx.wall, sleep=ctx.sleep)
         except lock.LockError as exc:
             raise PhaseFailed("lock", str(exc), ()) from None
-        except (ClientError, BotoCoreError) as exc:
-            raise PhaseFailed("lock", f"taking the lock in s3://{ctx.bucket} failed: {one_line(exc)}; check the "
-                              "credentials can write the artifacts bucket", ()) from None
         said.reason = f"{ctx.env_name} locked by {ctx.owner} (run {ctx.run_id})" + (
             f"; took over the stale lock of {stale.owner} (run {stale.run_id}, expiry {stale.expires})" if stale else "")
+    held = None
     try:
         with log.phase(f"{kind}/state", "s3") as said:
-            held, said.reason = _read(aws, ctx)
+            held, said.reason = _read(aws, ctx, mine)
         yield held
     finally:
-        if not lock.release(aws.s3, ctx.bucket, mine):
-            log.progress(f"{kind}/lock: the lock was no longer ours when released (another run took it over)")
+        _release(aws, ctx, log, held.lock if held else mine, kind)
 
 
-def _read(aws: Aws, ctx: Context) -> tuple[Held, str]:
+def _release(aws: Aws, ctx: Context, log: PhaseLog, mine: lock.Lock, kind: str) -> None:
+    try:
+        if lock.release(aws.s3, ctx.bucket, mine):
+            return
+        why = "it was no longer ours (another run took it over)"
+    except lock.LockError as exc:
+        why = f"{exc}; it expires on its own at its expiry"
+    log.progress(f"{kind}/lock: not released: {why}")
+    log.findings.append(Finding(f"{kind}/lock", "s3", "deploy/lock-not-released", "warning", None, None, None,
+                                f"the lock of {ctx.env_name} was not released: {why}"))
+
+
+def _read(aws: Aws, ctx: Context, mine: lock.Lock) -> tuple[Held, str]:
     """The state; an unreadable one moved aside, it and a missing one rebuilt from the stack when it runs a release."""
     store = state.Store(aws.s3, ctx.bucket, ctx.env_name, ctx.wall)
     try:
-        found, etag = store.load()
-    except state.StateCorrupt as exc:
-        moved = store.quarantine()
-        rebuilt = _rebuilt(aws, ctx, f"{exc.detail}; moved to {moved}")
-        return Held(store, rebuilt, store.save(rebuilt, None)), (
-            f"the state was unreadable ({exc.detail}); moved to {moved} and rebuilt from {ctx.stack_name}'s release "
-            f"tag: last known good {(rebuilt.last_known_good or 'none')[:12]}")
+        try:
+            found, etag = store.load()
+        except state.StateCorrupt as exc:
+            moved = store.quarantine()
+            rebuilt = _rebuilt(aws, ctx, f"{exc.detail}; moved to {moved}")
+            return Held(aws, ctx, store, rebuilt, store.save(rebuilt, None), mine), (
+                f"the state was unreadable ({exc.detail}); moved to {moved} and rebuilt from {ctx.stack_name}'s "
+                f"release tag: last known good {(rebuilt.last_known_good or 'none')[:12]}")
+        if etag is None:
+            rebuilt = _rebuilt(aws, ctx, "the state file was missing")
+            if rebuilt.last_known_good:
+                return Held(aws, ctx, store, rebuilt, store.save(rebuilt, None), mine), (
+                    f"no state file, but {ctx.stack_name} runs release {rebuilt.last_known_good[:12]}: state rebuilt "
+                    "from its tag")
     except state.StateError as exc:
         raise PhaseFailed("state", str(exc), ()) from None
-    if etag is None:
-        rebuilt = _rebuilt(aws, ctx, "the state file was missing")
-        if rebuilt.last_known_good:
-            return Held(store, rebuilt, store.save(rebuilt, None)), (
-                f"no state file, but {ctx.stack_name} runs release {rebuilt.last_known_good[:12]}: state rebuilt "
-                "from its tag")
     last = found.last_known_good
-    return Held(store, found, etag), (f"last known good {last[:12]}" if last else "no release deployed yet") + (
-        f"; an interrupted {found.attempt.kind} of {found.attempt.release[:12]} (run {found.attempt.run_id}) to "
-        "resolve" if found.attempt else "")
+    return Held(aws, ctx, store, found, etag, mine), (
+        (f"last known good {last[:12]}" if last else "no release deployed yet")
+        + (f"; an interrupted {found.attempt.kind} of {found.attempt.release[:12]} (run {found.attempt.run_id}) to "
+           "resolve" if found.attempt else ""))
 
 
 def _rebuilt(aws: Aws, ctx: Context, why: str) -> state.EnvState:
@@ -94,6 +149,11 @@ def _rebuilt(aws: Aws, ctx: Context, why: str) -> state.EnvState:
     if tagged is None:
         return fresh
     return fresh.with_incident(state.Incident(
-        id=f"{ctx.env_name}-{utc.compact(ctx.wall())}", at=ctx.stamp(), release=tagged, restored=tagged,
-        phase="state", reason=f"state rebuilt from the stack: {why}",
+        id=incident_id(ctx), at=ctx.stamp(), release=tagged, restored=tagged, phase="state",
+        reason=f"state rebuilt from the stack: {why}",
         evidence=(f"{ctx.stack_name} status {status}, tagged {tagged}",), outcome="unchanged", run_id=ctx.run_id))
+
+
+def incident_id(ctx: Context) -> str:
+    """`<env>-<UTC>-<run id>`: unique in the environment (one run records at most one incident a second)."""
+    return f"{ctx.env_name}-{utc.compact(ctx.wall())}-{ctx.run_id}"

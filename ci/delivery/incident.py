@@ -59,7 +59,8 @@ def _next_steps(incident: Incident, environment: str, stack_name: str) -> list[s
     else:
         steps.append(f"- Check that what runs now passes: `bayon smoke --env {environment}`")
     steps.append(f"- Reproduce the {incident.phase} failure of `{short(incident.release)}`, fix it, then deploy the "
-                 f"new release: `bayon deploy --env {environment}`")
+                 f"new release: `bayon package --env {environment} --commit-sha SHA`, then `bayon deploy --env {environment} "
+                 "--release SHA`")
     return steps
 
 

@@ -37,6 +37,10 @@ class LockHeld(LockError):
     """Another live run holds the lock, still after waiting for it."""
 
 
+class LockLost(LockError):
+    """The lock is no longer this run's (it expired and another run took it over)."""
+
+
 @dataclass(frozen=True)
 class Lock:
     """A lock as stored, with the ETag that identifies this very holding."""
@@ -112,6 +116,18 @@ def acquire(s3: Any, bucket: str, environment: str, owner: str, run_id: str, ttl
                            f"wait for that run to finish, or if it died on another machine, wait for the lock's "
                            f"expiry at {found.expires}: bayon then takes it over")
         sleep(min(POLL_S, deadline - now))
+
+
+def renew(s3: Any, bucket: str, lock: Lock, ttl_s: float, clock: Callable[[], float]) -> Lock:
+    """The same holding with its expiry moved to `ttl_s` from now (compare-and-swap on its ETag); LockLost when it
+    is no longer ours."""
+    body = _Body(owner=lock.owner, run_id=lock.run_id, host=lock.host, pid=lock.pid, acquired=lock.acquired,
+                 expires=utc.text(clock() + ttl_s))
+    etag = _put(s3, bucket, lock.environment, body, {"IfMatch": lock.etag})
+    if etag is None:
+        raise LockLost(f"the lock of {lock.environment} is no longer run {lock.run_id}'s (it expired and another run "
+                       "took it over): that run resolves this attempt; this one stops here")
+    return _lock(lock.environment, body, etag)
 
 
 def release(s3: Any, bucket: str, lock: Lock) -> bool:

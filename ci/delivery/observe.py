@@ -37,9 +37,7 @@ def smoke(aws: Aws, ctx: Context, log: PhaseLog) -> Report:
             if not ctx.environment.smoke:
                 raise PhaseFailed("smoke", f"environments.{ctx.env_name}.smoke has no checks; add some (an `output` "
                                   "or `url` to GET, a `table` or `bucket` of the stack)", ())
-            results = actions.smoke_tests(aws, ctx, "smoke", ctx.environment.timeouts.smoke)
-            log.findings += actions.smoke_findings(results, "smoke/checks")
-            said.reason = actions.smoke_verdict(results)
+            said.reason = actions.run_smoke(aws, ctx, log, "smoke/checks")
     except PhaseFailed:
         pass  # the step says why
     return report("smoke", ctx, log)

@@ -53,3 +53,8 @@ class PhaseLog:
 
     def skipped(self, step_id: str, tool: str, reason: str) -> None:
         self.steps.append(StepResult(step_id, tool, "skipped", reason=reason))
+
+    def failed(self, step_id: str, tool: str, reason: str) -> None:
+        """A phase that failed outside a `phase` block (a failure found after the fact)."""
+        self.steps.append(StepResult(step_id, tool, "failed", reason=reason))
+        self.progress(f"{step_id}: FAILED: {reason}")

@@ -9,6 +9,8 @@ orchestrator (`ci.delivery.deploy`) decides from the phase whether anything chan
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,8 +43,8 @@ class Preflight:
 
 
 @dataclass(frozen=True)
-class Executed:
-    """A change set that ran: CREATE or UPDATE, its rows (none: the stack already ran this template)."""
+class ChangeSet:
+    """A change set created for a deploy: CREATE or UPDATE, and its rows (none: the stack runs this template)."""
 
     change_set_type: str
     changes: tuple[Change, ...]
@@ -51,12 +53,17 @@ class Executed:
 Progress = Callable[[str], None]
 
 
-def preflight(cfn, stack_name: str, delay_s: int, max_attempts: int, progress: Progress) -> Preflight:
+def preflight(cfn, stack_name: str, delay_s: int, max_attempts: int, progress: Progress,
+              clean: bool = True) -> Preflight:
     """The stack can take a change: not in the middle of another one (`*_IN_PROGRESS`); a failed first creation, or
-    the empty shell a CREATE change set leaves, is deleted first and said so."""
+    the empty shell a CREATE change set leaves, is deleted first and said so (`clean` False, a dry run: refused,
+    since it changes nothing)."""
     status = _status(cfn, stack_name, "preflight")
     if status is None:
         return Preflight(None)
+    if (status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS") and not clean:
+        raise PhaseFailed("preflight", f"{stack_name} is {status} (a first creation that never completed): a deploy "
+                          "deletes it first; a dry run changes nothing, so it stops here", (f"stack status {status}",))
     if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
         progress(f"preflight: {stack_name} is {status} (a first creation that never completed); deleting it")
         _delete_stack(cfn, stack_name, delay_s, max_attempts)
@@ -75,15 +82,15 @@ def preflight(cfn, stack_name: str, delay_s: int, max_attempts: int, progress: P
 
 
 def create_change_set(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], release_id: str,
-                      rollback_arns: Sequence[str], monitoring_minutes: int,
-                      delay_s: int, max_attempts: int) -> tuple[str, Executed]:
-    """Create the deploy's change set (tagged with the release; the watched alarms as its RollbackConfiguration)
-    and describe it: its name and rows. A refused or failed change set is a `change_set` PhaseFailed, and gone."""
+                      rollback_arns: Sequence[str], delay_s: int, max_attempts: int) -> tuple[str, ChangeSet]:
+    """Create the deploy's change set (tagged with the release; the watched alarms as its RollbackConfiguration,
+    monitored while CloudFormation deploys: the monitoring window after it is the deploy's own) and describe it:
+    its name and rows. A refused or failed change set is a `change_set` PhaseFailed, and gone."""
     kind = changeset.kind_for(_status(cfn, stack_name, "change_set"))
     name = changeset.new_name(DEPLOY_PREFIX)
     rollback = ({"RollbackConfiguration": {"RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"}
                                                                 for arn in rollback_arns],
-                                           "MonitoringTimeInMinutes": monitoring_minutes}} if rollback_arns else {})
+                                           "MonitoringTimeInMinutes": 0}} if rollback_arns else {})
     try:
         described = changeset.create(cfn, stack_name, name, kind, template, parameters, delay_s, max_attempts,
                                      description=f"bayon deploy of release {release_id}",
@@ -92,43 +99,70 @@ def create_change_set(cfn, stack_name: str, template: dict, parameters: Mapping[
     except ChangeSetError as exc:
         changeset.delete(cfn, stack_name, name, kind == "CREATE")
         raise PhaseFailed("change_set", str(exc), (str(exc),)) from None
-    return name, Executed(kind, shown.changes)
+    return name, ChangeSet(kind, shown.changes)
 
 
 def discard(cfn, stack_name: str, name: str, kind: str) -> str:
-    """Delete a change set that will not run (a dry run, no changes); why that failed, or ""."""
+    """Delete a change set that will not run (a dry run, no changes, a refused execution); why that failed, or ""."""
     return changeset.delete(cfn, stack_name, name, kind == "CREATE")
 
 
 def discard_ours(cfn, stack_name: str) -> list[str]:
-    """Delete the deploy change sets a dead run left on the stack (never executed); their names."""
+    """Delete the deploy change sets a dead run left on the stack, never executed; their names (none when the
+    stack cannot be read: the next deploy's preflight says why)."""
     try:
         summaries = cfn.list_change_sets(StackName=stack_name).get("Summaries", [])
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            return []
-        raise
+    except (ClientError, BotoCoreError):
+        return []
     ours = [c["ChangeSetName"] for c in summaries if c.get("ChangeSetName", "").startswith(DEPLOY_PREFIX)
-            and c.get("ExecutionStatus") != "EXECUTE_COMPLETE"]
-    for name in ours:
-        changeset.delete(cfn, stack_name, name, False)
-    return ours
+            and c.get("ExecutionStatus") not in ("EXECUTE_COMPLETE", "EXECUTE_IN_PROGRESS")]
+    return [name for name in ours if not changeset.delete(cfn, stack_name, name, False)]
 
 
-def execute(cfn, stack_name: str, name: str, kind: str, release_id: str, parameters: Mapping[str, str],
-            delay_s: int, max_attempts: int) -> str:
-    """Execute the change set and wait for the stack; its final status, which must be CREATE/UPDATE_COMPLETE
-    (else `change_set` PhaseFailed with the stack's reason; over the wait, PhaseTimeout). The stack then carries the
-    release tag."""
+class ExecutionFailed(PhaseFailed):
+    """execute_change_set failed: `nothing_ran` when the service refused it before touching the stack (a denied or
+    stale request); any other failure may have changed it, so it is rolled back."""
+
+    def __init__(self, phase: str, reason: str, evidence, nothing_ran: bool) -> None:
+        super().__init__(phase, reason, evidence)
+        self.nothing_ran = nothing_ran
+
+
+REFUSALS = frozenset({"AccessDenied", "AccessDeniedException", "InvalidChangeSetStatus", "ChangeSetNotFound",
+                      "ChangeSetNotFoundException", "InsufficientCapabilitiesException", "Throttling",
+                      "ThrottlingException", "TokenAlreadyExistsException", "ExpiredToken", "ExpiredTokenException"})
+"""Error codes of an execute_change_set the service refused outright: the stack was not touched."""
+
+
+def start(cfn, stack_name: str, name: str) -> None:
+    """Execute the change set (CloudFormation starts the update and answers); ExecutionFailed when it fails."""
     try:
         cfn.execute_change_set(ChangeSetName=name, StackName=stack_name)
-    except (ClientError, BotoCoreError) as exc:
-        raise PhaseFailed("change_set", f"{stack_name}: executing the change set failed: {reason(exc)}",
-                          (reason(exc),)) from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise ExecutionFailed("change_set", f"{stack_name}: executing the change set failed: {reason(exc)}",
+                              (reason(exc),), nothing_ran=code in REFUSALS) from None
+    except BotoCoreError as exc:  # no answer: it may have started
+        raise ExecutionFailed("change_set", f"{stack_name}: executing the change set failed: {reason(exc)}",
+                              (reason(exc),), nothing_ran=False) from None
+
+
+def finish(cfn, stack_name: str, kind: str, release_id: str, parameters: Mapping[str, str],
+           delay_s: int, max_attempts: int) -> str:
+    """Wait for the update a started change set made; its final status, which must be CREATE/UPDATE_COMPLETE (else
+    `change_set` PhaseFailed with the stack's failure events; over the wait, PhaseTimeout). The stack then carries
+    the release tag."""
     status = _wait_done(cfn, stack_name, kind, delay_s, max_attempts, "change_set")
-    if tagged_release(cfn, stack_name) == release_id:
-        return status
-    # AWS tags the stack from the change set's Tags; an emulator may keep the old ones: retag, template unchanged
+    return retag(cfn, stack_name, release_id, parameters, delay_s, max_attempts) or status
+
+
+def retag(cfn, stack_name: str, release_id: str, parameters: Mapping[str, str], delay_s: int,
+          max_attempts: int) -> str:
+    """Tag the stack with the release when it is not yet (an update without stack changes; an emulator that keeps
+    the old tags of an UPDATE change set): the template and parameters unchanged. Its status, or "" when the tag was
+    right already."""
+    if _tag(cfn, stack_name, "change_set") == release_id:
+        return ""
     try:
         cfn.update_stack(StackName=stack_name, UsePreviousTemplate=True, Capabilities=CAPABILITIES,
                          Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in parameters],
@@ -142,16 +176,17 @@ def execute(cfn, stack_name: str, name: str, kind: str, release_id: str, paramet
 def put_back(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], release_id: str,
              delay_s: int, max_attempts: int) -> str:
     """Make the stack run a stored release's template and parameters again (the rollback's one stack call):
-    update_stack, or create_stack when the stack is gone; "no updates" means it already does. Its final status."""
-    status = _status(cfn, stack_name, "rollback")
+    update_stack, or create_stack when the stack is gone; "no updates" means it already does. An update still in
+    progress (a timeout, a run killed mid-update) is cancelled and waited for first. Its final status."""
+    status = _settled(cfn, stack_name, delay_s, max_attempts)
     args = {"StackName": stack_name, "TemplateBody": json.dumps(template), "Capabilities": CAPABILITIES,
             "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             "Tags": [{"Key": RELEASE_TAG, "Value": release_id}]}
     creating = status is None
+    if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
+        _delete_stack(cfn, stack_name, delay_s, max_attempts, "rollback")
+        creating = True
     try:
-        if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
-            _delete_stack(cfn, stack_name, delay_s, max_attempts)
-            creating = True
         (cfn.create_stack if creating else cfn.update_stack)(**args)
     except ClientError as exc:
         if any(text in str(exc) for text in NO_CHANGES):
@@ -162,6 +197,26 @@ def put_back(cfn, stack_name: str, template: dict, parameters: Mapping[str, str]
         raise PhaseFailed("rollback", f"{stack_name}: putting release {release_id} back failed: {reason(exc)}",
                           (reason(exc),)) from None
     return _wait_done(cfn, stack_name, "CREATE" if creating else "UPDATE", delay_s, max_attempts, "rollback")
+
+
+def _settled(cfn, stack_name: str, delay_s: int, max_attempts: int) -> str | None:
+    """The stack's status once no change is running on it: an update in progress is cancelled (CloudFormation
+    rolls it back), any change in progress waited for; PhaseTimeout when it never settles."""
+    status = _status(cfn, stack_name, "rollback")
+    if status == "UPDATE_IN_PROGRESS":
+        try:
+            cfn.cancel_update_stack(StackName=stack_name)
+        except ClientError as exc:  # it finished meanwhile: read it again
+            if "CancelUpdateStack cannot be called" not in str(exc):
+                raise PhaseFailed("rollback", f"{stack_name}: cancelling its update failed: {reason(exc)}",
+                                  (reason(exc),)) from None
+    for _ in range(max_attempts):
+        if not (status or "").endswith("_IN_PROGRESS") or status == "REVIEW_IN_PROGRESS":
+            return status
+        time.sleep(delay_s)
+        status = _status(cfn, stack_name, "rollback")
+    raise PhaseTimeout("rollback", f"{stack_name} was still {status} after {delay_s * max_attempts} s; nothing "
+                       "could be put back", (f"stack status {status}",))
 
 
 def outputs(cfn, stack_name: str) -> dict[str, str]:
@@ -179,9 +234,17 @@ def resources(cfn, stack_name: str) -> dict[str, str]:
 
 
 def tagged_release(cfn, stack_name: str) -> str | None:
-    """The release the stack is tagged with (`RELEASE_TAG`), None without a stack or tag."""
+    """The release the stack is tagged with (`RELEASE_TAG`): a full commit SHA, None without a stack or such tag."""
     found = described_stack(cfn, stack_name)
-    return {t["Key"]: t["Value"] for t in (found.get("Tags") or [])}.get(RELEASE_TAG) if found else None
+    tag = {t["Key"]: t["Value"] for t in (found.get("Tags") or [])}.get(RELEASE_TAG) if found else None
+    return tag if tag and re.fullmatch(r"[0-9a-f]{40}", tag) else None
+
+
+def _tag(cfn, stack_name: str, phase: str) -> str | None:
+    try:
+        return tagged_release(cfn, stack_name)
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed(phase, f"{stack_name}: describe_stacks failed: {reason(exc)}", (reason(exc),)) from None
 
 
 def _status(cfn, stack_name: str, phase: str) -> str | None:
@@ -191,14 +254,15 @@ def _status(cfn, stack_name: str, phase: str) -> str | None:
         raise PhaseFailed(phase, f"{stack_name}: describe_stacks failed: {reason(exc)}", (reason(exc),)) from None
 
 
-def _delete_stack(cfn, stack_name: str, delay_s: int, max_attempts: int) -> None:
-    cfn.delete_stack(StackName=stack_name)
+def _delete_stack(cfn, stack_name: str, delay_s: int, max_attempts: int, phase: str = "preflight") -> None:
     try:
+        cfn.delete_stack(StackName=stack_name)
         cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name,
                                                      WaiterConfig={"Delay": delay_s, "MaxAttempts": max_attempts})
-    except WaiterError as exc:
-        raise PhaseFailed("preflight", f"{stack_name} could not be deleted: {exc}; delete it in the CloudFormation "
-                          "console and deploy again", (str(exc),)) from None
+    except (ClientError, BotoCoreError, WaiterError) as exc:
+        why = str(exc) if isinstance(exc, WaiterError) else reason(exc)
+        raise PhaseFailed(phase, f"{stack_name} could not be deleted: {why}; delete it in the CloudFormation console "
+                          "and deploy again", (why,)) from None
 
 
 def _wait_done(cfn, stack_name: str, kind: str, delay_s: int, max_attempts: int, phase: str) -> str:

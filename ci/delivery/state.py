@@ -149,11 +149,9 @@ class EnvState(_Model):
         there is nothing to go back to."""
         stack: list[str] = []
         for d in self.history:
-            if d.outcome != "deployed":
-                continue
-            if d.kind == "rollback" and d.release in stack:
+            if d.kind == "rollback" and d.outcome == "rolled_back" and d.release in stack:
                 del stack[stack.index(d.release) + 1:]
-            elif not stack or stack[-1] != d.release:
+            elif d.kind == "deploy" and d.outcome == "deployed" and (not stack or stack[-1] != d.release):
                 stack.append(d.release)
         if stack and stack[-1] == self.current:
             stack.pop()
@@ -163,17 +161,16 @@ class EnvState(_Model):
         """This state with `attempt` in progress (replacing any other)."""
         return self.model_copy(update={"attempt": attempt})
 
-    def without_attempt(self) -> EnvState:
-        """This state with no attempt in progress."""
-        return self.model_copy(update={"attempt": None})
-
     def recorded(self, deployment: Deployment) -> EnvState:
         """This state once `deployment` finished: in the history (the last 100 kept), its attempt cleared, and
         `deployed` makes its release current and last known good; `rolled_back` makes the last known good
-        current again; `unrecoverable` leaves no current release; `unchanged` changes neither."""
+        current again (a manual rollback: the release it went back to, now also the last known good);
+        `unrecoverable` leaves no current release; `unchanged` changes neither."""
         current = {"deployed": deployment.release, "rolled_back": self.last_known_good, "unrecoverable": None,
                    "unchanged": self.current}[deployment.outcome]
         good = deployment.release if deployment.outcome == "deployed" else self.last_known_good
+        if deployment.kind == "rollback" and deployment.outcome == "rolled_back":  # rollback --to: it runs again
+            current = good = deployment.release
         return self.model_copy(update={"history": (*self.history, deployment)[-MAX_DEPLOYMENTS:], "attempt": None,
                                        "current": current, "last_known_good": good})
 

@@ -58,6 +58,8 @@ async def package(executor: Executor, env_name: str, given: credentials.Given, c
 async def promote(executor: Executor, from_env: str, to_env: str, ref: str, from_given: credentials.Given,
                   given: credentials.Given) -> Report:
     """Copy a release from one environment's bucket to the next's, every checksum verified."""
+    if not ref.strip():
+        raise UsageError("--release: name the release to promote, its id (the commit's full SHA) or a tag")
     config = await load(executor)
     source = await anyio.to_thread.run_sync(connect, config, from_env, from_given)
     destination = await anyio.to_thread.run_sync(connect, config, to_env, given)
@@ -66,6 +68,8 @@ async def promote(executor: Executor, from_env: str, to_env: str, ref: str, from
 
 async def deploy(executor: Executor, env_name: str, given: credentials.Given, ref: str, dry_run: bool = False) -> Report:
     """Deploy a stored release, rolling back automatically (`ci.delivery.deploy`)."""
+    if not ref.strip():
+        raise UsageError("--release: name the release to deploy, its id (the commit's full SHA) or a tag")
     ctx, aws = await _connected(executor, env_name, given)
     request = deploying.Request(ref, dry_run)
     return await anyio.to_thread.run_sync(deploying.deploy, aws, ctx, request, PhaseLog())

@@ -10,6 +10,7 @@ import time
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ci.delivery import lock, release, state
 from ci.delivery.deploy import Request, deploy
@@ -33,9 +34,10 @@ def world(moto_url, request):
     made.close()
 
 
-def _deploy(world: World, ref: str, dry_run: bool = False, **context):
+def _deploy(world: World, ref: str, dry_run: bool = False, aws=None, **context):
     lines: list[str] = []
-    found = deploy(world.aws(), world.context(**context), Request(ref, dry_run), PhaseLog(lines.append, world.fake.clock))
+    found = deploy(aws or world.aws(), world.context(**context), Request(ref, dry_run),
+                   PhaseLog(lines.append, world.fake.clock))
     return found, lines
 
 
@@ -69,7 +71,8 @@ def test_deploys_stack_and_frontend_with_its_runtime_config_then_records_it(worl
     found, lines = _deploy(world, second)
     assert (found.outcome, found.passed, exit_code(found)) == ("deployed", True, 0)
     assert [s.id for s in found.steps] == ["deploy/lock", "deploy/state", "deploy/preflight", "deploy/change-set",
-                                            "deploy/frontend", "deploy/smoke", "deploy/alarms", "deploy/record"]
+                                            "deploy/execute", "deploy/frontend", "deploy/smoke", "deploy/alarms",
+                                            "deploy/record"]
     assert ("Modify", "Jobs") in {(row[0], row[1]) for row in found.tables[0].rows}
     assert any("Modify  Jobs" in line for line in lines)
     assert _config_of(world.uploads[1][1])["release"] == second
@@ -90,7 +93,8 @@ def test_dry_run_prints_the_change_set_and_executes_nothing(world):
     assert found.tables[0].rows
     world.assert_at(first, V1, items)
     left = moto_client(world.url, "cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
-    assert [c for c in left if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []  # the dry run's was deleted
+    mine = [c for c in left if c["StackName"] == world.stack_name]  # moto lists every stack's
+    assert mine and [c for c in mine if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []  # the dry run's deleted
 
 
 def _rolled_back(world: World, found, first: str, items, phase: str) -> state.Incident:
@@ -111,12 +115,59 @@ def _rolled_back(world: World, found, first: str, items, phase: str) -> state.In
 
 
 def test_a_failed_stack_update_is_rolled_back(world):
+    """The update runs, then CloudFormation reports it failed and rolled back (injected into its answers: moto never
+    fails an update this way); the stack is put back to the last known good release."""
+    first, items = _good(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    aws = world.aws()
+    failing: list[int] = []
+
+    def executed(**_):
+        failing.append(2)  # the waiter's poll and the verdict's read
+
+    def reported(parsed, **_):
+        if failing and failing[0] > 0:
+            failing[0] -= 1
+            for found in parsed.get("Stacks", []):
+                found["StackStatus"] = "UPDATE_ROLLBACK_COMPLETE"
+
+    aws.cloudformation.meta.events.register("after-call.cloudformation.ExecuteChangeSet", executed)
+    aws.cloudformation.meta.events.register("after-call.cloudformation.DescribeStacks", reported)
+    found, _ = _deploy(world, second, aws=aws)
+    assert _step(found, "deploy/execute").status == "failed"
+    assert "ended UPDATE_ROLLBACK_COMPLETE" in _step(found, "deploy/execute").reason
+    _rolled_back(world, found, first, items, "change_set")
+
+
+def test_an_update_the_emulator_half_applies_is_rolled_back(world):
+    """moto fails the execution of an update adding an invalid queue and leaves the stack half changed (its
+    resources unreadable): the stack is put back to the last known good release."""
     first, items = _good(world)
     bad = world.store(COMMITS[1], template(world.stack_name, V2, broken=True))
     found, _ = _deploy(world, bad)
-    assert _step(found, "deploy/change-set").status == "failed"
     incident = _rolled_back(world, found, first, items, "change_set")
     assert any("alphanumeric" in line for line in incident.evidence)
+
+
+def test_an_execution_the_service_refuses_changes_nothing(world):
+    """ExecuteChangeSet denied (injected before the request leaves): nothing ran, nothing is rolled back."""
+    first, items = _good(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    aws = world.aws()
+
+    def denied(**_):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized to ExecuteChangeSet"}},
+                          "ExecuteChangeSet")
+
+    aws.cloudformation.meta.events.register("before-call.cloudformation.ExecuteChangeSet", denied)
+    found, _ = _deploy(world, second, aws=aws)
+    assert (found.outcome, exit_code(found)) == ("unchanged", 1)
+    assert "AccessDenied" in _step(found, "deploy/change-set").reason
+    assert "rollback/stack" not in [s.id for s in found.steps]
+    world.assert_at(first, V1, items)
+    assert world.state().history[-1].outcome == "unchanged"
+    left = moto_client(world.url, "cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
+    assert [c for c in left if c["StackName"] == world.stack_name and c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []
 
 
 def test_a_failed_frontend_job_is_rolled_back_with_the_last_good_zip(world):
@@ -181,7 +232,7 @@ def test_a_lock_held_by_a_live_run_changes_nothing(world):
     found, _ = _deploy(world, second)
     assert (found.outcome, exit_code(found)) == ("unchanged", 1)
     assert "locked by alice" in _step(found, "deploy/lock").reason
-    assert "nothing was changed" in failure_line(found)
+    assert "this deploy changed nothing" in failure_line(found)
     assert world.lock_present()  # still alice's
     lock.release(world.s3, world.bucket, theirs)
     world.assert_at(first, V1, items)

@@ -73,9 +73,13 @@ def test_deployed_lists_only_releases_that_were_deployed():
     (((A, "deploy"), (B, "deploy"), (A, "rollback")), None),
     (((A, "deploy"), (B, "deploy"), (C, "deploy"), (A, "rollback"), (D, "deploy")), A),
     (((A, "deploy"), (B, "deploy"), (B, "deploy")), A),
+    (((A, "deploy"), (B, "deploy"), (C, "deploy"), (B, "rollback"), (A, "rollback")), None),
 ])
 def test_rollback_target_goes_back_through_the_releases(history, expected):
-    assert replayed(*(deployment(release, kind) for release, kind in history)).rollback_target() == expected
+    """Manual rollbacks as `rollback` records them (kind rollback, outcome rolled_back): twice goes back twice."""
+    records = [deployment(release, kind, outcome="rolled_back" if kind == "rollback" else "deployed")
+               for release, kind in history]
+    assert replayed(*records).rollback_target() == expected
 
 
 def test_rollback_target_after_a_failed_rollback_is_the_last_known_good():
@@ -98,7 +102,7 @@ def test_attempt_is_set_and_cleared_without_touching_the_rest():
     base = replayed(deployment(A))
     busy = base.with_attempt(ATTEMPT)
     assert busy.attempt == ATTEMPT and base.attempt is None and busy.history == base.history
-    assert busy.without_attempt() == base
+    assert busy.recorded(deployment(B, previous=A)).attempt is None
 
 
 def test_models_are_frozen_and_strict():
