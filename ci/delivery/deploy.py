@@ -224,7 +224,8 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
         try:
             restore(aws, ctx, log, previous, "rollback")
             outcome, why = "rolled_back", str(failure)
-        except PhaseFailed as second:
+        except Exception as exc:  # noqa: BLE001 (PhaseFailed, or anything else: the environment is then lost)
+            second = exc if isinstance(exc, PhaseFailed) else PhaseFailed("rollback", one_line(exc), (one_line(exc),))
             evidence += [f"rollback to {previous[:12]} failed: {second}", *second.evidence]
             outcome, why = "unrecoverable", f"{failure}; the rollback to {previous[:12]} failed too: {second}"
     restored = previous if outcome == "rolled_back" else None

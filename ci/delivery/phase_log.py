@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ci.core.errors import one_line
 from ci.core.report import Finding, StepResult
 from ci.delivery.phases import PhaseFailed
 
@@ -37,16 +38,17 @@ class PhaseLog:
 
     @contextmanager
     def phase(self, step_id: str, tool: str) -> Iterator[Outcome]:
-        """Run one phase: passed with the reason the body sets, or failed with the PhaseFailed's message (which is
-        re-raised for the orchestrator)."""
+        """Run one phase: passed with the reason the body sets, or failed with the PhaseFailed's message (or the
+        unexpected error's), the exception re-raised for the orchestrator."""
         self.progress(f"{step_id}: started")
         started = self.clock()
         said = Outcome()
         try:
             yield said
-        except PhaseFailed as exc:
-            self.steps.append(StepResult(step_id, tool, "failed", reason=str(exc), duration_s=self.clock() - started))
-            self.progress(f"{step_id}: FAILED after {self.clock() - started:.1f} s: {exc}")
+        except Exception as exc:  # a PhaseFailed says why; anything else is shown as the unexpected error it is
+            why = str(exc) if isinstance(exc, PhaseFailed) else f"unexpected error: {one_line(exc)}"
+            self.steps.append(StepResult(step_id, tool, "failed", reason=why, duration_s=self.clock() - started))
+            self.progress(f"{step_id}: FAILED after {self.clock() - started:.1f} s: {why}")
             raise
         self.steps.append(StepResult(step_id, tool, "passed", reason=said.reason, duration_s=self.clock() - started))
         self.progress(f"{step_id}: done in {self.clock() - started:.1f} s" + (f": {said.reason}" if said.reason else ""))

@@ -116,5 +116,6 @@ def steps_of(function: str, config: Config, templates: Sequence[str] = ()) -> li
         return FIXERS[function](config)
     if function in OUTPUTS:
         return OUTPUTS[function].steps(config)
-    names = ", ".join(["ci", *GATES, *FIXERS, *OUTPUTS])
+    names = ", ".join(["ci", *GATES, *FIXERS, *OUTPUTS, "preview_changes", "package", "promote", "deploy", "rollback",
+                       "smoke", "history"])
     raise UsageError(f"plan: no function {function!r}; choose from {names}")

@@ -36,6 +36,8 @@ from ci.stages.setup import changes
 from ci.stages.tests import integration, unit
 
 CODE_SCANNING_ID = "security/code-scanning"
+NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history"})
+"""Delivery functions that run no step: their work is boto3 calls in the caller's process (the report's phases)."""
 PLANNED_RELEASE_PREFIX = "releases/<commit-sha>/code"
 """Where `plan package` shows the code going: the release id is the --commit-sha of the call."""
 
@@ -259,6 +261,8 @@ async def plan(function: str, executor: Executor) -> str:
     config = await load(executor)
     name = function.replace("-", "_")
     templates = await infra_templates(executor, config) if name in GATES and GATES[name].takes_templates else ()
+    if name in NO_STEPS:
+        return "[]\n"
     if name in ("preview_changes", "package"):
         steps = await _package_steps(executor, config, release=name == "package")
     else:

@@ -133,3 +133,8 @@ def test_plan_package_shows_the_step_under_the_release_prefix_with_secret_names_
     assert step["id"] == f"infra/package/{world.name}"
     assert "--s3-prefix 'releases/<commit-sha>/code'" in step["argv"][-1]
     assert sorted(step["secrets"]) == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+
+
+@pytest.mark.parametrize("function", ["deploy", "rollback", "smoke", "history", "promote"])
+def test_plan_of_a_delivery_function_without_steps_is_empty(world, function):
+    assert json.loads(asyncio.run(Ci().plan(source=dag.directory(), function=function))) == []

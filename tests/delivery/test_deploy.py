@@ -8,6 +8,7 @@ import io
 import json
 import time
 import zipfile
+from dataclasses import replace
 
 import pytest
 from botocore.exceptions import ClientError
@@ -295,6 +296,16 @@ def test_a_last_known_good_that_cannot_be_restored_is_unrecoverable(world):
     assert after.current is None and after.attempt is not None  # the next run reverts it again
     assert not world.lock_present()
     assert world.items() == items
+    third = world.store(COMMITS[2], template(world.stack_name, 60))
+    again, _ = _deploy(world, third)  # its revert of the attempt fails the same way: still no known release
+    assert (again.outcome, exit_code(again)) == ("unrecoverable", 5)
+    assert "resolving the interrupted deploy" in again.delivery["reason"]
+    world.s3.put_object(Bucket=world.bucket, Key=f"releases/{first}/{release.PARAMETERS}",
+                        Body=json.dumps({world.name: {}}).encode())  # the operator restores the object
+    world.health = []
+    back = rollback(world.aws(), world.context(), first, PhaseLog(lambda line: None, world.fake.clock))
+    assert (back.outcome, exit_code(back)) == ("rolled_back", 0), [(s.id, s.reason) for s in back.steps]
+    world.assert_at(first, V1, items)
 
 
 def test_a_failing_first_deploy_says_there_is_nothing_to_roll_back_to(world):
@@ -322,3 +333,20 @@ def test_rollback_goes_back_to_the_previous_good_release_and_refuses_one_never_d
     assert forward.outcome == "rolled_back"
     world.assert_at(second, V2, items)
     assert [d.kind for d in world.state().history] == ["deploy", "deploy", "rollback", "rollback"]
+
+
+def test_an_unexpected_error_after_the_execution_still_rolls_back(world):
+    first, items = _good(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    aws = world.aws()
+    calls = []
+
+    def get(url: str, timeout_s: float):
+        calls.append(url)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in a smoke check")
+        return 200, b"ok"
+
+    found, _ = _deploy(world, second, aws=replace(aws, get=get))
+    _rolled_back(world, found, first, items, "smoke")
+    assert "unexpected error: RuntimeError: a bug in a smoke check" in world.state().incidents[-1].reason

@@ -65,7 +65,8 @@ def test_an_update_cloudformation_rolled_back_fails_with_its_events(stubbed):
          "LogicalResourceId": "ListingsFunction", "ResourceStatus": "UPDATE_FAILED", "Timestamp": NOW,
          "ResourceStatusReason": "Resource handler returned message: \"MemorySize 1 is below 128\""}]})
     with pytest.raises(PhaseFailed) as failed:
-        stack.execute(cfn, NAME, "bayon-deploy-1", "UPDATE", "a" * 40, {}, 1, 1)
+        stack.start(cfn, NAME, "bayon-deploy-1")
+        stack.finish(cfn, NAME, "UPDATE", "a" * 40, {}, 1, 1)
     assert failed.value.phase == "change_set"
     assert "ended UPDATE_ROLLBACK_COMPLETE: ListingsFunction UPDATE_FAILED" in str(failed.value)
     assert failed.value.evidence[0] == "stack status UPDATE_ROLLBACK_COMPLETE"
@@ -76,7 +77,8 @@ def test_a_stack_still_updating_after_the_wait_is_a_timeout(stubbed):
     stubber.add_response("execute_change_set", {}, {"ChangeSetName": "bayon-deploy-1", "StackName": NAME})
     _described(stubber, "UPDATE_IN_PROGRESS", times=2)
     with pytest.raises(PhaseTimeout, match="still UPDATE_IN_PROGRESS after 1 s"):
-        stack.execute(cfn, NAME, "bayon-deploy-1", "UPDATE", "a" * 40, {}, 1, 1)
+        stack.start(cfn, NAME, "bayon-deploy-1")
+        stack.finish(cfn, NAME, "UPDATE", "a" * 40, {}, 1, 1)
 
 
 def test_putting_back_a_template_cloudformation_already_restored_is_no_update(stubbed):
@@ -84,3 +86,21 @@ def test_putting_back_a_template_cloudformation_already_restored_is_no_update(st
     _described(stubber, "UPDATE_ROLLBACK_COMPLETE")
     stubber.add_client_error("update_stack", "ValidationError", "No updates are to be performed.")
     assert stack.put_back(cfn, NAME, {"Resources": {}}, {}, "a" * 40, 1, 1) == "UPDATE_ROLLBACK_COMPLETE"
+
+
+def test_an_update_still_running_is_cancelled_before_the_release_is_put_back(stubbed):
+    cfn, stubber = stubbed
+    _described(stubber, "UPDATE_IN_PROGRESS")
+    stubber.add_response("cancel_update_stack", {}, {"StackName": NAME})
+    _described(stubber, "UPDATE_ROLLBACK_IN_PROGRESS")
+    _described(stubber, "UPDATE_ROLLBACK_COMPLETE")
+    stubber.add_response("update_stack", {"StackId": "arn:aws:cloudformation:eu-west-1:1:stack/x/1"})
+    _described(stubber, "UPDATE_COMPLETE", times=2)
+    assert stack.put_back(cfn, NAME, {"Resources": {}}, {}, "a" * 40, 0, 5) == "UPDATE_COMPLETE"
+
+
+def test_a_stack_that_never_settles_cannot_be_put_back(stubbed):
+    cfn, stubber = stubbed
+    _described(stubber, "UPDATE_ROLLBACK_IN_PROGRESS", times=3)
+    with pytest.raises(PhaseTimeout, match="still UPDATE_ROLLBACK_IN_PROGRESS after 0 s; nothing could be put back"):
+        stack.put_back(cfn, NAME, {"Resources": {}}, {}, "a" * 40, 0, 2)
