@@ -210,10 +210,10 @@ class Run:
     """The CloudFormation calls: (phase, operation, seconds), in order."""
 
     def retag_s(self) -> float:
-        """The seconds of the emulator-only retag in `deploy/change-set`: moto does not tag a stack from an UPDATE
-        change set's Tags, so `ci.delivery.stack.execute` updates the stack once more (UsePreviousTemplate) and
-        waits for it; AWS needs none of it. Every CloudFormation call from that UpdateStack to the phase's end."""
-        ours = [(op, took) for phase, op, took in self.calls if phase == "deploy/change-set"]
+        """The seconds of the emulator-only retag in `deploy/execute`: moto does not tag a stack from an UPDATE
+        change set's Tags, so `ci.delivery.stack.retag` updates the stack once more (UsePreviousTemplate) and waits
+        for it; AWS needs none of it. Every CloudFormation call from that UpdateStack to the phase's end."""
+        ours = [(op, took) for phase, op, took in self.calls if phase == "deploy/execute"]
         start = next((i for i, (op, _) in enumerate(ours) if op == "UpdateStack"), None)
         return 0.0 if start is None else sum(took for _, took in ours[start:])
 
@@ -335,7 +335,7 @@ def measure(app: Path, moto_url: str, waits: Waits, health: Health, s3, cfn, fir
         ok &= (measured[-1].report.outcome, manual[-1].report.outcome, failed[-1].report.outcome) == (
             "deployed", "rolled_back", "rolled_back")
         for found in (measured[-1], failed[-1]):
-            executed = next((s for s in found.report.steps if s.id == "deploy/change-set"), None)
+            executed = next((s for s in found.report.steps if s.id == "deploy/execute"), None)
             if executed is None or "executed" not in executed.reason:
                 print(f"round {i}: a deploy executed no change set: the comparison does not hold")
                 ok = False

@@ -103,6 +103,8 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                                stack_existed=status is not None,
                                executed=False))
             refused = _start(aws, ctx, held, name, change) if change.changes else None
+            said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
+                           + (": executed" if change.changes and refused is None else ""))
     except PhaseFailed as failure:  # the attempt, if begun, ends here: its execution was refused, nothing ran
         if resolved and failure.phase != "lock":
             _best_effort(log, lambda: held.finish(resolved, "deploy", "unchanged", previous, started,
