@@ -48,7 +48,7 @@ Rolled back: the environment runs its last known good release `{A}` again.
 - See the environment's releases and incidents: `bayon history --env dev`
 - See the stack's events: `aws cloudformation describe-stack-events --stack-name coagent-dev`
 - Check that what runs now passes: `bayon smoke --env dev`
-- Reproduce the smoke failure of `bbbbbbbbbbbb`, fix it, then deploy the new release: `bayon deploy --env dev`
+- Reproduce the smoke failure of `bbbbbbbbbbbb`, fix it, then deploy the new release: `bayon package --env dev --commit-sha SHA`, then `bayon deploy --env dev --release SHA`
 """
 
 

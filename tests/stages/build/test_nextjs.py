@@ -218,8 +218,8 @@ def plant_big_import(app: Path) -> None:
     (app / "lib" / "big.ts").write_text(f"export const BIG: string[] = [\n{rows},\n];\n")
     (app / "components" / "Big.tsx").write_text(BIG_CLIENT)
     page = app / "app" / "about" / "page.tsx"
-    text = page.read_text().replace('import { apiUrl } from "@/lib/config";',
-                                    'import Big from "@/components/Big";\nimport { apiUrl } from "@/lib/config";')
+    text = page.read_text().replace('import ListingsApi from "@/components/ListingsApi";',
+                                    'import Big from "@/components/Big";\nimport ListingsApi from "@/components/ListingsApi";')
     page.write_text(text.replace("<h1>About CoAgent</h1>", "<h1>About CoAgent</h1>\n      <Big />", 1))
 
 
@@ -228,12 +228,13 @@ def plant_build_error(app: Path, kind: str) -> None:
     page = app / "app" / "about" / "page.tsx"
     text = page.read_text()
     if kind == "type-error":
-        text = text.replace('  const listingsEndpoint = apiUrl("/listings");',
-                            '  const listingsEndpoint = apiUrl("/listings");\n  const year: number = "2024";', 1)
+        text = text.replace("export default function AboutPage() {",
+                            'export default function AboutPage() {\n  const year: number = "2024";', 1)
         text = text.replace("<h1>About CoAgent</h1>", "<h1>About CoAgent {year}</h1>", 1)
     else:
-        text = text.replace('import { apiUrl } from "@/lib/config";',
-                            'import { apiUrl } from "@/lib/config";\nimport { missing } from "@/lib/missing";', 1)
+        text = text.replace('import ListingsApi from "@/components/ListingsApi";',
+                            'import ListingsApi from "@/components/ListingsApi";\n'
+                            'import { missing } from "@/lib/missing";', 1)
         text = text.replace("<h1>About CoAgent</h1>", "<h1>About CoAgent {missing}</h1>", 1)
     assert text != page.read_text()
     page.write_text(text)
@@ -316,7 +317,7 @@ def test_a_baseline_argument_must_name_a_file_in_the_source(tmp_path: Path, caps
 
 @pytest.mark.tools
 @pytest.mark.parametrize("kind, line, message", [
-    ("type-error", 11, "Type 'string' is not assignable to type 'number'. (TS2322)"),
+    ("type-error", 10, "Type 'string' is not assignable to type 'number'. (TS2322)"),
     ("module-not-found", 3, "Module not found: Can't resolve '@/lib/missing'"),
 ])
 def test_a_planted_error_fails_the_build_at_its_file_and_line(tmp_path: Path, kind: str, line: int, message: str):
