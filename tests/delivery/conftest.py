@@ -1,9 +1,11 @@
-"""A real moto_server (server mode, 127.0.0.1, a free port) for the delivery tests, started once per module."""
+"""A real moto_server (server mode, 127.0.0.1, a free port) for the delivery tests: one per module, or one for the
+session shared by the modules that opt in (`SHARES_MOTO`)."""
 
 from __future__ import annotations
 
 import subprocess
 import uuid
+from contextlib import contextmanager
 import sys
 import time
 import urllib.error
@@ -30,8 +32,9 @@ def _up(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def moto_url():
+@contextmanager
+def _server():
+    """A moto_server on a free 127.0.0.1 port, stopped on the way out."""
     port = free_port()
     server = Path(sys.executable).parent / "moto_server"
     process = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
@@ -46,6 +49,23 @@ def moto_url():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def shared_moto_url():
+    with _server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def moto_url(request):
+    """The module's moto server; modules that set `SHARES_MOTO = True` (every name they create is their own, and
+    they never list what others made) share one for the session instead."""
+    if getattr(request.module, "SHARES_MOTO", False):
+        yield request.getfixturevalue("shared_moto_url")
+        return
+    with _server() as url:
+        yield url
 
 
 def moto_client(url: str, service: str):

@@ -30,6 +30,8 @@ COMMITS = [f"{n}" * 40 for n in "123456789"]
 APP, BRANCH, JOB = "d1coagenttest", "main", "7"
 UPLOAD_URL = "https://aws-amplify-prod.s3.amazonaws.com/d1/main/7.zip?X-Amz-Signature=planted-signature"
 _names = itertools.count(1)
+SESSION = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+"""One session for every test's clients: botocore loads each service model once."""
 
 
 def template(stack_name: str, visibility: int = 30, broken: bool = False) -> dict:
@@ -69,7 +71,7 @@ class World:
     name: str
     amplify: bool = False
     alarm: bool = True
-    monitoring_minutes: float = 0.1
+    monitoring_minutes: float = 0
     retries: int = 2
     health: list[Answer] = field(default_factory=list)
     """What the smoke check's URL answers next, in turn (the last one from then on); empty: 200 ok."""
@@ -79,12 +81,13 @@ class World:
     bucket: str = ""
 
     def __post_init__(self) -> None:
+        self._aws, self._clients = None, {}
         n = next(_names)
         self.stack_name, self.bucket = f"t{n}-{self.name}", f"t{n}-{self.name}-artifacts"
         self.alarm_name = f"{self.stack_name}-5xx"
-        self.s3 = moto_client(self.url, "s3")
+        self.s3 = self.client("s3")
         self.s3.create_bucket(Bucket=self.bucket)
-        self.cloudwatch = moto_client(self.url, "cloudwatch")
+        self.cloudwatch = self.client("cloudwatch")
         if self.alarm:
             self.cloudwatch.put_metric_alarm(AlarmName=self.alarm_name, MetricName="5XXError", Namespace="AWS/ApiGateway",
                                              Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
@@ -122,10 +125,21 @@ class World:
                  "sleep": self.fake.sleep, **overrides}
         return Context(self.name, environment, **given)
 
-    def aws(self) -> Aws:
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-        made = clients(session, Target(REGION, self.url, max_attempts=1))
-        return replace(made, amplify=self.amplify_client, put=lambda url, data: self.uploads.append((url, data)))
+    def aws(self, fresh: bool = False) -> Aws:
+        """The run's clients: made once (a test that hooks into a client's events asks for `fresh` ones)."""
+        if fresh or self._aws is None:
+            made = clients(SESSION, Target(REGION, self.url, max_attempts=1))
+            made = replace(made, amplify=self.amplify_client, put=lambda url, data: self.uploads.append((url, data)))
+            if fresh:
+                return made
+            self._aws = made
+        return self._aws
+
+    def client(self, service: str):
+        """A plain moto client of the test's own (what the assertions read with), made once per service."""
+        if service not in self._clients:
+            self._clients[service] = moto_client(self.url, service)
+        return self._clients[service]
 
     def store(self, commit: str, body: dict, frontend: bytes | None = None, tags: tuple[str, ...] = ()) -> str:
         """A release as `package` stores it; its id."""
@@ -153,16 +167,16 @@ class World:
     # what every fault must leave behind
 
     def table_name(self) -> str:
-        return stack.resources(moto_client(self.url, "cloudformation"), self.stack_name)["ListingsTable"]
+        return stack.resources(self.client("cloudformation"), self.stack_name)["ListingsTable"]
 
     def put_items(self, count: int = 3) -> None:
-        dynamodb = moto_client(self.url, "dynamodb")
+        dynamodb = self.client("dynamodb")
         for i in range(count):
             dynamodb.put_item(TableName=self.table_name(), Item={"id": {"S": f"listing-{i}"}, "n": {"N": str(i)}})
 
     def items(self) -> tuple[int, str]:
         """The table's item count and a checksum of its items."""
-        found = moto_client(self.url, "dynamodb").scan(TableName=self.table_name())["Items"]
+        found = self.client("dynamodb").scan(TableName=self.table_name())["Items"]
         return len(found), hashlib.sha256(json.dumps(sorted(found, key=json.dumps), sort_keys=True).encode()).hexdigest()
 
     def state(self) -> state.EnvState:
@@ -172,7 +186,7 @@ class World:
         return "Contents" in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=lock.key(self.name))
 
     def deployed_visibility(self) -> int:
-        cfn = moto_client(self.url, "cloudformation")
+        cfn = self.client("cloudformation")
         body = cfn.get_template(StackName=self.stack_name)["TemplateBody"]
         body = json.loads(body) if isinstance(body, str) else body
         return body["Resources"]["Jobs"]["Properties"]["VisibilityTimeout"]
@@ -180,7 +194,7 @@ class World:
     def assert_at(self, release_id: str, visibility: int, items: tuple[int, str]) -> None:
         """The environment runs `release_id` (tag and template), the table's items are as they were, the lock is
         released and the state agrees, with no attempt left in progress."""
-        cfn = moto_client(self.url, "cloudformation")
+        cfn = self.client("cloudformation")
         assert stack.tagged_release(cfn, self.stack_name) == release_id
         assert self.deployed_visibility() == visibility
         assert self.items() == items

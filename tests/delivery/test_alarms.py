@@ -10,6 +10,8 @@ from ci.delivery.phases import PhaseFailed
 from tests.delivery.conftest import moto_client
 from tests.delivery.fake_time import FakeTime
 
+SHARES_MOTO = True
+
 
 @pytest.fixture
 def cloudwatch(moto_url, request):

@@ -12,6 +12,8 @@ from ci.cli.app import main
 from tests.delivery.deploy_world import COMMITS, World, template
 from tests.delivery.local_http import Answer
 
+SHARES_MOTO = True
+
 
 @pytest.fixture
 def world(moto_url, tmp_path, monkeypatch):

@@ -18,6 +18,8 @@ from tests import chain
 from tests.delivery.deploy_world import COMMITS, World, template
 from tests.delivery.local_http import Answer
 
+SHARES_MOTO = True
+
 KEY_ID, SECRET = "AKIAPLANTEDDELIVERY7", "planted-delivery-secret-c41d"
 
 

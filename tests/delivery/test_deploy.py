@@ -20,9 +20,10 @@ from ci.delivery.phase_log import PhaseLog
 from ci.delivery.rollback import rollback
 from ci.output.render import dumps, failure_line
 from ci.pipeline.deliver import exit_code
-from tests.delivery.conftest import moto_client
 from tests.delivery.deploy_world import COMMITS, UPLOAD_URL, World, site, template
 from tests.delivery.local_http import Answer
+
+SHARES_MOTO = True
 
 V1, V2 = 30, 45
 """The queue's visibility timeout in the first and the second release: which one the stack runs."""
@@ -93,7 +94,7 @@ def test_dry_run_prints_the_change_set_and_executes_nothing(world):
     assert "dry run" in _step(found, "deploy/change-set").reason
     assert found.tables[0].rows
     world.assert_at(first, V1, items)
-    left = moto_client(world.url, "cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
+    left = world.client("cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
     mine = [c for c in left if c["StackName"] == world.stack_name]  # moto lists every stack's
     assert mine and [c for c in mine if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []  # the dry run's deleted
 
@@ -120,7 +121,7 @@ def test_a_failed_stack_update_is_rolled_back(world):
     fails an update this way); the stack is put back to the last known good release."""
     first, items = _good(world)
     second = world.store(COMMITS[1], template(world.stack_name, V2))
-    aws = world.aws()
+    aws = world.aws(fresh=True)
     failing: list[int] = []
 
     def executed(**_):
@@ -154,7 +155,7 @@ def test_an_execution_the_service_refuses_changes_nothing(world):
     """ExecuteChangeSet denied (injected before the request leaves): nothing ran, nothing is rolled back."""
     first, items = _good(world)
     second = world.store(COMMITS[1], template(world.stack_name, V2))
-    aws = world.aws()
+    aws = world.aws(fresh=True)
 
     def denied(**_):
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized to ExecuteChangeSet"}},
@@ -167,7 +168,7 @@ def test_an_execution_the_service_refuses_changes_nothing(world):
     assert "rollback/stack" not in [s.id for s in found.steps]
     world.assert_at(first, V1, items)
     assert world.state().history[-1].outcome == "unchanged"
-    left = moto_client(world.url, "cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
+    left = world.client("cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
     assert [c for c in left if c["StackName"] == world.stack_name and c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []
 
 
@@ -196,6 +197,7 @@ def test_failed_smoke_tests_are_rolled_back(world):
 
 
 def test_an_alarm_firing_in_the_monitoring_window_is_rolled_back(world):
+    world.monitoring_minutes = 0.1
     first, items = _good(world)
     second = world.store(COMMITS[1], template(world.stack_name, V2))
     fired = []

@@ -11,6 +11,8 @@ from ci.delivery.incident import markdown
 from ci.delivery.state import Attempt, Deployment, EnvState, Incident, Store
 from tests.delivery.conftest import moto_client
 
+SHARES_MOTO = True
+
 A, B, C = ("a" * 40, "b" * 40, "0123456789abcdef" + "c" * 24)
 INCIDENT = Incident(id="dev-20261202T020500Z", at="2026-12-02T02:05:00Z", release=B, restored=A, phase="smoke",
                     reason="GET /api/health gave 500,\n  expected 200",

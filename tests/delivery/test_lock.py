@@ -15,6 +15,8 @@ import pytest
 from ci.delivery import lock
 from ci.delivery.lock import Lock, LockError, LockHeld, acquire, pid_alive, release
 
+SHARES_MOTO = True
+
 NOW = 1796176800.0
 """2026-12-02T02:00:00Z in seconds since the epoch."""
 KEY = "bayon/locks/dev.json"

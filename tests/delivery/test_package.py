@@ -35,6 +35,8 @@ from tests.apps import copy_app
 from tests.delivery.conftest import REGION, moto_client
 from tests.delivery.deploy_world import APP, BRANCH, JOB, UPLOAD_URL, _summary
 
+SHARES_MOTO = True
+
 COMMIT = "c0ffee" + "0" * 34
 BUCKET, PROMOTED, STACK = "coagent-pkg-artifacts", "coagent-pkg-promoted", "coagent-pkg"
 KEY_ID, SECRET = "AKIAPLANTEDPACKAGE01", "planted-package-secret-4a7b"

@@ -15,6 +15,8 @@ from ci.delivery import release
 from ci.delivery.release import BUCKET_MARKER, ChecksumMismatch, ReleaseError, ReleaseNotFound
 from tests.delivery.conftest import moto_client
 
+SHARES_MOTO = True
+
 RID = "0123456789abcdef0123456789abcdef01234567"
 OTHER = "fedcba9876543210fedcba9876543210fedcba98"
 NOW = datetime(2026, 12, 2, 3, 4, 5, tzinfo=UTC)

@@ -33,6 +33,8 @@ from ci.delivery.context import Context
 from ci.delivery.deploy import Request, deploy
 from ci.delivery.phase_log import PhaseLog
 
+SHARES_MOTO = True
+
 given = json.loads(sys.argv[1])
 environment = load_config(given["config"]).environments[given["name"]]
 ctx = Context(given["name"], environment, run_id="run-killed", owner="tester", delay_s=1)

@@ -17,6 +17,8 @@ from tests.delivery.conftest import moto_client
 from tests.delivery.fake_time import FakeTime
 from tests.delivery.local_http import Answer, serve
 
+SHARES_MOTO = True
+
 LISTINGS = Answer(200, b'{"listings": []}')
 
 

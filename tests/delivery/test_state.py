@@ -14,6 +14,8 @@ from ci.delivery import state
 from ci.delivery.state import (Attempt, Deployment, EnvState, Incident, StateConflict, StateCorrupt, StateError,
                                StateTooNew, Store)
 
+SHARES_MOTO = True
+
 A, B, C, D = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
 T0, T1 = "2026-12-02T02:00:00Z", "2026-12-02T02:05:00Z"
 NOW = 1796176800.0
