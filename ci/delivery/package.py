@@ -137,6 +137,8 @@ def _json(value: object) -> bytes:
 
 
 def _with(built: Report, step: StepResult) -> Report:
+    """The build's report with the store step after it (it starts when the last build step ended)."""
+    step = replace(step, started_s=max((s.started_s + s.duration_s for s in built.steps), default=0.0))
     stages = {FUNCTION: (*(s.id for s in built.steps), step.id)}
     return replace(built, steps=(*built.steps, step), stages=stages, duration_s=built.duration_s + step.duration_s)
 

@@ -35,6 +35,12 @@ class PhaseLog:
     clock: Callable[[], float] = time.monotonic
     steps: list[StepResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    origin: float | None = None
+    """When the run began (`clock`): each step's `started_s` counts from it, for the timeline."""
+
+    def __post_init__(self) -> None:
+        if self.origin is None:
+            self.origin = self.clock()
 
     @contextmanager
     def phase(self, step_id: str, tool: str) -> Iterator[Outcome]:
@@ -47,16 +53,18 @@ class PhaseLog:
             yield said
         except Exception as exc:  # a PhaseFailed says why; anything else is shown as the unexpected error it is
             why = str(exc) if isinstance(exc, PhaseFailed) else f"unexpected error: {one_line(exc)}"
-            self.steps.append(StepResult(step_id, tool, "failed", reason=why, duration_s=self.clock() - started))
+            self.steps.append(StepResult(step_id, tool, "failed", reason=why, duration_s=self.clock() - started,
+                                         started_s=started - self.origin))
             self.progress(f"{step_id}: FAILED after {self.clock() - started:.1f} s: {why}")
             raise
-        self.steps.append(StepResult(step_id, tool, "passed", reason=said.reason, duration_s=self.clock() - started))
+        self.steps.append(StepResult(step_id, tool, "passed", reason=said.reason, duration_s=self.clock() - started,
+                                     started_s=started - self.origin))
         self.progress(f"{step_id}: done in {self.clock() - started:.1f} s" + (f": {said.reason}" if said.reason else ""))
 
     def skipped(self, step_id: str, tool: str, reason: str) -> None:
-        self.steps.append(StepResult(step_id, tool, "skipped", reason=reason))
+        self.steps.append(StepResult(step_id, tool, "skipped", reason=reason, started_s=self.clock() - self.origin))
 
     def failed(self, step_id: str, tool: str, reason: str) -> None:
         """A phase that failed outside a `phase` block (a failure found after the fact)."""
-        self.steps.append(StepResult(step_id, tool, "failed", reason=reason))
+        self.steps.append(StepResult(step_id, tool, "failed", reason=reason, started_s=self.clock() - self.origin))
         self.progress(f"{step_id}: FAILED: {reason}")

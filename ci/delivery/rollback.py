@@ -31,7 +31,7 @@ def rollback(aws: Aws, ctx: Context, to: str, log: PhaseLog) -> Report:
                                f"to {target[:12]}")
             result = _back(aws, ctx, log, held, target)
     except PhaseFailed as failure:
-        result = Result("unchanged", to or "?", None, f"{failure}; nothing was changed")
+        result = Result("unchanged", to, None, f"{failure}; nothing was changed")
     return report(FUNCTION, ctx, log, result)
 
 

@@ -49,13 +49,13 @@ def outcome_line(report: Report) -> str:
     """A failed delivery function's first line, which says where the environment is: `rolled back to RELEASE`,
     `NOT at a known release`, or that nothing was changed."""
     where = report.delivery
-    env, release, why = where.get("environment", "?"), str(where.get("release") or "?")[:12], where.get("reason", "")
+    env, release, why = where.get("environment", "?"), str(where.get("release") or "")[:12], where.get("reason", "")
+    what = f"{kebab(report.function)} of {release} to {env}" if release else f"{kebab(report.function)} of {env}"
     if report.outcome == "rolled_back":
-        return (f"{kebab(report.function)} of {release} to {env} failed: rolled back to "
-                f"{str(where.get('restored'))[:12]}; {why}")
+        return f"{what} failed: rolled back to {str(where.get('restored'))[:12]}; {why}"
     if report.outcome == "unrecoverable":
-        return f"{kebab(report.function)} of {release} to {env} failed: {env} is NOT at a known release; {why}"
-    return f"{kebab(report.function)} of {release} to {env} failed: {why}"
+        return f"{what} failed: {env} is NOT at a known release; {why}"
+    return f"{what} failed: {why}"
 
 
 def report_json(report: Report) -> dict[str, Any]:

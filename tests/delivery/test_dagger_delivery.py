@@ -77,7 +77,9 @@ def test_deploy_rollback_history_and_smoke_through_the_dagger_face(world, capfd)
 
     with pytest.raises(GateFailed) as refused:  # the current release is the only good one: nothing before it
         _call("rollback", env=world.name, format="table")
-    assert "nothing was changed" in str(refused.value).split("\n", 1)[0]
+    assert str(refused.value).split("\n", 1)[0] == (
+        f"rollback of {world.name} failed: target: {world.name} has no earlier known good release to roll back to; "
+        f"name one with --to (see `bayon history --env {world.name}`); nothing was changed")
     texts.append(str(refused.value))
 
     out = capfd.readouterr()
