@@ -13,9 +13,19 @@ PAGE = 100
 FIRING = "ALARM"
 
 
+METRIC, COMPOSITE = "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"
+"""The alarm kinds as CloudFormation's rollback triggers name them."""
+
+
 def arns(cloudwatch, names: Sequence[str]) -> dict[str, str]:
     """The ARNs of those of the alarms that exist, by name."""
     return {name: alarm["AlarmArn"] for name, alarm in _described(cloudwatch, names).items()}
+
+
+def triggers(cloudwatch, names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Those of the alarms that exist as CloudFormation rollback triggers (`Arn`, `Type`), by name."""
+    return {name: {"Arn": alarm["AlarmArn"], "Type": alarm["Kind"]}
+            for name, alarm in _described(cloudwatch, names).items()}
 
 
 def watch(cloudwatch, names: Sequence[str], seconds: float, delay_s: float, clock: Callable[[], float],
@@ -63,7 +73,8 @@ def _described(cloudwatch, names: Sequence[str]) -> dict[str, dict]:
             pages = cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=list(names[start:start + PAGE]),
                                                                          AlarmTypes=TYPES)
             for page in pages:
-                found |= {a["AlarmName"]: a for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])}
+                found |= {a["AlarmName"]: a | {"Kind": METRIC} for a in page.get("MetricAlarms", [])}
+                found |= {a["AlarmName"]: a | {"Kind": COMPOSITE} for a in page.get("CompositeAlarms", [])}
         return found
 
     return aws_call(MONITORING, "CloudWatch describe_alarms failed",

@@ -75,7 +75,8 @@ class Context:
     @property
     def lock_ttl_s(self) -> float:
         """How long the lock lasts from each renewal (every phase renews it): twice the longest phase's timeout
-        (a change set's creation, execution and retag), the monitoring window, and a margin."""
+        (a change set's creation, execution and retag; a restore's settling and put-back), a restore's frontend and
+        smoke phases, the monitoring window, and a margin."""
         t = self.environment.timeouts
         longest = max(t.preflight, t.change_set, t.frontend, t.smoke, t.rollback)
-        return 2 * longest + self.environment.monitoring_minutes * 60 + LOCK_MARGIN_S
+        return 2 * longest + t.frontend + t.smoke + self.environment.monitoring_minutes * 60 + LOCK_MARGIN_S

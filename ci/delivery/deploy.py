@@ -58,10 +58,8 @@ def deploy(aws: Aws, ctx: Context, request: Request, log: PhaseLog) -> Report:
                                   "here: run deploy or rollback to resolve it", ())
             try:
                 resumed = resume(aws, ctx, log, held)
-            except PhaseFailed as failure:
-                result = Result("unrecoverable", held.state.attempt.release, None,
-                                f"{failure}; {ctx.env_name} is at no known release: fix the cause and run "
-                                f"`bayon rollback --env {ctx.env_name} --to RELEASE`")
+            except Exception as exc:  # noqa: BLE001 (PhaseFailed, or anything else: the environment is lost)
+                result = _stuck(ctx, log, held, exc)
             else:
                 result = _forward(aws, ctx, request, log, held, tables)
     except PhaseFailed as failure:  # lock, state, preflight or change set creation: this run executed nothing
@@ -81,7 +79,7 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
             stored, template, status, said.reason = _preflight(aws, ctx, resolved, request.dry_run, log)
             said.reason = f"account {account}; {said.reason}"
         with log.phase("deploy/change-set", "cloudformation") as said:
-            watched = alarms.arns(aws.cloudwatch, ctx.environment.alarms)
+            watched = alarms.triggers(aws.cloudwatch, ctx.environment.alarms)
             _missing_alarms(ctx, watched, log)
             name, change = stack.create_change_set(
                 aws.cloudformation, ctx.stack_name, template, stored.parameters, stored.release_id,
@@ -145,7 +143,7 @@ def _preflight(aws: Aws, ctx: Context, release_id: str, dry_run: bool,
         + (f"; emulator: left out {', '.join(i for i, _ in dropped)}" if dropped else ""))
 
 
-def _missing_alarms(ctx: Context, watched: dict[str, str], log: PhaseLog) -> None:
+def _missing_alarms(ctx: Context, watched: dict[str, dict[str, str]], log: PhaseLog) -> None:
     """Alarms to watch that do not exist yet: a warning now (the stack may create them), a failure if still
     missing when the monitoring window opens."""
     missing = [name for name in ctx.environment.alarms if name not in watched]
@@ -166,10 +164,21 @@ def _start(aws: Aws, ctx: Context, held: Held, name: str, change: stack.ChangeSe
         if failed.nothing_ran:
             stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
             raise
-        held.at("change_set", executed=True)
+        _written(held, executed=True)
         return failed
-    held.at("change_set", executed=True)
+    try:
+        held.at("change_set", executed=True)
+    except PhaseFailed as unwritten:  # the update runs: a failure to record it is one to roll back
+        return unwritten
     return None
+
+
+def _written(held: Held, executed: bool) -> None:
+    """Record the execution; a failed write still ends in the rollback the caller does."""
+    try:
+        held.at("change_set", executed=executed)
+    except PhaseFailed:
+        pass
 
 
 def _executed(aws: Aws, ctx: Context, stored: actions.Stored, change: stack.ChangeSet) -> str:
@@ -215,9 +224,9 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
                  previous: str | None, started: str) -> Result:
     """Restore the last known good release after a failure that came after the change set ran; record the incident
     (a state that cannot be written does not stop the restore: the attempt left in it is resolved next time)."""
-    if failure.phase == "lock":  # another run took the environment over: it resolves this attempt, not us
-        return Result("unrecoverable", failed, None, f"{failure}; {ctx.env_name} is left to the run that holds it")
-    _best_effort(log, lambda: held.at("rollback"))
+    lost = failure if failure.phase == "lock" else _lost(log, held)
+    if lost is not None:  # another run took the environment over: it resolves this attempt, not us
+        return Result("unrecoverable", failed, None, f"{lost}; {ctx.env_name} is left to the run that holds it")
     evidence = list(failure.evidence)
     if previous is None:
         log.skipped("rollback/stack", "cloudformation", f"nothing to roll back to: the first deploy of {ctx.env_name}")
@@ -230,6 +239,8 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
             second = exc if isinstance(exc, PhaseFailed) else PhaseFailed("rollback", one_line(exc), (one_line(exc),))
             evidence += [f"rollback to {previous[:12]} failed: {second}", *second.evidence]
             outcome, why = "unrecoverable", f"{failure}; the rollback to {previous[:12]} failed too: {second}"
+    if not any(step.status == "failed" for step in log.steps):  # failed between two phases: the step says so
+        log.failed("deploy/failed", "bayon", str(failure))
     restored = previous if outcome == "rolled_back" else None
     found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=failed, restored=restored, phase=failure.phase,
                      reason=str(failure), evidence=tuple(evidence), outcome=outcome, run_id=ctx.run_id)
@@ -238,14 +249,29 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
     return Result(outcome, failed, restored, why, incident.markdown(found, ctx.env_name, ctx.stack_name), found.id)
 
 
+def _lost(log: PhaseLog, held: Held) -> PhaseFailed | None:
+    """Record the rollback phase; the failure when the lock was lost (any other failure to write is a warning)."""
+    try:
+        held.at("rollback")
+    except PhaseFailed as exc:
+        if exc.phase == "lock":
+            return exc
+        _warn(log, exc)
+    return None
+
+
+def _warn(log: PhaseLog, exc: Exception) -> None:
+    log.progress(f"state: not written: {one_line(exc)}")
+    log.findings.append(Finding("deploy/state", "s3", "deploy/state-not-written", "warning", None, None, None,
+                                f"the state could not be written on the rollback path: {one_line(exc)}"))
+
+
 def _best_effort(log: PhaseLog, write) -> None:
     """A state write on the rollback path: a failure is a warning finding, never a reason not to restore."""
     try:
         write()
     except Exception as exc:  # noqa: BLE001 (the restore matters more than the record)
-        log.progress(f"state: not written: {one_line(exc)}")
-        log.findings.append(Finding("deploy/state", "s3", "deploy/state-not-written", "warning", None, None, None,
-                                    f"the state could not be written on the rollback path: {one_line(exc)}"))
+        _warn(log, exc)
 
 
 def _phase_of(held: Held) -> str:
@@ -275,3 +301,24 @@ def _change_table(env_name: str, change: stack.ChangeSet) -> Table:
     rows = tuple(tuple(c.row()[key] for key in CHANGE_KEYS) for c in change.changes)
     return Table(title=f"change set: {env_name} ({change.change_set_type})" + ("" if rows else ", no changes"),
                  columns=CHANGE_COLUMNS, rows=rows, step="deploy/change-set")
+
+
+def _stuck(ctx: Context, log: PhaseLog, held: Held, exc: Exception) -> Result:
+    """The interrupted attempt could not be resolved: the environment is at no known release; recorded (best
+    effort) with an incident, the attempt kept for the next run."""
+    failure = exc if isinstance(exc, PhaseFailed) else PhaseFailed("rollback", f"unexpected error: {one_line(exc)}",
+                                                                   (one_line(exc),))
+    if not any(step.status == "failed" for step in log.steps):
+        log.failed("resume/revert", "bayon", str(failure))
+    attempt = held.state.attempt
+    if attempt is None:  # the state was written: the resolution ended, only its record failed
+        return Result("unrecoverable", "", None, f"{failure}; check `bayon history --env {ctx.env_name}`")
+    why = (f"{failure}; {ctx.env_name} is at no known release: fix the cause and run `bayon rollback --env "
+           f"{ctx.env_name} --to RELEASE`")
+    found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=attempt.release, restored=None,
+                     phase=failure.phase, reason=str(failure), evidence=failure.evidence, outcome="unrecoverable",
+                     run_id=ctx.run_id)
+    _best_effort(log, lambda: held.finish(attempt.release, attempt.kind, "unrecoverable", attempt.previous,
+                                          attempt.started, why, found, keep_attempt=True))
+    return Result("unrecoverable", attempt.release, None, why, incident.markdown(found, ctx.env_name, ctx.stack_name),
+                  found.id)

@@ -43,11 +43,14 @@ class Held:
         self.state = new
 
     def renew(self) -> None:
-        """Move the lock's expiry on (compare-and-swap); PhaseFailed("lock") when another run took it over."""
+        """Move the lock's expiry on (compare-and-swap); PhaseFailed("lock") when another run took it over,
+        PhaseFailed("state") when S3 failed."""
         try:
             self.lock = lock.renew(self.aws.s3, self.ctx.bucket, self.lock, self.ctx.lock_ttl_s, self.ctx.wall)
-        except lock.LockError as exc:
+        except lock.LockLost as exc:
             raise PhaseFailed("lock", str(exc), ()) from None
+        except lock.LockError as exc:  # S3 did not answer: the lock may still be ours, the run goes on its way
+            raise PhaseFailed("state", str(exc), ()) from None
 
     def begin(self, attempt: state.Attempt) -> None:
         """Record the attempt in progress, so a run that dies from here on is found and resolved by the next."""

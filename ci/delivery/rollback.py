@@ -6,6 +6,7 @@ that dies is finished by the next run; one that fails keeps it, and records an i
 
 from __future__ import annotations
 
+from ci.core.errors import one_line
 from ci.core.report import Report
 from ci.delivery import actions, incident
 from ci.delivery.aws import Aws
@@ -37,13 +38,18 @@ def rollback(aws: Aws, ctx: Context, to: str, log: PhaseLog) -> Report:
 
 def _back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str) -> Result:
     started, current = ctx.stamp(), held.state.current
+    pending = held.state.attempt is not None
+    if not pending:  # a failure to record the attempt: nothing ran yet (unchanged)
+        held.begin(Attempt(release=target, kind="rollback", run_id=ctx.run_id, owner=ctx.owner, started=started,
+                           phase="rollback", previous=current, stack_existed=True, executed=True))
     try:
-        if not resume(aws, ctx, log, held, target):
-            held.begin(Attempt(release=target, kind="rollback", run_id=ctx.run_id, owner=ctx.owner, started=started,
-                               phase="rollback", previous=current, stack_existed=True, executed=True))
+        if pending:
+            resume(aws, ctx, log, held, target)
+        else:
             restore(aws, ctx, log, target, FUNCTION)
-            held.finish(target, "rollback", "rolled_back", current, started, f"manual rollback by {ctx.owner}")
-    except PhaseFailed as failure:
+    except Exception as exc:  # noqa: BLE001 (PhaseFailed, or anything else: the environment is then lost)
+        failure = exc if isinstance(exc, PhaseFailed) else PhaseFailed("rollback", f"unexpected error: "
+                                                                       f"{one_line(exc)}", (one_line(exc),))
         found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=target, restored=None, phase=failure.phase,
                          reason=str(failure), evidence=failure.evidence, outcome="unrecoverable", run_id=ctx.run_id)
         why = f"the rollback to {target[:12]} failed: {failure}"
@@ -53,7 +59,13 @@ def _back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str) -> Res
             why += f"; the state could not be written: {unwritten}"
         return Result("unrecoverable", target, None, why, incident.markdown(found, ctx.env_name, ctx.stack_name),
                       found.id)
-    return Result("rolled_back", target, target, f"{ctx.env_name} runs {target[:12]} again")
+    reason = f"{ctx.env_name} runs {target[:12]} again"
+    if not pending:
+        try:
+            held.finish(target, "rollback", "rolled_back", current, started, f"manual rollback by {ctx.owner}")
+        except PhaseFailed as unwritten:  # it is there; the next run finds the attempt and finishes it again
+            reason += f" (the state could not be written: {unwritten})"
+    return Result("rolled_back", target, target, reason)
 
 
 def _target(aws: Aws, ctx: Context, held: Held, to: str) -> str:

@@ -82,24 +82,28 @@ def preflight(cfn, stack_name: str, delay_s: int, max_attempts: int, progress: P
 
 
 def create_change_set(cfn, stack_name: str, template: dict, parameters: Mapping[str, str], release_id: str,
-                      rollback_arns: Sequence[str], delay_s: int, max_attempts: int) -> tuple[str, ChangeSet]:
+                      triggers: Sequence[Mapping[str, str]], delay_s: int, max_attempts: int) -> tuple[str, ChangeSet]:
     """Create the deploy's change set (tagged with the release; the watched alarms as its RollbackConfiguration,
     monitored while CloudFormation deploys: the monitoring window after it is the deploy's own) and describe it:
     its name and rows. A refused or failed change set is a `change_set` PhaseFailed, and gone."""
     kind = changeset.kind_for(_status(cfn, stack_name, "change_set"))
     name = changeset.new_name(DEPLOY_PREFIX)
-    rollback = ({"RollbackConfiguration": {"RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"}
-                                                                for arn in rollback_arns],
-                                           "MonitoringTimeInMinutes": 0}} if rollback_arns else {})
     try:
         described = changeset.create(cfn, stack_name, name, kind, template, parameters, delay_s, max_attempts,
                                      description=f"bayon deploy of release {release_id}",
-                                     Tags=[{"Key": RELEASE_TAG, "Value": release_id}], **rollback)
+                                     Tags=[{"Key": RELEASE_TAG, "Value": release_id}],
+                                     RollbackConfiguration=_rollback_configuration(triggers))
         shown = changeset.shown(described, stack_name, kind, delay_s * max_attempts)
     except ChangeSetError as exc:
         changeset.delete(cfn, stack_name, name, kind == "CREATE")
         raise PhaseFailed("change_set", str(exc), (str(exc),)) from None
     return name, ChangeSet(kind, shown.changes)
+
+
+def _rollback_configuration(triggers: Sequence[Mapping[str, str]] = ()) -> dict:
+    """Always given, so a stack never keeps the triggers of an earlier update (an alarm firing then, or gone since):
+    CloudFormation watches them during this update only."""
+    return {"RollbackTriggers": [dict(t) for t in triggers], "MonitoringTimeInMinutes": 0}
 
 
 def discard(cfn, stack_name: str, name: str, kind: str) -> str:
@@ -128,10 +132,11 @@ class ExecutionFailed(PhaseFailed):
         self.nothing_ran = nothing_ran
 
 
-REFUSALS = frozenset({"AccessDenied", "AccessDeniedException", "InvalidChangeSetStatus", "ChangeSetNotFound",
+REFUSALS = frozenset({"AccessDenied", "AccessDeniedException", "ChangeSetNotFound",
                       "ChangeSetNotFoundException", "InsufficientCapabilitiesException", "Throttling",
                       "ThrottlingException", "TokenAlreadyExistsException", "ExpiredToken", "ExpiredTokenException"})
-"""Error codes of an execute_change_set the service refused outright: the stack was not touched."""
+"""Error codes of an execute_change_set the service refused outright: the stack was not touched (not
+InvalidChangeSetStatus: a retried call the service had taken already answers that)."""
 
 
 def start(cfn, stack_name: str, name: str) -> None:
@@ -166,7 +171,8 @@ def retag(cfn, stack_name: str, release_id: str, parameters: Mapping[str, str], 
     try:
         cfn.update_stack(StackName=stack_name, UsePreviousTemplate=True, Capabilities=CAPABILITIES,
                          Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in parameters],
-                         Tags=[{"Key": RELEASE_TAG, "Value": release_id}])
+                         Tags=[{"Key": RELEASE_TAG, "Value": release_id}],
+                         RollbackConfiguration=_rollback_configuration())
     except (ClientError, BotoCoreError) as exc:
         raise PhaseFailed("change_set", f"{stack_name}: tagging the stack with its release failed: {reason(exc)}",
                           (reason(exc),)) from None
@@ -181,7 +187,7 @@ def put_back(cfn, stack_name: str, template: dict, parameters: Mapping[str, str]
     status = _settled(cfn, stack_name, delay_s, max_attempts)
     args = {"StackName": stack_name, "TemplateBody": json.dumps(template), "Capabilities": CAPABILITIES,
             "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            "Tags": [{"Key": RELEASE_TAG, "Value": release_id}]}
+            "Tags": [{"Key": RELEASE_TAG, "Value": release_id}], "RollbackConfiguration": _rollback_configuration()}
     creating = status is None
     if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
         _delete_stack(cfn, stack_name, delay_s, max_attempts, "rollback")

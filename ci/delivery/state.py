@@ -140,8 +140,10 @@ class EnvState(_Model):
     incidents: tuple[Incident, ...] = ()
 
     def deployed(self) -> set[str]:
-        """Every release the history shows deployed here (outcome `deployed`): what a manual rollback may target."""
-        return {d.release for d in self.history if d.outcome == "deployed"}
+        """Every release the history shows deployed here (outcome `deployed`), and the last known good (a state
+        rebuilt from the stack has no history): what a manual rollback may target."""
+        found = {d.release for d in self.history if d.outcome == "deployed"}
+        return found | {self.last_known_good} if self.last_known_good else found
 
     def rollback_target(self) -> str | None:
         """The last known good before the current one: the history replayed as a stack (a deploy pushes its

@@ -352,3 +352,28 @@ def test_an_unexpected_error_after_the_execution_still_rolls_back(world):
     found, _ = _deploy(world, second, aws=replace(aws, get=get))
     _rolled_back(world, found, first, items, "smoke")
     assert "unexpected error: RuntimeError: a bug in a smoke check" in world.state().incidents[-1].reason
+
+
+def test_a_state_that_cannot_be_written_after_the_execution_still_rolls_back_and_fails(world, monkeypatch):
+    """S3 refuses every state write from the smoke phase on (injected): the rollback runs anyway, the deploy fails
+    (exit 4), the writes it could not make are warnings."""
+    first, items = _good(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    save = state.Store.save
+
+    def refusing(self, new, etag):
+        if new.attempt is not None and new.attempt.phase in ("smoke", "rollback") or refusing.down:
+            refusing.down = True
+            raise state.StateConflict("s3 refused the state write (injected)")
+        return save(self, new, etag)
+
+    refusing.down = False
+    monkeypatch.setattr(state.Store, "save", refusing)
+    found, _ = _deploy(world, second)
+    monkeypatch.setattr(state.Store, "save", save)
+    assert (found.outcome, found.passed, exit_code(found)) == ("rolled_back", False, 4)
+    assert _step(found, "deploy/failed").reason.startswith("state: s3 refused the state write")
+    assert {f.rule for f in found.findings} == {"deploy/state-not-written"}
+    assert world.deployed_visibility() == V1 and world.items() == items and not world.lock_present()
+    left = world.state().attempt  # the last write that landed: the executed attempt, resolved by the next run
+    assert (left.release, left.executed) == (second, True)
