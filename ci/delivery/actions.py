@@ -96,8 +96,9 @@ def runtime_config(ctx: Context, outputs: dict[str, str], release_id: str) -> di
     return {"release": release_id, **{key: outputs[name] for key, name in wanted.items()}}
 
 
-def publish(aws: Aws, ctx: Context, stored: Stored, phase: str, timeout_s: int, progress) -> str:
-    """The release's frontend zip, with this environment's config.json, deployed to its Amplify branch; the job id."""
+def frontend(aws: Aws, ctx: Context, stored: Stored, log, phase: str) -> str:
+    """The release's frontend zip, with this environment's config.json, deployed to its Amplify branch: the phase's
+    reason."""
     target = ctx.environment.amplify
     if stored.frontend is None:
         raise PhaseFailed(phase, f"release {stored.release_id[:12]} has no {release.FRONTEND} (packaged without a "
@@ -107,45 +108,26 @@ def publish(aws: Aws, ctx: Context, stored: Stored, phase: str, timeout_s: int, 
     except (ClientError, BotoCoreError) as exc:
         raise PhaseFailed(phase, f"reading {ctx.stack_name}'s outputs failed: {one_line(exc)}", ()) from None
     site = amplify.with_runtime_config(stored.frontend, values)
-    return amplify.deploy_zip(aws.amplify, target.app_id, target.branch, site, aws.put, timeout_s, ctx.delay_s,
-                              ctx.clock, ctx.sleep, progress)
+    job = amplify.deploy_zip(aws.amplify, target.app_id, target.branch, site, aws.put,
+                             ctx.environment.timeouts.frontend, ctx.delay_s, ctx.clock, ctx.sleep, log.progress)
+    return f"Amplify job {job} of {target.branch} succeeded"
 
 
-def smoke_tests(aws: Aws, ctx: Context, phase: str, timeout_s: int) -> list[smoke.CheckResult]:
-    """Every configured smoke check against the stack as it is now (its outputs and resources read first)."""
+def run_smoke(aws: Aws, ctx: Context, log, step_id: str) -> str:
+    """Every configured smoke check against the stack as it runs now (its outputs and resources read first), each
+    failed check a finding of `step_id`: the phase's reason, or PhaseFailed (`smoke.require_passed`) naming the
+    failed checks."""
     try:
         outputs = stack.outputs(aws.cloudformation, ctx.stack_name)
         resources = stack.resources(aws.cloudformation, ctx.stack_name)
     except (ClientError, BotoCoreError) as exc:
-        raise PhaseFailed(phase, f"reading {ctx.stack_name} for the smoke tests failed: {one_line(exc)}",
+        raise PhaseFailed("smoke", f"reading {ctx.stack_name} for the smoke tests failed: {one_line(exc)}",
                           (one_line(exc),)) from None
-    return smoke.run(ctx.environment.smoke, outputs, resources, aws.dynamodb, aws.s3, ctx.clock() + timeout_s,
-                     ctx.clock, ctx.sleep, aws.get)
-
-
-def smoke_verdict(results: list[smoke.CheckResult]) -> str:
-    """The phase's reason when every check passed; PhaseFailed (`smoke.require_passed`) naming those that did not."""
+    results = smoke.run(ctx.environment.smoke, outputs, resources, aws.dynamodb, aws.s3,
+                        ctx.clock() + ctx.environment.timeouts.smoke, ctx.clock, ctx.sleep, aws.get)
+    log.findings += [Finding(step_id, "smoke", f"smoke/{r.kind}", "error", None, None, None, f"{r.label}: {r.detail}")
+                     for r in results if not r.passed]
     if not results:
         return "no smoke checks configured"
     smoke.require_passed(results)
     return f"{len(results)} smoke check(s) passed"
-
-
-def smoke_findings(results: list[smoke.CheckResult], step_id: str) -> list[Finding]:
-    """A finding per failed check, for the report."""
-    return [Finding(step_id, "smoke", f"smoke/{r.kind}", "error", None, None, None, f"{r.label}: {r.detail}")
-            for r in results if not r.passed]
-
-
-def frontend(aws: Aws, ctx: Context, stored: Stored, log, phase: str) -> str:
-    """The release's site published to the environment's Amplify branch: the phase's reason."""
-    job = publish(aws, ctx, stored, phase, ctx.environment.timeouts.frontend, log.progress)
-    return f"Amplify job {job} of {ctx.environment.amplify.branch} succeeded"
-
-
-def run_smoke(aws: Aws, ctx: Context, log, step_id: str) -> str:
-    """The smoke tests against the stack as it runs now, each failed check a finding of `step_id`: the phase's
-    reason, or PhaseFailed naming the failed checks."""
-    results = smoke_tests(aws, ctx, "smoke", ctx.environment.timeouts.smoke)
-    log.findings += smoke_findings(results, step_id)
-    return smoke_verdict(results)

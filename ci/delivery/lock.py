@@ -132,15 +132,9 @@ def renew(s3: Any, bucket: str, lock: Lock, ttl_s: float, clock: Callable[[], fl
 
 def release(s3: Any, bucket: str, lock: Lock) -> bool:
     """Delete the lock if it is still this holding; False when it was no longer ours (taken over, or gone)."""
-    try:
-        s3.delete_object(Bucket=bucket, Key=key(lock.environment), IfMatch=lock.etag)
-    except ClientError as exc:
-        if conditional.refused(exc):
-            return False
-        raise _failed(bucket, lock.environment, "release", "s3:DeleteObject", exc) from None
-    except BotoCoreError as exc:
-        raise _failed(bucket, lock.environment, "release", "s3:DeleteObject", exc) from None
-    return True
+    deleted = _s3(lambda: s3.delete_object(Bucket=bucket, Key=key(lock.environment), IfMatch=lock.etag),
+                  conditional.refused, bucket, lock.environment, "release", "s3:DeleteObject")
+    return deleted is not None
 
 
 def _stale(found: Lock, now: float, host: str, alive: Callable[[int], bool]) -> bool:
@@ -150,32 +144,41 @@ def _stale(found: Lock, now: float, host: str, alive: Callable[[int], bool]) -> 
 
 def _put(s3: Any, bucket: str, environment: str, body: _Body, condition: dict[str, str]) -> str | None:
     """Write the lock under `condition`; its ETag, or None when the condition failed."""
-    try:
-        return s3.put_object(Bucket=bucket, Key=key(environment), Body=json.dumps(body.model_dump(), sort_keys=True),
-                             ContentType="application/json", **condition)["ETag"]
-    except ClientError as exc:
-        if conditional.refused(exc):
-            return None
-        raise _failed(bucket, environment, "take", "s3:PutObject", exc) from None
-    except BotoCoreError as exc:
-        raise _failed(bucket, environment, "take", "s3:PutObject", exc) from None
+    put = _s3(lambda: s3.put_object(Bucket=bucket, Key=key(environment),
+                                    Body=json.dumps(body.model_dump(), sort_keys=True),
+                                    ContentType="application/json", **condition),
+              conditional.refused, bucket, environment, "take", "s3:PutObject")
+    return put["ETag"] if put is not None else None
 
 
 def _read(s3: Any, bucket: str, environment: str) -> tuple[Lock | None, str] | None:
     """The lock as stored (None when unreadable) and its ETag; None when there is no lock."""
-    try:
+    def get() -> tuple[bytes, str]:
         got = s3.get_object(Bucket=bucket, Key=key(environment))
-        data = got["Body"].read()
-    except ClientError as exc:
-        if conditional.missing(exc):
-            return None
-        raise _failed(bucket, environment, "read", "s3:GetObject", exc) from None
-    except BotoCoreError as exc:
-        raise _failed(bucket, environment, "read", "s3:GetObject", exc) from None
+        return got["Body"].read(), got["ETag"]
+
+    found = _s3(get, conditional.missing, bucket, environment, "read", "s3:GetObject")
+    if found is None:
+        return None
+    data, etag = found
     try:
-        return _lock(environment, _Body.model_validate_json(data), got["ETag"]), got["ETag"]
+        return _lock(environment, _Body.model_validate_json(data), etag), etag
     except ValidationError:
-        return None, got["ETag"]
+        return None, etag
+
+
+def _s3(call: Callable[[], Any], expected: Callable[[ClientError], bool], bucket: str, environment: str,
+        action: str, permission: str) -> Any:
+    """`call()`; None when S3 answered with an `expected` condition (refused, missing), LockError for any other
+    failure."""
+    try:
+        return call()
+    except ClientError as exc:
+        if expected(exc):
+            return None
+        raise _failed(bucket, environment, action, permission, exc) from None
+    except BotoCoreError as exc:
+        raise _failed(bucket, environment, action, permission, exc) from None
 
 
 def _lock(environment: str, body: _Body, etag: str) -> Lock:
