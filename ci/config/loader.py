@@ -129,6 +129,9 @@ class _Document:
             _, sample = _schema_at(loc[:-2])
             return self.fail(self.keys[loc[:-1]], f"name {loc[-2]!r} in {_path(loc[:-2])} must match "
                              f"{error['ctx']['pattern']}; use a name such as {next(iter(sample))!r}")
+        if kind == "unknown_environment":  # a rule across sections: the validator says where
+            at = tuple(error["ctx"]["at"])
+            return self.fail(self._node(at), f"{_path(at)}: {error['msg']}")
         if kind in WHOLE_ENTRY_ERRORS:  # a rule across an entry's keys: its message says which keys to keep
             return self.fail(self._node(loc), f"{path}: {error['msg']}")
         schema, sample = _schema_at(loc)
@@ -146,6 +149,9 @@ class _Document:
                                    "lines")
         if kind == "too_short":
             return self.fail(node, f"{path} must not be empty; list at least one item, such as {json.dumps(sample)}")
+        if kind == "too_long":
+            return self.fail(node, f"{path} lists {len(error['input'])} items, at most {error['ctx']['max_length']} "
+                                   "are allowed; remove some")
         if kind == "unique":
             return self.fail(self.values[(*loc, error["ctx"]["index"])],
                              f"{path} lists {_show(error['ctx']['item'])} twice; keep one")
@@ -244,7 +250,7 @@ def _sample(field: dict[str, Any]) -> Any:
     return f"<{doc[0].lower()}{doc[1:]}>"
 
 
-WHOLE_ENTRY_ERRORS = frozenset({"smoke_kind"})
+WHOLE_ENTRY_ERRORS = frozenset({"smoke_kind", "trigger_kind", "approvals_apart"})
 """Errors a model validator raises about an entry as a whole (`SmokeCheck`), reported with the validator's text."""
 
 

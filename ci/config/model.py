@@ -407,6 +407,60 @@ class Timeouts(_Section):
     rollback: int = Field(1800, ge=1, le=14400, description="Restoring the last known good release.")
 
 
+GITHUB_LOGIN = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})|[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})$"
+"""A GitHub user login, or a team as `org/team-slug`."""
+GITHUB_ENVIRONMENT = r"^[^'\"`,;\\]{1,255}$"
+LOGICAL_ID = r"^[A-Za-z0-9]+$"
+MAX_REVIEWERS = 6
+"""GitHub's limit of users and teams on one environment's required reviewers."""
+
+
+class Trigger(_Model):
+    """What deploys an environment by itself (route): a push to a branch, or a release tag of one kind."""
+
+    branch: str | None = Field(None, pattern=r"^[A-Za-z0-9._/-]{1,255}$", examples=["develop"],
+                               description="A push to this branch deploys (dev: develop).")
+    tags: Literal["rc", "release"] | None = Field(
+        None, description="rc: a pushed rc-X.Y.Z[.N] tag deploys (staging); release: a pushed vX.Y.Z tag (production).",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Trigger":
+        if (self.branch is None) == (self.tags is None):
+            got = "both" if self.branch else "neither"
+            raise PydanticCustomError("trigger_kind", "a trigger has exactly one of branch or tags, got {got}; e.g. "
+                                      "branch: develop or tags: rc", {"got": got})
+        return self
+
+
+class Approval(_Model):
+    """One GitHub environment whose required reviewers approve before the deploy; any ONE of them suffices, so
+    two approvals are two of these in sequence, with disjoint reviewer lists."""
+
+    github_environment: str = Field(pattern=GITHUB_ENVIRONMENT, examples=["production-approval"],
+                                    description="The GitHub environment of this approval (its job waits there).")
+    reviewers: Annotated[list[Annotated[str, Field(pattern=GITHUB_LOGIN)]], AfterValidator(_unique),
+                         Field(min_length=1, max_length=MAX_REVIEWERS)] = Field(
+        examples=[["alice", "acme/release-managers"]], json_schema_extra={"uniqueItems": True},
+        description="Users (login) or teams (org/team-slug) who may approve: up to six; one approval suffices.",
+    )
+    prevent_self_review: bool = Field(True, description="The person who started the run cannot approve it.")
+
+
+class Safeguards(_Section):
+    """What a deploy does to protect the environment before it changes anything."""
+
+    backup_tables: Annotated[list[Annotated[str, Field(pattern=LOGICAL_ID)]], AfterValidator(_unique)] = Field(
+        [], examples=[["ListingsTable"]], json_schema_extra={"uniqueItems": True},
+        description="Logical ids of the stack's DynamoDB tables backed up on demand before each deploy (a failed "
+        "backup stops the deploy before any change); the current template and parameters are always copied first.",
+    )
+    protect_stack: bool = Field(
+        False, description="Termination protection on the stack, and a stack policy denying the replacement or "
+        "deletion of its stateful resources (a deploy overrides it only with --override-reason).",
+    )
+
+
 class Environment(_Model):
     """A deployment target: one CloudFormation stack in one account and region."""
 
@@ -435,9 +489,34 @@ class Environment(_Model):
         description="Logical ids of stateful resources whose replacement or deletion is accepted.",
     )
     github_environment: str | None = Field(
-        None, pattern=r"^[^'\"`,;\\]{1,255}$", examples=["staging"],
-        description="The GitHub environment this one maps to (its approvals and secrets), e.g. development.",
+        None, pattern=GITHUB_ENVIRONMENT, examples=["staging"],
+        description="The GitHub environment the deploy job runs in (its secrets, branch and tag policy, wait timer), "
+        "e.g. development; configure-github creates it.",
     )
+    trigger: Trigger | None = Field(
+        None, examples=[{"branch": "develop"}, {"tags": "rc"}],
+        description="What deploys this environment by itself (route); unset: only a manual dispatch.",
+    )
+    promote_from: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]*$", examples=["staging"],
+        description="The environment a release must have been deployed to successfully first; deploy copies it "
+        "from that environment's bucket (promote, checksums verified), never rebuilt.",
+    )
+    approvals: list[Approval] = Field(
+        [], examples=[[{"github_environment": "production-approval", "reviewers": ["alice", "bob"]},
+                       {"github_environment": "production", "reviewers": ["carol", "dave"]}]],
+        description="The approvals before the deploy, in order (GitHub environments with required reviewers).",
+    )
+    approval_timeout_hours: float | None = Field(
+        None, gt=0, le=720, examples=[48],
+        description="Deploy refuses when the run waited longer than this from its start to the deploy job's start "
+        "(GitHub itself waits up to 30 days); needs --github-run-id.",
+    )
+    wait_timer_minutes: int = Field(
+        0, ge=0, le=43200, examples=[5],
+        description="GitHub's wait before the deploy job starts once approved (a last chance to cancel).",
+    )
+    safeguards: Safeguards = Field(Safeguards(), description="Backups and stack protection before each deploy.")
     amplify: Amplify | None = Field(
         None, description="Where the static frontend goes; unset: only the backend (the stack) deploys.",
     )
@@ -461,6 +540,65 @@ class Environment(_Model):
         5.0, ge=0, le=180, description="How long the alarms are watched after the smoke tests pass.",
     )
     timeouts: Timeouts = Field(Timeouts(), description="The longest each deploy phase may take, in seconds.")
+
+    @model_validator(mode="after")
+    def _approvals_apart(self) -> "Environment":
+        names = [a.github_environment for a in self.approvals]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise PydanticCustomError("approvals_apart", "approvals name the GitHub environment {name} twice; "
+                                          "give each approval its own environment", {"name": name})
+        seen: dict[str, str] = {}
+        for approval in self.approvals:
+            for reviewer in approval.reviewers:
+                if reviewer.lower() in seen:
+                    raise PydanticCustomError(
+                        "approvals_apart", "{reviewer} approves in both {first} and {second}; two approvals need "
+                        "disjoint reviewer lists", {"reviewer": reviewer, "first": seen[reviewer.lower()],
+                                                    "second": approval.github_environment})
+                seen[reviewer.lower()] = approval.github_environment
+        if self.approvals and self.github_environment is None:
+            raise PydanticCustomError("approvals_apart", "approvals need github_environment (the deploy job's "
+                                      "environment); set it, e.g. github_environment: production", {})
+        return self
+
+
+EnvRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+
+
+class Slack(_Section):
+    """Slack messages (an incoming webhook, given as --slack-webhook) about deploys and rollbacks."""
+
+    events: Annotated[list[Literal["success", "failure", "rollback"]], AfterValidator(_unique),
+                      Field(min_length=1)] = Field(
+        ["success", "failure", "rollback"], json_schema_extra={"uniqueItems": True},
+        description="Which outcomes are posted: a deploy that succeeded, one that failed (nothing changed, or at no "
+        "known release), a rollback (automatic or manual).",
+    )
+    environments: Annotated[list[EnvRef], AfterValidator(_unique)] = Field(
+        [], examples=[["staging", "production"]], json_schema_extra={"uniqueItems": True},
+        description="The environments whose deploys are posted; empty: every one.",
+    )
+    timeout_s: float = Field(10.0, gt=0, le=60, description="The longest a post may take; it never fails a deploy.")
+
+
+class PagerDuty(_Section):
+    """PagerDuty alerts (Events API v2, the routing key given as --pagerduty-routing-key) for failures and
+    rollbacks."""
+
+    environments: Annotated[list[EnvRef], AfterValidator(_unique), Field(min_length=1)] = Field(
+        ["production"], json_schema_extra={"uniqueItems": True},
+        description="The environments whose failed deploys and rollbacks page.",
+    )
+    severity: Literal["critical", "error", "warning", "info"] = Field("critical", description="The alert's severity.")
+    timeout_s: float = Field(10.0, gt=0, le=60, description="The longest the event may take; it never fails a deploy.")
+
+
+class Notifications(_Section):
+    """Who hears about deploys and rollbacks; a failed notification is reported, never fails or blocks one."""
+
+    slack: Slack | None = Field(None, description="Slack (Block Kit) messages; unset: none.")
+    pagerduty: PagerDuty | None = Field(None, description="PagerDuty alerts; unset: none.")
 
 
 class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
@@ -493,6 +631,31 @@ class Config(_Section, title="Bayon Pipeline configuration (pipeline.yaml)"):
         json_schema_extra={"type": ["object", "null"]},
         description="Deployment targets by name (`--env NAME`).",
     )
+    notifications: Notifications = Field(Notifications(), description="Slack and PagerDuty about deploys.")
+
+    @model_validator(mode="after")
+    def _environments_named(self) -> "Config":
+        for name, env in self.environments.items():
+            if env.promote_from is not None and env.promote_from not in self.environments:
+                raise PydanticCustomError("unknown_environment", "{other} is no environment here; name one of {known}",
+                                          {"at": ("environments", name, "promote_from"), "other": env.promote_from,
+                                           "known": _names(self)})
+            if env.promote_from == name:
+                raise PydanticCustomError("unknown_environment", "an environment cannot promote from itself; name "
+                                          "the one before it (e.g. staging)",
+                                          {"at": ("environments", name, "promote_from")})
+        for kind in ("slack", "pagerduty"):
+            section = getattr(self.notifications, kind)
+            for index, other in enumerate(section.environments if section else ()):
+                if other not in self.environments:
+                    raise PydanticCustomError("unknown_environment", "{other} is no environment here; name one of "
+                                              "{known}", {"at": ("notifications", kind, "environments", index),
+                                                          "other": other, "known": _names(self)})
+        return self
+
+
+def _names(config: Config) -> str:
+    return ", ".join(config.environments) or "(none: add environments first)"
 
 
 DEFAULT = Config()

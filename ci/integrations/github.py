@@ -13,52 +13,22 @@ import base64
 import gzip
 import json
 import re
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ci.core.errors import BayonError, UsageError
+from ci.core.errors import UsageError
+from ci.integrations.github_rest import API_URL, GitHubError, Request, Response, Transport, headers, urllib_transport
 
-API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
 MAX_SARIF_GZIP_BYTES = 10 * 1024 * 1024
 """GitHub's limit on an upload's gzip-compressed SARIF."""
 REPOSITORY = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
 COMMIT_SHA = re.compile(r"^[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?$")
 REF = re.compile(r"^refs/(heads|tags|pull)/\S+$")
-TIMEOUT_S = 60
 FIXES = {
     401: "the token was refused; pass a valid one (in Actions: --github-token env://GITHUB_TOKEN)",
     403: "give the job `permissions: security-events: write`, and enable code scanning for the repository",
     404: "check --github-repository, and that the token can read it",
     413: "the SARIF is too large for code scanning; fix or baseline findings so fewer are reported",
 }
-
-
-class GitHubError(BayonError):
-    """GitHub refused the request or could not be reached (one line, with the fix)."""
-
-    exit_code = 3
-
-
-@dataclass(frozen=True)
-class Request:
-    """An HTTP request as data; `repr` leaves out the headers (they hold the token) and the body."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str] = field(repr=False)
-    body: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: bytes
-
-
-Transport = Callable[[Request], Response]
 
 
 @dataclass(frozen=True)
@@ -93,24 +63,8 @@ def sarif_request(sarif_bytes: bytes, upload: Upload, api_url: str = API_URL) ->
                           f"{MAX_SARIF_GZIP_BYTES} byte limit; fix or baseline findings so fewer are reported")
     body = {"commit_sha": upload.commit_sha, "ref": upload.ref, "sarif": base64.b64encode(compressed).decode(),
             "tool_name": "bayon"}
-    headers = {"Accept": "application/vnd.github+json", "Authorization": f"Bearer {upload.token}",
-               "Content-Type": "application/json", "User-Agent": "bayon-pipeline",
-               "X-GitHub-Api-Version": API_VERSION}
-    return Request("POST", f"{api_url}/repos/{upload.repository}/code-scanning/sarifs", headers,
+    return Request("POST", f"{api_url}/repos/{upload.repository}/code-scanning/sarifs", headers(upload.token),
                    json.dumps(body).encode())
-
-
-def urllib_transport(request: Request) -> Response:
-    """Send with the standard library; an HTTP error status is an answer, not an exception."""
-    req = urllib.request.Request(request.url, data=request.body, headers=dict(request.headers), method=request.method)
-    try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as answer:
-            return Response(answer.status, answer.read())
-    except urllib.error.HTTPError as exc:
-        return Response(exc.code, exc.read())
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise GitHubError(f"could not reach the GitHub API ({reason}); check the network and the API URL") from None
 
 
 def receipt(response: Response) -> str:

@@ -156,8 +156,8 @@ def test_quoted_date_and_yes_as_text() -> None:
 
 # Errors: one line each, at the right line, saying how to fix it.
 
-ALLOWED_TOP = ("(allowed: build, environments, infra, install, lighthouse, node, quality, security, setup, tests, "
-               "version)")
+ALLOWED_TOP = ("(allowed: build, environments, infra, install, lighthouse, node, notifications, quality, security, "
+               "setup, tests, version)")
 ALLOWED_QUALITY = "(allowed: format, lint, max_warnings, typecheck)"
 ALLOWED_ENTRY = "(allowed: expires, id, reason)"
 ALLOWLIST = "security:\n  audit:\n    allowlist:\n"
@@ -287,9 +287,9 @@ MALFORMED = [
      "pipeline.yaml:1: node is Node 18, below the app's engines.node '>=20.9.0' in package.json; "
      "use 20 or later, or lower engines.node"),
     ("tests:\n  node_versions: [24, 22, 24]\n", "pipeline.yaml:2: tests.node_versions lists 24 twice; keep one"),
-    # a section nothing reads yet is an unknown key
     ("version: 1\nnotifications:\n  slack: x\n",
-     f"pipeline.yaml:2: unknown key 'notifications' at top level; remove it or fix its name {ALLOWED_TOP}"),
+     "pipeline.yaml:3: notifications.slack must be a mapping, got 'x'; indent its keys under it (allowed: "
+     "environments, events, timeout_s)"),
     ("lighthouse:\n  runs: 0\n",
      "pipeline.yaml:2: lighthouse.runs must be an integer from 1 to 15, got 0; write a whole number such as 3"),
     ("lighthouse:\n  urls: [about]\n",
