@@ -19,7 +19,7 @@ from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import deliver, runner
+from ci.pipeline import accept as accepting, deliver, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -60,8 +60,9 @@ GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, li
 PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
                               "validate-infra, lighthouse, lint-fix, format-fix, preview-changes or package (its package "
-                              "step per environment, and the static export's build); promote, deploy, rollback, smoke "
-                              "or history run none (boto3 calls: [])")]
+                              "step per environment, and the static export's build), accept (each environment's "
+                              "deployed-stack tests and site audit); promote, deploy, rollback, smoke or history run "
+                              "none (boto3 calls: [])")]
 AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "
                               "the app's production build: no build, no server")]
 Runs = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs (the median "
@@ -102,6 +103,9 @@ FromAccessKeyId = Annotated[dagger.Secret | None, Doc("AWS access key id of the 
 FromSecretAccessKey = Annotated[dagger.Secret | None, Doc("AWS secret access key of the --from environment's account")]
 FromSessionToken = Annotated[dagger.Secret | None, Doc("AWS session token of the --from environment's temporary keys")]
 FromRoleArn = Annotated[str, Doc("IAM role of the --from environment's account to assume with GitHub's OIDC token")]
+AcceptSkip = Annotated[list[str] | None, Doc("Leave these parts out (reported skipped): integration (the deployed-stack "
+                                             "tests), lighthouse")]
+AcceptRuns = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -441,6 +445,22 @@ class Ci:
         if incident:
             return await deliver.incident_report(_executor(source, None), env, given, incident)
         return _verdict(await deliver.history(_executor(source, None), env, given), format, repo_path)
+
+    @function(cache="never")
+    async def accept(self, source: Source, env: DeployEnv, release: ReleaseRef, skip: AcceptSkip = None,
+                     runs: AcceptRuns = 0, format: Format = "table", repo_path: RepoPath = "",
+                     npm_token: NpmToken = None, aws_access_key_id: AwsAccessKeyId = None,
+                     aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
+                     aws_role_arn: AwsRoleArn = "", oidc_request_url: OidcRequestUrl = "",
+                     oidc_request_token: OidcRequestToken = None) -> str:
+        """Accept a deployed release (staging after its deploy): check the environment runs it, run the app's
+        deployed-stack tests (tests.integration.deployed_config; the stack's outputs as STACK_<OutputKey>, the
+        credentials as secret variables of that step only), then Lighthouse against the environment's site URL.
+        Never cached."""
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url, oidc_request_token)
+        report = await accepting.accept(_executor(source, npm_token), env, given, release, skip or (), runs)
+        return _verdict(report, format, repo_path)
 
     @function
     async def plan(self, source: Source, function: PlanName) -> str:

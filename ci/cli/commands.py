@@ -20,12 +20,12 @@ from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import deliver, runner
+from ci.pipeline import accept as accepting, deliver, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
-DELIVERY = frozenset({"package", "promote", "deploy", "rollback", "smoke", "history"})
+DELIVERY = frozenset({"package", "promote", "deploy", "rollback", "smoke", "history", "accept"})
 """The delivery functions (`ci.pipeline.deliver`): their exit codes come from their outcome."""
 
 
@@ -147,6 +147,9 @@ async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecut
         report = await deliver.deploy(executor, env, given, args.release or args.release_flag or "", args.dry_run)
     elif name == "rollback":
         report = await deliver.rollback(executor, env, given, args.to)
+    elif name == "accept":
+        report = await accepting.accept(executor, env, given, args.release or args.release_flag or "",
+                                        flat(args.skip), args.runs)
     else:
         report = await (deliver.smoke if name == "smoke" else deliver.history)(executor, env, given)
     _emit(render(report, args.format, repo_path), args.output)

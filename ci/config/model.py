@@ -117,6 +117,10 @@ class Integration(_Section):
     emulator_image: str = Field(
         "motoserver/moto:5.1.4", description="Container image of the AWS emulator (moto in server mode)."
     )
+    deployed_config: str = Field(
+        "jest.deployed.config.mjs", description="Jest config of the tests `accept` runs against a deployed stack "
+        "(its outputs as STACK_<OutputKey> variables, the environment's credentials); skipped when the app has none.",
+    )
 
 
 class Tests(_Section):
@@ -520,6 +524,11 @@ class Environment(_Model):
     amplify: Amplify | None = Field(
         None, description="Where the static frontend goes; unset: only the backend (the stack) deploys.",
     )
+    url: str | None = Field(
+        None, pattern=r"^https?://[^\s]+$", examples=["https://staging.coagent.example.com"],
+        description="The deployed site's base URL: what `accept` audits with Lighthouse and the GitHub deployment "
+        "links to; unset: the Amplify branch's own URL (https://BRANCH.APP_ID.amplifyapp.com) when amplify is set.",
+    )
     runtime_config: Annotated[dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")],
                                    Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")]],
                               BeforeValidator(_none_as_empty)] = Field(
@@ -540,6 +549,13 @@ class Environment(_Model):
         5.0, ge=0, le=180, description="How long the alarms are watched after the smoke tests pass.",
     )
     timeouts: Timeouts = Field(Timeouts(), description="The longest each deploy phase may take, in seconds.")
+
+    @property
+    def site_url(self) -> str | None:
+        """The deployed site's base URL: `url`, else the Amplify branch's default domain, else None."""
+        if self.url or not self.amplify:
+            return self.url
+        return f"https://{self.amplify.branch.replace('/', '-')}.{self.amplify.app_id}.amplifyapp.com"
 
     @model_validator(mode="after")
     def _approvals_apart(self) -> "Environment":

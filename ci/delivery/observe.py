@@ -1,6 +1,6 @@
 """The read-only delivery functions: `history --env NAME` (releases, incidents and the last known good, from the
-environment's state) and `smoke --env NAME` (the smoke tests against the environment as it runs now). Neither takes
-the lock: they change nothing."""
+environment's state), `smoke --env NAME` (the smoke tests against the environment as it runs now) and what `accept`
+checks first (the environment runs the release). None takes the lock: they change nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import UsageError, one_line
 from ci.core.report import Report
-from ci.delivery import actions, history, incident, state
+from ci.delivery import actions, history, incident, stack, state
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.outcome import report
@@ -41,6 +41,28 @@ def smoke(aws: Aws, ctx: Context, log: PhaseLog) -> Report:
     except PhaseFailed:
         pass  # the step says why
     return report("smoke", ctx, log)
+
+
+def running(aws: Aws, ctx: Context, ref: str, log: PhaseLog) -> dict[str, str] | None:
+    """The stack's outputs when the environment runs release `ref` now (its state's current release, deployed
+    successfully); None when it does not or cannot be read (the phase `accept/target` says why)."""
+    try:
+        with log.phase("accept/target", "s3") as said:
+            release_id = actions.resolve(aws, ctx, ref, "accept")
+            found = _state(aws, ctx)
+            if found.current != release_id:
+                now = (found.current or "no known release")[:12]
+                raise PhaseFailed("accept", f"{ctx.env_name} runs {now}, not {release_id[:12]}: deploy it first "
+                                  f"(`deploy --env {ctx.env_name} --release {ref}`), then accept it", ())
+            try:
+                outputs = stack.outputs(aws.cloudformation, ctx.stack_name)
+            except (ClientError, BotoCoreError) as exc:
+                raise PhaseFailed("accept", f"reading the outputs of stack {ctx.stack_name} failed: "
+                                  f"{one_line(exc)}", ()) from None
+            said.reason = f"{ctx.env_name} runs {release_id[:12]}; stack outputs {', '.join(sorted(outputs)) or 'none'}"
+            return outputs
+    except PhaseFailed:
+        return None  # the step says why
 
 
 def incident_report(aws: Aws, ctx: Context, incident_id: str) -> str:

@@ -265,6 +265,8 @@ async def plan(function: str, executor: Executor) -> str:
         return "[]\n"
     if name in ("preview_changes", "package"):
         steps = await _package_steps(executor, config, release=name == "package")
+    elif name == "accept":
+        steps = _accept_steps(config)
     else:
         steps = steps_of(name, config, templates)
     setup = setup_of(config).plan({s.node_major for s in steps if s.installs})
@@ -282,6 +284,19 @@ async def _package_steps(executor: Executor, config: Config, release: bool) -> l
                                             prefix=PLANNED_RELEASE_PREFIX if release else None))
     if release and any(e.amplify for e in config.environments.values()):
         steps += OUTPUTS["build_output"].steps(config)
+    return steps
+
+
+def _accept_steps(config: Config) -> list[Step]:
+    """What `accept` runs for each environment: the deployed-stack tests (the outputs are read from the stack at
+    run time: shown as placeholders) and Lighthouse against its site URL."""
+    steps = []
+    for env_name, environment in sorted(config.environments.items()):
+        steps.append(integration.deployed_step(config, env_name, {"<OutputKey>": "<from the stack>"},
+                                               environment.region, clients.target(environment).endpoint_url,
+                                               credentials.CREDENTIAL_SECRETS))
+        if environment.site_url:
+            steps += lh.site_steps(config, environment.site_url, env_name)
     return steps
 
 
@@ -305,11 +320,20 @@ async def reports(function: str, executor: Executor, shard: str | None = None, b
     return await gate(function, executor, shard=shard, base=base, no_cache=no_cache)
 
 
-def _audited_url(url: str) -> str:
+def audited_url(url: str) -> str:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise UsageError(f"--url {url}: give the deployed site's base URL, e.g. https://staging.example.com")
     return url
+
+
+def with_runs(config: Config, runs: int) -> Config:
+    """The config with lighthouse.runs replaced by `runs` (0: as it is); UsageError outside 0-15."""
+    if not 0 <= runs <= 15:
+        raise UsageError(f"--runs {runs}: give 1 to 15 runs per URL and form factor (0: lighthouse.runs)")
+    if not runs:
+        return config
+    return config.model_copy(update={"lighthouse": config.lighthouse.model_copy(update={"runs": runs})})
 
 
 @unwrap_groups
@@ -317,12 +341,8 @@ async def lighthouse(executor: Executor, url: str = "", runs: int = 0) -> Report
     """Audit the app's production build (served by the step), or the deployed site at `url`, `runs` times per URL
     path and form factor (0: lighthouse.runs). The report's artifacts hold the baseline this run measured
     (`lh.NEW_BASELINE`) when every run was measured."""
-    if not 0 <= runs <= 15:
-        raise UsageError(f"--runs {runs}: give 1 to 15 runs per URL and form factor (0: lighthouse.runs)")
-    config = await load(executor)
-    if runs:
-        config = config.model_copy(update={"lighthouse": config.lighthouse.model_copy(update={"runs": runs})})
-    steps = lh.steps(config, _audited_url(url) if url else "")
+    config = with_runs(await load(executor), runs)
+    steps = lh.steps(config, audited_url(url) if url else "")
     report = _one_stage("lighthouse", await run_steps("lighthouse", executor, steps, setup=setup_of(config)))
     prefix = f"{lh.STEP_ID}/"
     files = {k.removeprefix(prefix): v for k, v in report.artifacts.items() if k.startswith(prefix)}

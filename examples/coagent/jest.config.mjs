@@ -9,9 +9,11 @@ const config = {
   moduleNameMapper: {
     "^@/(.*)$": "<rootDir>/$1",
   },
-  // Integration tests need a live DynamoDB/S3 endpoint: they run with jest.integration.config.mjs.
+  // Integration tests need a live DynamoDB/S3 endpoint (jest.integration.config.mjs), the deployed
+  // ones a deployed stack (jest.deployed.config.mjs).
   testPathIgnorePatterns: [
     "<rootDir>/backend/integration/",
+    "<rootDir>/backend/deployed/",
     "<rootDir>/out/",
     "<rootDir>/backend/.aws-sam/",
   ],

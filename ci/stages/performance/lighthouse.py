@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ci.config import Config
 from ci.config.model import Lighthouse
@@ -88,6 +88,11 @@ def steps(config: Config, url: str = "") -> list[Step]:
         ok_codes=frozenset({0}), finding_codes=frozenset(), timeout_s=(0 if url else 900) + 60 + RUN_S * len(runs),
         needs=Needs() if url else Needs("next", section="dependencies"),
     )]
+
+
+def site_steps(config: Config, url: str, env_name: str) -> list[Step]:
+    """The audits of environment `env_name`'s deployed site at `url` (what `accept` runs), named after it."""
+    return [replace(step, id=f"{step.id}/{env_name}") for step in steps(config, url)]
 
 
 Measured = dict[tuple[str, str], list[lhr.Run]]

@@ -1,0 +1,98 @@
+"""`accept` through `bayon` against the moto server: the sample app's real deployed-stack Jest suite run against a
+deployed release (its ApiUrl output is a local HTTP server standing in for API Gateway, since moto runs no Lambda),
+the stack outputs reaching it as STACK_<OutputKey>, the environment's credentials only as that step's environment;
+a failing API fails the report at the test's line; a release the environment does not run is refused before any
+test runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ci.cli.app import main
+from tests.apps import copy_app
+from tests.delivery.deploy_world import COMMITS, World, template
+from tests.delivery.local_http import Answer, serve
+
+SHARES_MOTO = True
+SECRET = "planted-accept-secret-7d41"
+pytestmark = pytest.mark.tools
+
+
+@pytest.fixture
+def world(moto_url, tmp_path, monkeypatch):
+    made = World(moto_url, "acc", alarm=False, monitoring_minutes=0, retries=0)
+    app = copy_app(tmp_path / "app")
+    (app / "pipeline.yaml").write_text("tests:\n  node_versions: [20, 22, 24]\n" + made.config_text)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPLANTEDACCEPT01")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    made.source = str(app)
+    made.api = {"status": 200}
+    with serve(lambda n, path: _api(made.api["status"], path)) as (base, seen):
+        made.api_base, made.api_seen = base, seen
+        yield made
+    made.close()
+
+
+def _api(status: int, path: str) -> Answer:
+    """The listings API as the deployed stack answers it (status: what GET /listings answers)."""
+    if path == "/Prod/listings":
+        return Answer(status, json.dumps({"items": [], "count": 0}).encode())
+    return Answer(404, b'{"message":"listing not found"}')
+
+
+def _deployed(world: World, capsys, commit: str) -> str:
+    body = template(world.stack_name)
+    body["Outputs"]["ApiUrl"] = {"Value": f"{world.api_base}/Prod/"}
+    release_id = world.store(commit, body)
+    code = main(["deploy", "--env", "acc", "--release", release_id, "--source", world.source])
+    capsys.readouterr()
+    assert code == 0
+    # moto leaves Outputs out after a CREATE change set (AWS computes them): an update with the same template
+    # makes it compute them, as AWS had
+    cfn = world.client("cloudformation")
+    tags = cfn.describe_stacks(StackName=world.stack_name)["Stacks"][0]["Tags"]
+    cfn.update_stack(StackName=world.stack_name, UsePreviousTemplate=True, Tags=tags)
+    return release_id
+
+
+def _accept(world: World, capsys, release_id: str) -> tuple[int, dict, str]:
+    code = main(["accept", "--env", "acc", "--release", release_id, "--skip", "lighthouse", "--format", "json",
+                 "--source", world.source])
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err
+    return code, json.loads(out.out), out.err
+
+
+def test_the_deployed_stack_tests_run_against_its_outputs(world, capsys):
+    release_id = _deployed(world, capsys, COMMITS[0])
+    code, report, _ = _accept(world, capsys, release_id)
+    steps = {s["id"]: s for s in report["steps"]}
+    assert code == 0 and report["passed"]
+    assert steps["accept/target"]["status"] == "passed" and "ApiUrl" in steps["accept/target"]["reason"]
+    assert steps["tests/deployed/acc"]["status"] == "passed"
+    assert steps["performance/lighthouse/acc"] == {**steps["performance/lighthouse/acc"], "status": "skipped",
+                                                   "reason": "left out by --skip lighthouse"}
+    paths = [path for _, path, _, _ in world.api_seen.requests]
+    assert "/Prod/listings" in paths and any(p.startswith("/Prod/listings/") for p in paths)
+
+
+def test_a_failing_deployed_api_fails_at_the_tests_line(world, capsys):
+    release_id = _deployed(world, capsys, COMMITS[0])
+    world.api["status"] = 500
+    code, report, err = _accept(world, capsys, release_id)
+    assert code == 1 and not report["passed"]
+    (finding,) = [f for f in report["findings"] if f["tool"] == "jest"]
+    assert finding["file"] == "backend/deployed/listings.deployed.test.mjs" and finding["line"] > 0
+    assert "lists listings as JSON" in finding["message"]
+
+
+def test_a_release_the_environment_does_not_run_is_refused_before_any_test(world, capsys):
+    running = _deployed(world, capsys, COMMITS[0])
+    other = world.store(COMMITS[1], template(world.stack_name, 45))
+    before = len(world.api_seen.requests)
+    code, report, err = _accept(world, capsys, other)
+    assert code == 1 and [s["id"] for s in report["steps"]] == ["accept/target"]
+    assert f"acc runs {running[:12]}, not {other[:12]}: deploy it first" in err
+    assert len(world.api_seen.requests) == before
