@@ -58,11 +58,11 @@ class Spec:
             return merged
         if "anyOf" in schema or "oneOf" in schema:
             return self.example((schema.get("anyOf") or schema["oneOf"])[0])
+        if "enum" in schema:  # before nullable: openapi-core checks a null against the enum too
+            return schema["enum"][0]
         if schema.get("nullable"):
             return None
         kind = schema.get("type", "object")
-        if "enum" in schema:
-            return schema["enum"][0]
         if kind == "object":
             props = schema.get("properties", {})
             return {name: self.example(props.get(name, {"type": "string"})) for name in schema.get("required", ())}
@@ -307,8 +307,8 @@ class World:
         run = self.runs.get(int(run_id))
         if run is None:
             return _error(404, "Not Found")
-        return _json(200, self.spec.make("workflow-run", id=int(run_id), run_started_at=run.run_started_at,
-                                         created_at=run.created_at))
+        started = {"run_started_at": run.run_started_at} if run.run_started_at else {}  # absent, never null
+        return _json(200, self.spec.make("workflow-run", id=int(run_id), created_at=run.created_at, **started))
 
     def _jobs(self, run_id, body, query) -> Response:
         run = self.runs[int(run_id)]
