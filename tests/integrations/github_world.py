@@ -133,6 +133,8 @@ class World:
         self.statuses: dict[int, list[dict[str, Any]]] = {}
         self.releases: list[dict[str, Any]] = []
         self.comments: dict[int, list[dict[str, Any]]] = {}
+        self.refs: dict[str, str] = {}
+        """Tags and branches by name: the commit a deployment of that ref gets."""
         self.fail: list[tuple[str, str, int, str]] = []
         """Planted answers: (method, path regex, status, message); the first match answers instead."""
         self.requests: list[Request] = []
@@ -326,7 +328,8 @@ class World:
         return self.spec.make("deployment", **deployment, creator=self._simple_user("bayon", 7))
 
     def _create_deployment(self, body, query) -> Response:
-        deployment = {"id": next(self._ids), "sha": body["ref"] if len(body["ref"]) == 40 else "a" * 40,
+        sha = body["ref"] if re.fullmatch("[0-9a-f]{40}", body["ref"]) else self.refs.get(body["ref"], "0" * 40)
+        deployment = {"id": next(self._ids), "sha": sha,
                       "ref": body["ref"], "environment": body.get("environment", "production"),
                       "payload": body.get("payload", {}), "description": body.get("description"),
                       "production_environment": body.get("production_environment", False)}
