@@ -168,3 +168,41 @@ def test_a_comment_target_that_cannot_work_is_a_usage_error_before_anything_runs
     with pytest.raises(UsageError, match=f"^{expected}"):
         pull.check()
     assert TOKEN not in repr(pull)
+
+
+class _Files:
+    """The runner's view of an app: its pipeline.yaml and package.json only (all `load` reads here)."""
+
+    async def read_source_file(self, path: str) -> str | None:
+        return "{}" if path == "package.json" else None
+
+
+def test_the_ci_gate_comments_after_its_report(world: World, monkeypatch: pytest.MonkeyPatch):
+    async def every_stage(*args, **kwargs):
+        return report()
+
+    sent = runner.pr_comment
+
+    async def to_the_world(report_, pull):
+        return await sent(report_, pull, world)
+
+    monkeypatch.setattr(runner, "_ci", every_stage)
+    monkeypatch.setattr(runner, "pr_comment", to_the_world)
+    done = asyncio.run(runner.gate("ci", _Files(), comment=PullRequest(REPO, 7, TOKEN)))
+    assert done.steps[-1].id == "github/pr-comment" and world.comments[7][0]["body"].startswith(marker("ci-summary"))
+
+
+def test_bayon_ci_checks_the_comment_target_before_running_anything(tmp_path, capsys: pytest.CaptureFixture):
+    from ci.cli.app import main
+
+    code = main(["ci", "--source", str(tmp_path), "--github-repository", REPO, "--pull-request", "7"])
+    assert code == 2 and capsys.readouterr().err.startswith("bayon: --pull-request: give --github-token too")
+
+
+def test_the_dagger_ci_checks_the_comment_target_before_running_anything():
+    from dagger import dag
+
+    from ci.main import Ci
+
+    with pytest.raises(UsageError, match="^--pull-request: give --github-token too"):
+        asyncio.run(Ci().ci(source=dag.directory(), repo=dag.directory(), github_repository=REPO, pull_request=7))
