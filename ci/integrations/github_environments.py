@@ -80,13 +80,17 @@ def reviewer_ids(client: Client, reviewers: tuple[str, ...]) -> list[dict[str, A
 
 
 def _current(environment: dict[str, Any]) -> dict[str, Any]:
-    """An environment as GitHub describes it, in the shape of the PUT body (reviewers as {type, id})."""
+    """An environment as GitHub describes it, in the shape of the PUT body (reviewers as {type, id}), plus the
+    reviewers' logins or team slugs (`names`) for the lines printed."""
     rules = {rule.get("type"): rule for rule in environment.get("protection_rules") or ()}
     reviewing = rules.get("required_reviewers", {})
     reviewers = [{"type": r["type"], "id": r["reviewer"]["id"]} for r in reviewing.get("reviewers") or ()]
+    names = {(r["type"], r["reviewer"]["id"]): r["reviewer"].get("login") or r["reviewer"].get("slug")
+             for r in reviewing.get("reviewers") or ()}
     return {"wait_timer": rules.get("wait_timer", {}).get("wait_timer", 0) or 0,
             "prevent_self_review": bool(reviewing.get("prevent_self_review")) if reviewers else False,
-            "reviewers": reviewers, "deployment_branch_policy": environment.get("deployment_branch_policy")}
+            "reviewers": reviewers, "names": names,
+            "deployment_branch_policy": environment.get("deployment_branch_policy")}
 
 
 def _body(wanted: Wanted, reviewers: list[dict[str, Any]], now: dict[str, Any] | None) -> dict[str, Any]:
@@ -120,7 +124,8 @@ def _differences(wanted: Wanted, now: dict[str, Any] | None, body: dict[str, Any
     after = {(r["type"], r["id"]) for r in body["reviewers"]}
     if before != after:
         added = [f"+{labels[key]}" for key in sorted(after - before)]
-        removed = [f"-{r['type'].lower()} {r['id']}" for r in now["reviewers"] if (r["type"], r["id"]) not in after]
+        removed = [f"-{now['names'].get((r['type'], r['id'])) or r['id']}" for r in now["reviewers"]
+                   if (r["type"], r["id"]) not in after]
         lines.append(f"reviewers of {name}: {' '.join(added + removed)}")
     if now["prevent_self_review"] != body["prevent_self_review"]:
         lines.append(f"prevent_self_review of {name}: {str(now['prevent_self_review']).lower()} -> "

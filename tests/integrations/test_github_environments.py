@@ -127,7 +127,7 @@ def test_drift_is_put_back_and_each_change_printed(world: World):
     assert lines(run(world)) == [
         "prevent_self_review of staging: false -> true",
         "wait timer of production: 30 -> 5 min",
-        "reviewers of production: +coagent-product-manager -user 104",
+        "reviewers of production: +coagent-product-manager -carol",
         "deployment pattern of production: -main (branch)",
     ]
     assert [w for w in world.writes[len(world.writes) - 3:]] == [
