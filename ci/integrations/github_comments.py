@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ci.core.errors import UsageError
+from ci.integrations.github import REPOSITORY
 from ci.integrations.github_rest import Client
 
 PULL_REQUESTS_WRITE = "pull-requests: write"
@@ -31,6 +32,10 @@ class PullRequest:
     api_url: str = ""
 
     def check(self) -> PullRequest:
+        """The target, or UsageError for one that cannot work (checked before `ci` runs anything)."""
+        if not REPOSITORY.match(self.repository):
+            raise UsageError(f"--github-repository {self.repository!r}: give owner/name (in Actions: "
+                             "${{ github.repository }})")
         if self.number < 1:
             raise UsageError(f"--pull-request {self.number}: give the pull request's number (in Actions: "
                              "${{ github.event.pull_request.number }})")

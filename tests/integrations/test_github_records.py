@@ -163,6 +163,7 @@ def test_a_fork_gets_no_comment_and_the_report_says_why(world: World):
 @pytest.mark.parametrize("pull, expected", [
     (PullRequest(REPO, 7, ""), "--pull-request: give --github-token too"),
     (PullRequest(REPO, -1, TOKEN), "--pull-request -1: give the pull request's number"),
+    (PullRequest("", 7, TOKEN), "--github-repository '': give owner/name"),
 ])
 def test_a_comment_target_that_cannot_work_is_a_usage_error_before_anything_runs(pull: PullRequest, expected: str):
     with pytest.raises(UsageError, match=f"^{expected}"):
