@@ -5,9 +5,11 @@ over approval_timeout_hours (exit 1, one line), through bayon and the Dagger fac
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import dagger
+import jsonschema
 import pytest
 from apps import COAGENT
 from dagger import dag
@@ -19,7 +21,8 @@ from ci.executors.dagger import DaggerExecutor
 from ci.integrations.github_rest import Client
 from ci.integrations.github_runs import approval_wait
 from ci.main import Ci, GateFailed
-from ci.pipeline.approval import Waited, approval_check, duration
+from ci.output.render import dumps
+from ci.pipeline.approval import Waited, approval_check, check_approval, duration
 from tests import chain
 from tests.integrations.github_world import Run, World, served
 
@@ -136,3 +139,17 @@ def test_the_dagger_face_fails_the_call_over_the_limit(world: World, monkeypatch
     first = str(failed.value).split("\n", 1)[0]
     assert first.startswith("check-approval of production failed: the run waited 96 h") and TOKEN not in str(
         failed.value)
+
+
+class _Files:
+    async def read_source_file(self, path: str) -> str | None:
+        return (COAGENT / path).read_text() if path == "pipeline.yaml" else None
+
+
+def test_the_refusal_is_the_one_report_shape_with_the_environment_unchanged(world: World):
+    world.runs[RUN].jobs[-1]["started_at"] = "2026-12-04T08:00:00Z"
+    report = asyncio.run(check_approval(_Files(), "production", str(RUN), "deploy", TOKEN, REPO, transport=world))
+    data = json.loads(dumps(report))
+    schema = json.loads((Path(__file__).parents[2] / "ci" / "schemas" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert (data["passed"], data["outcome"], data["delivery"]["waited_s"]) == (False, "unchanged", 72 * 3600)

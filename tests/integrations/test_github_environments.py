@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import dagger
+import jsonschema
 import pytest
 from apps import COAGENT
 from dagger import dag
@@ -238,6 +239,8 @@ def test_a_private_repository_gets_the_paid_plan_warning_in_the_report(world: Wo
     assert finding.severity == "warning" and "staging, production, production-approval use(s) required reviewers" \
         in finding.message and "GitHub Enterprise" in finding.message
     assert report.passed and len(report.tables[0].rows) == 8 and TOKEN not in dumps(report)
+    schema = json.loads((Path(__file__).parents[2] / "ci" / "schemas" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(dumps(report)))  # the one report shape
 
 
 class _Files:
