@@ -90,8 +90,8 @@ async def configure_github(executor: Executor, token: str, repository: str, dry_
     findings = (Finding(STEP_ID, "github", "github/paid-plan", "warning", None, None, None,
                         f"{repository} is private and {', '.join(gated)} use(s) required reviewers or a wait timer: "
                         f"{environments.PAID_PLAN_RULE}"),) if outcome.private and gated else ()
-    rows = tuple(((f"(dry run) {c.environment}" if dry_run else c.environment), c.what) for c in outcome.changes)
-    tables = (Table("changes" if not dry_run else "changes (dry run: none made)", ("environment", "change"), rows,
-                    STEP_ID),) if rows else ()
+    rows = tuple((c.environment, c.what) for c in outcome.changes)
+    title = "changes (dry run: none made)" if dry_run else "changes"
+    tables = (Table(title, ("environment", "change"), rows, STEP_ID),) if rows else ()
     return Report("configure_github", (step,), findings, duration_s=step.duration_s, tables=tables,
                   stages={"configure_github": (STEP_ID,)})

@@ -243,6 +243,13 @@ def test_a_private_repository_gets_the_paid_plan_warning_in_the_report(world: Wo
     jsonschema.Draft202012Validator(schema).validate(json.loads(dumps(report)))  # the one report shape
 
 
+def test_a_dry_run_report_says_what_would_change(world: World, tmp_path: Path):
+    (tmp_path / "pipeline.yaml").write_text((COAGENT / "pipeline.yaml").read_text())
+    report = asyncio.run(github_setup.configure_github(_Files(tmp_path), TOKEN, REPO, dry_run=True, transport=world))
+    assert report.steps[0].reason == "would change 8 setting(s) of 4 environment(s) of octo-org/coagent"
+    assert report.tables[0].title == "changes (dry run: none made)" and world.writes == []
+
+
 class _Files:
     """The runner's view of an app directory: only `read_source_file` (all configure-github reads)."""
 
