@@ -82,8 +82,9 @@ GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, li
 PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
                               "validate-infra, lighthouse, lint-fix, format-fix, preview-changes or package (its package "
-                              "step per environment, and the static export's build); promote, deploy, rollback, smoke "
-                              "or history run none (boto3 calls: [])")]
+                              "step per environment, and the static export's build); promote, deploy, rollback, smoke, "
+                              "history, configure-github or check-approval run none (boto3 or GitHub API calls: "
+                              "[])")]
 AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "
                               "the app's production build: no build, no server")]
 Runs = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs (the median "

@@ -39,8 +39,8 @@ from ci.stages.tests import integration, unit
 CODE_SCANNING_ID = "security/code-scanning"
 PR_COMMENT_ID = "github/pr-comment"
 PR_COMMENT_MARKER = "ci-summary"
-NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history"})
-"""Delivery functions that run no step: their work is boto3 calls in the caller's process (the report's phases)."""
+NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history", "configure_github", "check_approval"})
+"""Functions that run no step: their work is boto3 or GitHub API calls in the caller's process."""
 PLANNED_RELEASE_PREFIX = "releases/<commit-sha>/code"
 """Where `plan package` shows the code going: the release id is the --commit-sha of the call."""
 
