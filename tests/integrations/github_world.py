@@ -4,7 +4,7 @@ their name patterns, users and teams, workflow runs and jobs, deployments and st
 and checks its answer against the description too, so neither side can drift from GitHub's API.
 
 It is a test double of GitHub's REST answers, nothing more: `fail` plants an answer for a call (401, 404, 422...),
-`requests` records what was asked. The description loads once per session (`github_openapi` in tests/conftest.py).
+`requests` records what was asked. The description loads once per session (`github_spec` in tests/conftest.py).
 """
 
 from __future__ import annotations
