@@ -18,8 +18,9 @@ from ci.core.sources import REPO_IGNORE, SOURCE_IGNORE
 from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
+from ci.integrations.github_comments import PullRequest
 from ci.output.render import failure_line, render
-from ci.pipeline import accept as accepting, deliver, runner
+from ci.pipeline import accept as accepting, approval, deliver, github_setup, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -45,6 +46,27 @@ GitHubRepository = Annotated[str, Doc("The repository to upload the SARIF to, ow
                                       "github.repository)")]
 CommitSha = Annotated[str, Doc("The full SHA of the commit the SARIF describes (in Actions: github.sha)")]
 GitRef = Annotated[str, Doc("The full ref the SARIF describes, e.g. refs/heads/main (in Actions: github.ref)")]
+CommentToken = Annotated[dagger.Secret | None, Doc("A token that may comment on the pull request (pull-requests: write; "
+                                                   "in Actions: env://GITHUB_TOKEN): with --pull-request, the report "
+                                                   "goes into one comment, updated in place")]
+CommentRepository = Annotated[str, Doc("The repository of the pull request, owner/name (in Actions: "
+                                       "github.repository)")]
+PullRequestNumber = Annotated[int, Doc("The pull request to comment on (in Actions: "
+                                       "github.event.pull_request.number || 0); 0: no comment")]
+FromFork = Annotated[bool, Doc("The pull request comes from a fork: its token is read-only, so no comment is tried "
+                               "(the report says why)")]
+AdminToken = Annotated[dagger.Secret, Doc("A token with Administration: write on the repository: a fine-grained "
+                                          "personal access token or a GitHub App's (the workflow's GITHUB_TOKEN "
+                                          "cannot have it)")]
+SetupRepository = Annotated[str, Doc("The repository whose environments to configure, owner/name")]
+GitHubApiUrl = Annotated[str, Doc("The GitHub REST API's base URL; empty: https://api.github.com (GitHub Enterprise "
+                                  "Server: https://HOST/api/v3)")]
+SetupDryRun = Annotated[bool, Doc("Only read: print what would change, change nothing")]
+RunId = Annotated[str, Doc("The workflow run's id (in Actions: github.run_id)")]
+JobName = Annotated[str, Doc("This job's name in the run as GitHub shows it (its `name:`, else its id)")]
+ActionsToken = Annotated[dagger.Secret, Doc("A token that may read the run and its jobs (actions: read; in Actions: "
+                                            "env://GITHUB_TOKEN)")]
+RunRepository = Annotated[str, Doc("The repository of the run, owner/name (in Actions: github.repository)")]
 Format = Annotated[str, Doc("How to print the report: table, json, markdown or github (annotations + table)")]
 RepoPath = Annotated[str, Doc("Where the source sits in the repository, prefixed to annotation paths (e.g. examples/coagent)")]
 FixRepoPath = Annotated[str, Doc("Where the source sits in the repository: the changes are rooted there, so `export "
@@ -61,8 +83,8 @@ PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typechec
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
                               "validate-infra, lighthouse, lint-fix, format-fix, preview-changes or package (its package "
                               "step per environment, and the static export's build), accept (each environment's "
-                              "deployed-stack tests and site audit); promote, deploy, rollback, smoke or history run "
-                              "none (boto3 calls: [])")]
+                              "deployed-stack tests and site audit); promote, deploy, rollback, smoke, history, "
+                              "configure-github or check-approval run none (boto3 or GitHub API calls: [])")]
 AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "
                               "the app's production build: no build, no server")]
 Runs = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs (the median "
@@ -136,6 +158,15 @@ async def _upload(token: dagger.Secret | None, repository: str, commit_sha: str,
     return github.Upload(repository, commit_sha, ref, await token.plaintext(), repo_path).check()
 
 
+async def _pull_request(token: dagger.Secret | None, repository: str, number: int,
+                        from_fork: bool) -> PullRequest | None:
+    """Where `ci` comments, checked before anything runs; None without a pull request number."""
+    if not number:
+        return None
+    plain = "" if from_fork or token is None else await token.plaintext()
+    return PullRequest(repository, number, plain, from_fork).check()
+
+
 def _verdict(report: Report, fmt: str, repo_path: str) -> str:
     """The rendered report when it passed; otherwise GateFailed with it, so the call fails."""
     text = render(report, fmt, repo_path)
@@ -180,11 +211,17 @@ class Ci:
     @function
     async def ci(self, source: Source, repo: Repo, only: Stages = None, skip: SkipStages = None, base: Base = "",
                  format: Format = "table", repo_path: RepoPath = "", npm_token: NpmToken = None,
-                 no_cache: NoCache = False) -> str:
+                 no_cache: NoCache = False, github_token: CommentToken = None,
+                 github_repository: CommentRepository = "", pull_request: PullRequestNumber = 0,
+                 from_fork: FromFork = False) -> str:
         """Run every stage of continuous integration concurrently; with --base, a docs-only change skips tests and
-        build (in Dagger, --repo-path tells where the source sits in the repository; bayon asks git)."""
+        build (in Dagger, --repo-path tells where the source sits in the repository; bayon asks git); with
+        --pull-request, the report is the pull request's comment (a failed comment is a warning, never a failed
+        ci)."""
+        comment = await _pull_request(github_token, github_repository, pull_request, from_fork)
         executor = _executor(source, npm_token, repo, repo_path)
-        report = await runner.gate("ci", executor, only or (), skip or (), base=base, no_cache=no_cache)
+        report = await runner.gate("ci", executor, only or (), skip or (), base=base, no_cache=no_cache,
+                                   comment=comment)
         return _verdict(report, format, repo_path)
 
     @function
@@ -461,6 +498,27 @@ class Ci:
                              oidc_request_url, oidc_request_token)
         report = await accepting.accept(_executor(source, npm_token), env, given, release, skip or (), runs)
         return _verdict(report, format, repo_path)
+
+    @function(cache="never")
+    async def configure_github(self, source: Source, github_token: AdminToken, github_repository: SetupRepository,
+                               dry_run: SetupDryRun = False, github_api_url: GitHubApiUrl = "",
+                               format: Format = "table") -> str:
+        """Create or update the GitHub environments pipeline.yaml describes (name patterns from each trigger, the
+        wait timer, the approvals' reviewers and prevent_self_review), printing each change; idempotent: a second
+        run changes nothing. Never cached."""
+        report = await github_setup.configure_github(_executor(source, None), await github_token.plaintext(),
+                                                     github_repository, dry_run, github_api_url)
+        return _verdict(report, format, "")
+
+    @function(cache="never")
+    async def check_approval(self, source: Source, env: DeployEnv, github_run_id: RunId, github_job: JobName,
+                             github_token: ActionsToken, github_repository: RunRepository,
+                             github_api_url: GitHubApiUrl = "", format: Format = "table") -> str:
+        """Refuse when the run waited longer for its approvals than environments.ENV.approval_timeout_hours (from
+        the run's start to the start of --github-job; GitHub itself waits 30 days). Never cached."""
+        report = await approval.check_approval(_executor(source, None), env, github_run_id, github_job,
+                                               await github_token.plaintext(), github_repository, github_api_url)
+        return _verdict(report, format, "")
 
     @function
     async def plan(self, source: Source, function: PlanName) -> str:

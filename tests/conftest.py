@@ -29,3 +29,12 @@ def bayon_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app(tmp_path: Path) -> Path:
     """A scratch copy of the sample app a test may change."""
     return copy_app(tmp_path / "coagent")
+
+
+@pytest.fixture(scope="session")
+def github_spec(bayon_cache: Path):
+    """GitHub's OpenAPI description (@octokit/openapi), loaded once per session: it validates every request the
+    tests send to GitHub and every answer the stand-in repository (`tests/integrations/github_world.py`) gives."""
+    from tests.integrations.github_world import Spec
+
+    return Spec(bayon_cache)

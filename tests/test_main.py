@@ -68,8 +68,10 @@ NO_CACHE = {"ci", "quality", "lint", "typecheck", "format_check", "lint_fix", "f
 
 
 ADDED_FUNCTIONS = {"lighthouse", "validate_infra", "preview_changes", "package", "promote", "deploy", "rollback", "smoke",
-                   "history", "accept"}
-"""Functions added since the layout change (issue 9); the earlier ones keep their arguments."""
+                   "history", "accept", "configure_github", "check_approval"}
+"""Functions added since the layout change (issues 9 and 11); the earlier ones keep their arguments."""
+PR_COMMENT = {"github_token", "github_repository", "pull_request", "from_fork"}
+"""`ci` comments on the pull request (issue 11)."""
 LISTING_DOCS = {("plan", "function"), ("reports", "function")}
 """Arguments whose doc lists the functions they take: it grows with each function added, never losing one."""
 
@@ -89,7 +91,8 @@ def test_functions_and_arguments_are_unchanged_but_for_the_fixers_repo_path_and_
         old = {p["name"]: p for p in before[name]["parameters"]}
         added = set(params) - set(old)
         assert added == ({"repo_path"} if name in ("lint_fix", "format_fix") else set()) | (
-            {"no_cache"} if name in NO_CACHE else set()) | (LIGHTHOUSE_REPORTS if name == "reports" else set()), name
+            {"no_cache"} if name in NO_CACHE else set()) | (LIGHTHOUSE_REPORTS if name == "reports" else set()) | (
+            PR_COMMENT if name == "ci" else set()), name
         now_params = {k: dict(params[k]) for k in old}
         for key in (k for k in old if (name, k) in LISTING_DOCS):
             assert _listed(old[key].pop("doc")) <= _listed(now_params[key].pop("doc")), name

@@ -19,14 +19,17 @@ from ci.core.secret_refs import resolve
 from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
+from ci.integrations.github_comments import PullRequest
 from ci.output.render import failure_line, render
-from ci.pipeline import accept as accepting, deliver, runner
+from ci.pipeline import accept as accepting, approval, deliver, github_setup, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
 DELIVERY = frozenset({"package", "promote", "deploy", "rollback", "smoke", "history", "accept"})
 """The delivery functions (`ci.pipeline.deliver`): their exit codes come from their outcome."""
+GITHUB = frozenset({"configure_github", "check_approval"})
+"""The functions that only talk to GitHub's API (`ci.pipeline.github_setup`, `ci.pipeline.approval`)."""
 
 
 def _coverage_files(path: str) -> tuple[str, dict[str, bytes]]:
@@ -50,6 +53,14 @@ def _upload(args: argparse.Namespace) -> github.Upload | None:
         return None
     return github.Upload(args.github_repository, args.commit_sha, args.ref,
                          resolve(args.github_token), args.repo_path).check()
+
+
+def _pull_request(args: argparse.Namespace) -> PullRequest | None:
+    """Where `ci` comments, checked before anything runs; None without --pull-request."""
+    if not getattr(args, "pull_request", 0):
+        return None
+    token = "" if args.from_fork or not args.github_token else resolve(args.github_token)
+    return PullRequest(args.github_repository, args.pull_request, token, args.from_fork).check()
 
 
 def _given(args: argparse.Namespace, prefix: str = "") -> credentials.Given:
@@ -161,10 +172,29 @@ async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecut
     return deliver.exit_code(report)
 
 
+async def _github(name: str, args: argparse.Namespace, executor: ProgressExecutor) -> int:
+    """configure-github or check-approval: the report printed; exit 1 (one line on stderr) when it refuses."""
+    token = resolve(args.github_token) if args.github_token else None
+    repository = args.github_repository or args.github_repository_flag or ""
+    if name == "configure_github":
+        report = await github_setup.configure_github(executor, token or "", repository, args.dry_run,
+                                                     args.github_api_url)
+    else:
+        report = await approval.check_approval(executor, args.env or args.env_flag or "",
+                                               args.github_run_id or args.github_run_id_flag or "",
+                                               args.github_job or args.github_job_flag or "", token, repository,
+                                               args.github_api_url)
+    _emit(render(report, args.format, ""), args.output)
+    if not report.passed:
+        print(f"bayon: {failure_line(report)}", file=sys.stderr)
+    return deliver.exit_code(report)
+
+
 async def call(args: argparse.Namespace) -> int:
     """Run one function locally; returns the exit code."""
     name = args.command.replace("-", "_")
-    upload = _upload(args)
+    upload = _upload(args) if name == "security" else None
+    comment = _pull_request(args) if name == "ci" else None
     repo_path = getattr(args, "repo_path", "")
     no_cache = getattr(args, "no_cache", False)
     async with LocalExecutor(Path(args.source), secrets(name, args), getattr(args, "repo", None), repo_path) as local:
@@ -184,6 +214,8 @@ async def call(args: argparse.Namespace) -> int:
             return EXIT_PASSED
         if name in DELIVERY:
             return await _deliver(name, args, executor, repo_path)
+        if name in GITHUB:
+            return await _github(name, args, executor)
         if name in OUTPUTS:
             return await _export(name, executor, local, args.output, no_cache)
         if name in FIXERS:
@@ -197,7 +229,8 @@ async def call(args: argparse.Namespace) -> int:
         else:
             report = await runner.gate(name, executor, flat(getattr(args, "only", [])), flat(getattr(args, "skip", [])),
                                        getattr(args, "shard", None), getattr(args, "base", ""),
-                                       getattr(args, "baseline", ""), upload=upload, no_cache=no_cache)
+                                       getattr(args, "baseline", ""), upload=upload, no_cache=no_cache,
+                                       comment=comment)
         fmt = getattr(args, "format", "table")
         _emit(render(report, fmt, repo_path), args.output)
         if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):

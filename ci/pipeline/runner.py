@@ -25,7 +25,8 @@ from ci.core.scheduler import Aggregate, run_steps
 from ci.core.step import ReportError, Step
 from ci.delivery import clients, credentials, packaging, preview, target
 from ci.core.text import kebab
-from ci.integrations import github
+from ci.integrations import github, github_comments
+from ci.integrations.github_rest import API_URL, Client
 from ci.output import sarif
 from ci.output.render import dumps, render
 from ci.pipeline import docs_only
@@ -36,8 +37,10 @@ from ci.stages.setup import changes
 from ci.stages.tests import integration, unit
 
 CODE_SCANNING_ID = "security/code-scanning"
-NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history"})
-"""Delivery functions that run no step: their work is boto3 calls in the caller's process (the report's phases)."""
+PR_COMMENT_ID = "github/pr-comment"
+PR_COMMENT_MARKER = "ci-summary"
+NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history", "configure_github", "check_approval"})
+"""Functions that run no step: their work is boto3 or GitHub API calls in the caller's process."""
 PLANNED_RELEASE_PREFIX = "releases/<commit-sha>/code"
 """Where `plan package` shows the code going: the release id is the --commit-sha of the call."""
 
@@ -145,12 +148,14 @@ def _one_stage(function: str, report: Report) -> Report:
 @unwrap_groups
 async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip: Sequence[str] = (),
                shard: str | None = None, base: str = "", baseline: str = "",
-               upload: github.Upload | None = None, no_cache: bool = False) -> Report:
+               upload: github.Upload | None = None, no_cache: bool = False,
+               comment: github_comments.PullRequest | None = None) -> Report:
     """Run a gate function: `ci` (every stage) or one stage or step; `shard` (i/n) runs one shard of unit_tests;
     `base` (a git revision, `ci` only) skips the test and build steps when only documentation changed since it;
     `baseline` (`build` only) is the bundle-size baseline file in the source, instead of `build.baseline`;
     `upload` (`security`) sends the merged SARIF to GitHub code scanning as one more step; `no_cache` builds the
-    steps without tool caches (no cache flags, no cache volumes)."""
+    steps without tool caches (no cache flags, no cache volumes); `comment` (`ci`) puts the report into the pull
+    request's comment as one more step, which never fails the gate."""
     if shard is not None and function != "unit_tests":
         raise UsageError(f"--shard {shard}: only unit-tests runs by shard")
     if base and function != "ci" and not (function in GATES and GATES[function].takes_base):
@@ -175,7 +180,8 @@ async def gate(function: str, executor: Executor, only: Sequence[str] = (), skip
                                                       aggregates=stage.aggregates(config), setup=setup_of(config)))
     else:
         raise UsageError(f"no gate {function!r}; choose from ci, {', '.join(GATES)}")
-    return await code_scanning(report, upload) if upload is not None else report
+    report = await code_scanning(report, upload) if upload is not None else report
+    return await pr_comment(report, comment) if comment is not None else report
 
 
 async def _with_baseline(function: str, executor: Executor, config: Config, baseline: str) -> Config:
@@ -386,3 +392,30 @@ async def code_scanning(report: Report, upload: github.Upload,
     result = await anyio.to_thread.run_sync(upload_report, report, upload, transport)
     stages = {name: (*ids, result.id) if name == report.function else ids for name, ids in report.stages.items()}
     return replace(report, steps=(*report.steps, result), stages=stages)
+
+
+def _comment_step(report: Report, pull: github_comments.PullRequest,
+                  transport: github.Transport) -> tuple[StepResult, tuple[Finding, ...]]:
+    started = time.monotonic()
+    if pull.from_fork:
+        return StepResult(PR_COMMENT_ID, "github", "skipped", reason=github_comments.FORK_NOTE), ()
+    client = Client(pull.repository, pull.token, transport, pull.api_url or API_URL)
+    try:
+        comment_id, created = github_comments.upsert(client, pull.number, PR_COMMENT_MARKER, render(report, "markdown"))
+    except github.GitHubError as exc:
+        why = f"no pull-request comment: {exc}"
+        return (StepResult(PR_COMMENT_ID, "github", "unavailable", reason=why, duration_s=time.monotonic() - started),
+                (Finding(PR_COMMENT_ID, "github", "github/pr-comment", "warning", None, None, None, why),))
+    reason = f"{'created' if created else 'updated'} comment {comment_id} on pull request #{pull.number}"
+    return StepResult(PR_COMMENT_ID, "github", "passed", reason=reason, duration_s=time.monotonic() - started), ()
+
+
+async def pr_comment(report: Report, pull: github_comments.PullRequest,
+                     transport: github.Transport = github.urllib_transport) -> Report:
+    """The report plus one step: its Markdown as the pull request's one summary comment, updated in place. A
+    refused comment is a warning and an allowed `unavailable` step, never a failed gate; a fork's pull request
+    gets none (its token is read-only), and the step says so."""
+    result, found = await anyio.to_thread.run_sync(_comment_step, report, pull, transport)
+    stages = {name: (*ids, result.id) if name == report.function else ids for name, ids in report.stages.items()}
+    return replace(report, steps=(*report.steps, result), findings=(*report.findings, *found), stages=stages,
+                   allowed_unavailable=report.allowed_unavailable | {result.id})

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from npm_files import npm_file
 
 from ci.pipeline import runner
 from ci.integrations import github as github_api
@@ -29,7 +28,6 @@ SHA = "4b6472266afd7b471e86085a6659e8c7f2b119da"
 UPLOAD = Upload("octo-org/coagent", SHA, "refs/pull/7/merge", TOKEN, "examples/coagent")
 RECEIPT = {"id": "47177e22-5596-11eb-80a1-c1e54ef945c6",
            "url": "https://api.github.com/repos/octo-org/coagent/code-scanning/sarifs/47177e22"}
-OPENAPI = ("@octokit/openapi@23.0.2", "generated/api.github.com.json")
 
 
 def report() -> Report:
@@ -198,12 +196,10 @@ def test_bayon_checks_the_upload_target_before_running_anything(tmp_path: Path, 
 
 # 4. against GitHub's OpenAPI description
 
-@pytest.fixture(scope="module")
-def github_openapi(bayon_cache: Path):
-    from openapi_core import Config, OpenAPI
-
-    spec = json.loads(npm_file(bayon_cache, *OPENAPI).read_text())
-    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+@pytest.fixture
+def github_openapi(github_spec):
+    """GitHub's OpenAPI description, loaded once per session (tests/conftest.py)."""
+    return github_spec.openapi
 
 
 def mock(request: Request, body: dict | None = None):

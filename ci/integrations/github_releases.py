@@ -1,0 +1,68 @@
+"""The GitHub release of a tag: made a draft prerelease when missing, published once staging is green (still a
+prerelease, never "latest"), and sections of its notes written by the pipeline (the deployment plan) replaced in
+place between marker lines, the rest of the notes left as people wrote them."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from ci.integrations.github_comments import marker
+from ci.integrations.github_rest import Client
+
+CONTENTS_WRITE = "contents: write"
+MAX_BODY = 125000
+"""GitHub's limit on a release body, in characters."""
+CUT = "\n… cut to GitHub's limit on release notes"
+
+
+def _end(name: str) -> str:
+    return f"<!-- /bayon:{name} -->"
+
+
+def ensure_prerelease(client: Client, tag: str, name: str, body: str) -> dict[str, Any]:
+    """The release of `tag`: the published one, else a draft of it (the tags endpoint never shows drafts), else a
+    new draft prerelease."""
+    answer = client.call("GET", "{repo}/releases/tags/" + urllib.parse.quote(tag, safe=""), ok=(200, 404),
+                         permission=CONTENTS_WRITE)
+    if answer.status == 200:
+        return answer.data
+    for release in client.pages("{repo}/releases", permission=CONTENTS_WRITE):
+        if release.get("tag_name") == tag and release.get("draft"):
+            return release
+    new = {"tag_name": tag, "name": name, "body": body[:MAX_BODY], "draft": True, "prerelease": True}
+    return client.call("POST", "{repo}/releases", new, ok=(201,), permission=CONTENTS_WRITE).data
+
+
+def publish(client: Client, release: dict[str, Any]) -> dict[str, Any]:
+    """The release published (a prerelease still, not made latest); one already published is left alone."""
+    if not release.get("draft"):
+        return release
+    return client.call("PATCH", f"{{repo}}/releases/{release['id']}",
+                       {"draft": False, "prerelease": True, "make_latest": "false"}, ok=(200,),
+                       permission=CONTENTS_WRITE).data
+
+
+def with_section(body: str, name: str, markdown: str) -> str:
+    """`body` with the section `name` (between its marker lines) replaced by `markdown`, or appended to it; the
+    section is cut so the body stays within GitHub's limit."""
+    start, end = marker(name), _end(name)
+    head, found, rest = body.partition(start)
+    if found and end in rest:
+        tail = rest.partition(end)[2]
+    else:
+        head, tail = (f"{body.rstrip()}\n\n" if body.strip() else ""), ""
+    room = MAX_BODY - len(head) - len(tail) - len(start) - len(end) - 2
+    text = markdown.strip("\n")
+    if len(text) > room:
+        text = text[:max(0, room - len(CUT))] + CUT
+    return f"{head}{start}\n{text}\n{end}{tail}"
+
+
+def set_section(client: Client, release: dict[str, Any], name: str, markdown: str) -> dict[str, Any]:
+    """The release with its section `name` set to `markdown`; an unchanged body writes nothing."""
+    body = with_section(release.get("body") or "", name, markdown)
+    if body == (release.get("body") or ""):
+        return release
+    return client.call("PATCH", f"{{repo}}/releases/{release['id']}", {"body": body}, ok=(200,),
+                       permission=CONTENTS_WRITE).data
