@@ -192,3 +192,84 @@ def test_the_history_step_runs_in_the_repository_with_git():
     assert step.in_repo and step.tool_image and "git" in step.tool_install[1]
     assert step.argv[2:6] == ("--head", RELEASE, "--base", DEPLOYED)
     assert "--base" not in plan_history.step(RELEASE, None).argv
+
+
+# 4. the AWS evidence, against moto
+
+SHARES_MOTO = True
+
+
+@pytest.fixture
+def worlds(moto_url):
+    from tests.delivery.deploy_world import World
+
+    made = World(moto_url, "production"), World(moto_url, "staging", alarm=False)
+    yield made
+    for world in made:
+        world.close()
+
+
+def _stored_in(world, commit_sha: str, body: dict) -> str:
+    """A release packaged for both environments, stored in `world`'s bucket only."""
+    from ci.delivery import release
+    from tests.delivery.deploy_world import NOW
+
+    files = {release.TEMPLATE: json.dumps(release.portable(body, world.bucket)).encode(),
+             release.PARAMETERS: json.dumps({"staging": {}, "production": {}}).encode()}
+    return release.store(world.s3, world.bucket, commit_sha, ("rc-1.4.0",), files, NOW).release_id
+
+
+def _green_on(world, release_id: str) -> None:
+    from ci.delivery import state
+
+    store = state.Store(world.s3, world.bucket, world.name)
+    found, etag = store.load()
+    store.save(found.recorded(state.Deployment(release=release_id, kind="deploy", outcome="deployed",
+                                               started="2026-12-01T11:50:00Z", finished="2026-12-01T12:00:00Z",
+                                               run_id="41-1", previous=None)), etag)
+
+
+def test_the_plan_reads_the_release_from_the_environment_before_and_always_deletes_its_change_set(worlds):
+    from ci.delivery.deploy import Request, deploy
+    from ci.delivery.phase_log import PhaseLog
+    from ci.delivery.plan_evidence import Where, gather
+    from ci.delivery import stack
+    from tests.delivery.deploy_world import COMMITS, template
+
+    production, staging = worlds
+    first = production.store(COMMITS[0], template(production.stack_name))
+    assert deploy(production.aws(), production.context(), Request(first), PhaseLog()).outcome == "deployed"
+    rekeyed = template(production.stack_name)
+    rekeyed["Resources"]["ListingsTable"]["Properties"]["KeySchema"] = [{"AttributeName": "owner", "KeyType": "HASH"}]
+    rekeyed["Resources"]["ListingsTable"]["Properties"]["AttributeDefinitions"] = [
+        {"AttributeName": "owner", "AttributeType": "S"}]
+    second = _stored_in(staging, COMMITS[1], rekeyed)
+    _green_on(staging, second)
+    cfn = production.client("cloudformation")
+    executed = cfn.list_change_sets(StackName=production.stack_name)["Summaries"]  # the deploy's, executed
+
+    found = gather(Where(production.aws(), production.context()), Where(staging.aws(), staging.context()), second)
+    assert (found.release_id, found.deployed, found.tags) == (second, first, ("rc-1.4.0",))
+    assert Change("Modify", "ListingsTable", "AWS::DynamoDB::Table", "True", "template diff") in found.changes
+    assert f"(from s3://{staging.bucket})" in found.change_set and "deleted, never executed" in found.change_set
+    assert cfn.list_change_sets(StackName=production.stack_name)["Summaries"] == executed
+    assert stack.tagged_release(cfn, production.stack_name) == first  # nothing executed
+    assert (found.staging.answer, found.staging.detail) == ("yes", "deployed 2026-12-01T12:00:00Z by run 41-1")
+    assert (found.rollback.answer, found.rollback.detail) == ("yes", f"{first[:12]}, every object's checksum verified")
+    assert plan.database_risk(found.changes).level == "high"
+
+
+def test_a_release_without_a_green_record_before_is_not_ticked_and_an_unknown_one_is_refused(worlds):
+    from ci.delivery.plan_evidence import PlanError, Where, gather
+    from tests.delivery.deploy_world import COMMITS, template
+
+    production, staging = worlds
+    other = _stored_in(staging, COMMITS[2], template(production.stack_name))
+    found = gather(Where(production.aws(), production.context()), Where(staging.aws(), staging.context()), other)
+    assert (found.staging.answer, found.rollback.answer, found.deployed) == ("no", "n/a", None)
+    assert found.change_set.startswith("CREATE change set")
+    cfn = production.client("cloudformation")
+    assert not [s for s in cfn.list_stacks()["StackSummaries"]
+                if s["StackName"] == production.stack_name and s["StackStatus"] != "DELETE_COMPLETE"]
+    with pytest.raises(PlanError, match=f"release {'9' * 40} is not in s3://{production.bucket}"):
+        gather(Where(production.aws(), production.context()), None, "9" * 40)
