@@ -273,3 +273,39 @@ def test_a_release_without_a_green_record_before_is_not_ticked_and_an_unknown_on
                 if s["StackName"] == production.stack_name and s["StackStatus"] != "DELETE_COMPLETE"]
     with pytest.raises(PlanError, match=f"release {'9' * 40} is not in s3://{production.bucket}"):
         gather(Where(production.aws(), production.context()), None, "9" * 40)
+
+
+# 5. through bayon: the history step run by the local executor over the app's git checkout
+
+def test_bayon_prints_the_plan_from_aws_and_the_git_history(moto_url, tmp_path, monkeypatch, capsys):
+    from ci.cli.app import main
+    from tests.delivery.deploy_world import World, template
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPLANTEDPLANKEY01")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "planted-plan-secret-7c1d")
+    world = World(moto_url, "plan-cli", alarm=False)
+    try:
+        repo = init(tmp_path / "repo")
+        app = {"app/package.json": '{"name": "app", "version": "1.0.0"}', "app/pipeline.yaml": world.config_text}
+        first = commit(repo, {**app, "app/package-lock.json": lock(next="14.2.0")}, "feat: listings")
+        second = commit(repo, {"app/package-lock.json": lock(next="15.0.1")}, "feat(api)!: keyed by owner")
+        _green_on(world, world.store(first, template(world.stack_name)))
+        world.store(second, template(world.stack_name))
+
+        code = main(["deployment-plan", "--env", "plan-cli", "--release", second, "--source", str(repo / "app")])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert f"Now deployed there: {first[:12]}. Overall risk: **high**." in out
+        assert f"- [x] Rollback target available: {first[:12]}, every object's checksum verified" in out
+        assert "- [ ] Tests passed (unit, integration): **unknown** _(source: unknown: no --github-token)_" in out
+        assert "- upgraded next 14.2.0 -> 15.0.1" in out and f"- {second[:12]}: keyed by owner" in out
+        assert "CREATE change set" in out and "deleted, never executed" in out
+        assert "planted-plan-secret" not in out + err
+
+        code = main(["deployment-plan", "--env", "plan-cli", "--release", second, "--source", str(repo / "app"),
+                     "--format", "json"])
+        data = json.loads(capsys.readouterr().out)
+        assert (code, data["overall"], data["deployed"]) == (0, "high", first)
+        assert [r["level"] for r in data["risks"]] == ["low", "low", "none", "medium", "high"]
+    finally:
+        world.close()
