@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from ci.delivery.replacement import Change
@@ -58,8 +58,7 @@ class Plan:
     risks: tuple[Risk, ...]
     changes: tuple[Change, ...] = ()
     change_set: str = ""
-    """Where the change set came from and that it was deleted; empty when none could be made."""
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Where the change set came from and that it was deleted, or why none could be made."""
 
     @property
     def overall(self) -> Level:
@@ -285,7 +284,6 @@ def markdown(plan: Plan) -> str:
             out += ([f"- ... {len(r.rows) - 100} more"] if len(r.rows) > 100 else []) + ["", "</details>"]
     if plan.change_set:
         out += ["", f"_{plan.change_set}_"]
-    out += ["", *(f"> {note}" for note in plan.notes)] if plan.notes else []
     return "\n".join(out) + "\n"
 
 

@@ -309,3 +309,41 @@ def test_bayon_prints_the_plan_from_aws_and_the_git_history(moto_url, tmp_path, 
         assert [r["level"] for r in data["risks"]] == ["low", "low", "none", "medium", "high"]
     finally:
         world.close()
+
+
+# 6. the Dagger face: the secrets read for the clients only, both environments' credentials apart
+
+def test_the_dagger_function_hands_the_runner_a_github_client_and_both_credentials(monkeypatch):
+    import asyncio
+
+    import dagger
+    from dagger import dag
+
+    from ci.main import Ci
+    from ci.pipeline import deployment_plan
+    from tests import chain
+
+    seen = {}
+
+    async def fake(executor, env, ref, given, from_given, client, tag, fmt):
+        seen.update(executor=executor, env=env, ref=ref, given=given, from_given=from_given, client=client, tag=tag,
+                    fmt=fmt)
+        return "## plan\n"
+
+    async def plaintext(self):
+        return chain.fields(self)[-1].args["plaintext"]
+
+    monkeypatch.setattr(deployment_plan, "deployment_plan", fake)
+    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    token = "ghs_" + "plantedplan" * 3
+    text = asyncio.run(Ci().deployment_plan(
+        source=dag.directory(), repo=dag.directory(), env="production", release=RELEASE, tag="v1.4.0",
+        github_token=dag.set_secret("gh", token), github_repository="octo-org/coagent",
+        aws_role_arn="arn:aws:iam::111111111111:role/prod", from_aws_role_arn="arn:aws:iam::222222222222:role/stg",
+        oidc_request_url="https://token.actions.example/x", oidc_request_token=dag.set_secret("oidc", "oidc-t0k")))
+    assert text == "## plan\n"
+    assert (seen["env"], seen["ref"], seen["tag"], seen["fmt"]) == ("production", RELEASE, "v1.4.0", "markdown")
+    assert (seen["given"].role_arn, seen["from_given"].role_arn) == ("arn:aws:iam::111111111111:role/prod",
+                                                                     "arn:aws:iam::222222222222:role/stg")
+    assert seen["client"].repository == "octo-org/coagent" and token not in repr(seen["client"])
+    assert seen["executor"].repo is not None  # the history step reads the repository
