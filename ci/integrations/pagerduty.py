@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pagerduty
 
+from ci.core.text import fit
+
 SUMMARY_MAX = 1024
 """Events v2: `payload.summary` is at most 1024 characters."""
 SOURCE_MAX = 255
@@ -34,10 +36,6 @@ class Alert:
     custom_details: Mapping[str, object] = field(default_factory=dict)
     links: Mapping[str, str] = field(default_factory=dict)
     """Text -> href."""
-
-
-def fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def trigger(routing_key: str, alert: Alert, timeout_s: float, api_url: str | None = None) -> str:

@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, 
                                      PlainTextObject, SectionBlock)
 from slack_sdk.webhook import WebhookClient
 
+from ci.core.text import fit
+
 HEADER_MAX, SECTION_MAX, FIELD_MAX, FIELDS_MAX, BLOCKS_MAX = 150, 3000, 2000, 10, 50
 BUTTON_TEXT_MAX, BUTTONS_MAX, URL_MAX = 75, 25, 3000
 FALLBACK_MAX = 3000
@@ -34,11 +36,6 @@ class Message:
     text: str = ""
     links: Mapping[str, str] | None = None
     context: str = ""
-
-
-def fit(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, an ellipsis marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def payload(message: Message) -> dict:
