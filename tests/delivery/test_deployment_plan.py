@@ -347,3 +347,13 @@ def test_the_dagger_function_hands_the_runner_a_github_client_and_both_credentia
                                                                      "arn:aws:iam::222222222222:role/stg")
     assert seen["client"].repository == "octo-org/coagent" and token not in repr(seen["client"])
     assert seen["executor"].repo is not None  # the history step reads the repository
+
+
+def test_a_plan_in_another_format_or_without_a_release_is_refused_with_exit_2(tmp_path, capsys):
+    from ci.cli.app import main
+
+    assert main(["deployment-plan", "--env", "dev", "--release", RELEASE, "--format", "table",
+                 "--source", str(tmp_path)]) == 2
+    assert "--format table: the plan is markdown or json" in capsys.readouterr().err
+    assert main(["deployment-plan", "--env", "dev", "--release", " ", "--source", str(tmp_path)]) == 2
+    assert "--release: name the release to plan" in capsys.readouterr().err
