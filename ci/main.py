@@ -19,8 +19,9 @@ from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.integrations.github_comments import PullRequest
+from ci.integrations.github_rest import Client
 from ci.output.render import failure_line, render
-from ci.pipeline import accept as accepting, approval, deliver, github_setup, runner
+from ci.pipeline import accept as accepting, approval, deliver, deployment_plan, github_setup, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -128,6 +129,17 @@ FromRoleArn = Annotated[str, Doc("IAM role of the --from environment's account t
 AcceptSkip = Annotated[list[str] | None, Doc("Leave these parts out (reported skipped): integration (the deployed-stack "
                                              "tests), lighthouse")]
 AcceptRuns = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs")]
+PlanEnv = Annotated[str, Doc("The environment the release is about to be deployed to (its stack, state, artifacts "
+                             "bucket; promote_from's state and bucket too), e.g. production")]
+PlanRelease = Annotated[str, Doc("The release to plan: its id (the commit's full SHA) or a tag given to `package --tag`")]
+PlanTag = Annotated[str, Doc("The git tag whose GitHub release holds the notes (in Actions: github.ref_name); default: "
+                             "--release when it is a tag, else the release's first tag")]
+PlanFormat = Annotated[str, Doc("markdown (the job summary, the release's notes) or json (the evidence)")]
+ChecksToken = Annotated[dagger.Secret | None, Doc("A token that reads the commit's check runs and the tag's release "
+                                                  "(checks: read, contents: read; in Actions: env://GITHUB_TOKEN); "
+                                                  "without it those items are unknown")]
+ChecksRepository = Annotated[str, Doc("The repository of the check runs and releases, owner/name (in Actions: "
+                                      "github.repository)")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -519,6 +531,30 @@ class Ci:
         report = await approval.check_approval(_executor(source, None), env, github_run_id, github_job,
                                                await github_token.plaintext(), github_repository, github_api_url)
         return _verdict(report, format, "")
+
+    @function(cache="never")
+    async def deployment_plan(self, source: Source, repo: Repo, env: PlanEnv, release: PlanRelease, tag: PlanTag = "",
+                              github_token: ChecksToken = None, github_repository: ChecksRepository = "",
+                              format: PlanFormat = "markdown", repo_path: RepoPath = "",
+                              aws_access_key_id: AwsAccessKeyId = None,
+                              aws_secret_access_key: AwsSecretAccessKey = None,
+                              aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
+                              from_aws_access_key_id: FromAccessKeyId = None,
+                              from_aws_secret_access_key: FromSecretAccessKey = None,
+                              from_aws_session_token: FromSessionToken = None, from_aws_role_arn: FromRoleArn = "",
+                              oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """The deployment plan as Markdown: the checklist (the commit's check runs, the release on the environment
+        before, release notes, a rollback target), each item ticked or not with its source, and the risk derived
+        from a change set of the stored release (created, listed, always deleted, never executed), the lockfile diff
+        and the conventional commits since the deployed release (git over --repo). Never cached."""
+        from_given = await _given(from_aws_access_key_id, from_aws_secret_access_key, from_aws_session_token,
+                                  from_aws_role_arn, oidc_request_url if from_aws_role_arn else "",
+                                  oidc_request_token if from_aws_role_arn else None)
+        given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
+                             oidc_request_url if aws_role_arn else "", oidc_request_token if aws_role_arn else None)
+        client = (Client(github_repository, await github_token.plaintext()) if github_token is not None else None)
+        return await deployment_plan.deployment_plan(_executor(source, None, repo, repo_path), env, release, given,
+                                                     from_given, client, tag, format)
 
     @function
     async def plan(self, source: Source, function: PlanName) -> str:

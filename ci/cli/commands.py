@@ -20,8 +20,9 @@ from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
 from ci.integrations.github_comments import PullRequest
+from ci.integrations.github_rest import Client as GitHubClient
 from ci.output.render import failure_line, render
-from ci.pipeline import accept as accepting, approval, deliver, github_setup, runner
+from ci.pipeline import accept as accepting, approval, deliver, deployment_plan, github_setup, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
@@ -49,8 +50,8 @@ def _emit(text: str, output: str | None) -> None:
 
 def _upload(args: argparse.Namespace) -> github.Upload | None:
     """Where `--github-token` sends the merged SARIF, checked before anything runs; None without a token."""
-    if not getattr(args, "github_token", None):
-        return None
+    if not getattr(args, "github_token", None) or not hasattr(args, "commit_sha"):
+        return None  # a function without --commit-sha (deployment-plan) reads GitHub, uploads nothing
     return github.Upload(args.github_repository, args.commit_sha, args.ref,
                          resolve(args.github_token), args.repo_path).check()
 
@@ -216,6 +217,14 @@ async def call(args: argparse.Namespace) -> int:
             return await _deliver(name, args, executor, repo_path)
         if name in GITHUB:
             return await _github(name, args, executor)
+        if name == "deployment_plan":
+            client = (GitHubClient(args.github_repository, resolve(args.github_token)) if args.github_token
+                      else None)
+            _emit(await deployment_plan.deployment_plan(executor, args.env or args.env_flag or "",
+                                                        args.release or args.release_flag or "", _given(args),
+                                                        _given(args, "from_"), client, args.tag, args.format),
+                  args.output)
+            return EXIT_PASSED
         if name in OUTPUTS:
             return await _export(name, executor, local, args.output, no_cache)
         if name in FIXERS:

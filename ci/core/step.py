@@ -29,10 +29,11 @@ PYTHON_IMAGE = "python:3.11-slim-bookworm"
 
 
 def python_tool(*pins: str) -> tuple[tuple[str, ...], ...]:
-    """`tool_install` for `PYTHON_IMAGE`: git (the tools read history), then the exactly pinned packages."""
+    """`tool_install` for `PYTHON_IMAGE`: git (the tools read history), then the exactly pinned packages (none: a
+    script of the standard library's, git only)."""
+    pip = ("pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--root-user-action=ignore", *pins)
     return (("apt-get", "update", "-qq"),
-            ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"),
-            ("pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--root-user-action=ignore", *pins))
+            ("apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"), *((pip,) if pins else ()))
 
 
 CacheSharing = Literal["shared", "locked"]

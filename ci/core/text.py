@@ -33,6 +33,11 @@ def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(kept[-lines:])
 
 
+def fit(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut (a service's field limits)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def kebab(name: str) -> str:
     """A function or stage name as the command line spells it (`unit_tests` → `unit-tests`)."""
     return name.replace("_", "-")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ci.core.errors import UsageError
 from ci.core.report import SCHEMA_VERSION, Finding, Report, StepResult
-from ci.core.text import kebab
+from ci.core.text import fit, kebab
 from ci.output import timeline
 
 FORMATS = ("table", "json", "markdown", "github")
@@ -230,10 +230,6 @@ def annotations(report: Report, repo_path: str = "", caps: Caps = GITHUB_CAPS) -
     return lines
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def annotation(f: Finding, repo_path: str = "", max_message: int = GITHUB_CAPS.message) -> str:
     """A GitHub workflow command (`::error file=...,line=...::message`) that the runner turns into an annotation;
     the message is cut to what GitHub keeps."""
@@ -246,4 +242,4 @@ def annotation(f: Finding, repo_path: str = "", max_message: int = GITHUB_CAPS.m
     if f.column:
         props.append(f"col={f.column}")
     props.append(f"title={_escape_property(f'{f.tool} {f.rule}')}")
-    return f"::{level} {','.join(props)}::{_escape_data(_cut(f.message, max_message))}"
+    return f"::{level} {','.join(props)}::{_escape_data(fit(f.message, max_message))}"

@@ -505,3 +505,19 @@ def test_a_tool_image_step_runs_on_the_source_after_its_tool_layers_without_any_
     assert index(ctr, "withExec", args=["pip", "install", "x==1"]) < mount
     assert chain[mount].args["source"] is executor.source and chain[mount].args["exclude"] == list(SOURCE_IGNORE)
     assert "npm" not in render(ctr) and not find(ctr, "withMountedCache")
+
+
+def test_the_deployment_plans_history_step_runs_git_over_the_repository_without_pip():
+    from ci.delivery import plan_history
+
+    executor = in_repo_executor()
+    history = plan_history.step("a" * 40, "b" * 40)
+    ctr = executor.step_container(executor.repo_base(history), history)
+    execs = [f.args["args"] for f in fields(ctr) if f.name == "withExec"]
+    assert execs[:2] == [["apt-get", "update", "-qq"],
+                         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "git"]]
+    assert not any(args[0] == "pip" for args in execs)
+    assert fields(ctr)[-1].args["args"] == [
+        "python3", "/bayon/tools/release-history.py", "--head", "a" * 40, "--base", "b" * 40, "--lockfile",
+        "package-lock.json", "--output", "/bayon/reports/plan-history/release-history.json"]
+    assert index(ctr, "withDirectory", path="/repo") >= 0 and fields(ctr)[-2].args == {"path": "/repo/examples/coagent"}
