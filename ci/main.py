@@ -19,7 +19,7 @@ from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import deliver, runner
+from ci.pipeline import deliver, routing, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -60,8 +60,8 @@ GateName = Annotated[str, Doc("The gate whose reports to export: ci, quality, li
 PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typecheck, format-check, unit-tests, "
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
                               "validate-infra, lighthouse, lint-fix, format-fix, preview-changes or package (its package "
-                              "step per environment, and the static export's build); promote, deploy, rollback, smoke "
-                              "or history run none (boto3 calls: [])")]
+                              "step per environment, and the static export's build); promote, deploy, rollback, smoke, "
+                              "history, route or init run none ([])")]
 AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "
                               "the app's production build: no build, no server")]
 Runs = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs (the median "
@@ -102,6 +102,16 @@ FromAccessKeyId = Annotated[dagger.Secret | None, Doc("AWS access key id of the 
 FromSecretAccessKey = Annotated[dagger.Secret | None, Doc("AWS secret access key of the --from environment's account")]
 FromSessionToken = Annotated[dagger.Secret | None, Doc("AWS session token of the --from environment's temporary keys")]
 FromRoleArn = Annotated[str, Doc("IAM role of the --from environment's account to assume with GitHub's OIDC token")]
+EventName = Annotated[str, Doc("The GitHub event: push (a tag push too: refs/tags/...), pull_request, schedule or "
+                                "workflow_dispatch (in Actions: github.event_name)")]
+EventRef = Annotated[str, Doc("The full ref of the event, e.g. refs/heads/develop or refs/tags/rc-1.4.0 (in Actions: "
+                              "github.ref)")]
+BaseRef = Annotated[str, Doc("A pull request's target branch (in Actions: github.base_ref)")]
+DispatchEnv = Annotated[str, Doc("A manual dispatch's environment input: deploy this environment of pipeline.yaml")]
+DispatchRelease = Annotated[str, Doc("A manual dispatch's release input: a release tag (vX.Y.Z, rc-X.Y.Z[.N]) or a "
+                                     "commit's full SHA")]
+ScheduleName = Annotated[str, Doc("Which scheduled run: security, performance, dependency-update, drift or cost")]
+RouteFormat = Annotated[str, Doc("How to print the route: table or json")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -446,3 +456,13 @@ class Ci:
     async def plan(self, source: Source, function: PlanName) -> str:
         """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values)."""
         return await runner.plan(function, _executor(source, None))
+
+    @function
+    async def route(self, source: Source, event: EventName, ref: EventRef, base_ref: BaseRef = "",
+                    environment: DispatchEnv = "", release: DispatchRelease = "", schedule: ScheduleName = "",
+                    format: RouteFormat = "table") -> str:
+        """The trigger table: the stages an event runs and the environment it deploys (develop -> dev, rc-* tags ->
+        staging, v* tags -> production from pipeline.yaml's triggers; other branches and pull requests: checks
+        only; a schedule: its stage; a manual dispatch: its environment); a malformed release tag fails (exit 2)."""
+        return await routing.route(_executor(source, None), event, ref, base_ref, environment, release, schedule,
+                                   format)

@@ -20,7 +20,7 @@ from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import deliver, runner
+from ci.pipeline import deliver, routing, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
@@ -171,6 +171,11 @@ async def call(args: argparse.Namespace) -> int:
             if not target:
                 raise UsageError("plan: name the function to plan, e.g. `bayon plan quality`")
             _emit(await runner.plan(target, executor), args.output)
+            return EXIT_PASSED
+        if name == "route":
+            _emit(await routing.route(executor, args.event or args.event_flag or "", args.ref or args.ref_flag or "",
+                                      args.base_ref, args.environment, args.release, args.schedule, args.format),
+                  args.output)
             return EXIT_PASSED
         if name == "reports":
             out = Path(args.output or "reports")

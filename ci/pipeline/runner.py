@@ -36,8 +36,9 @@ from ci.stages.setup import changes
 from ci.stages.tests import integration, unit
 
 CODE_SCANNING_ID = "security/code-scanning"
-NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history"})
-"""Delivery functions that run no step: their work is boto3 calls in the caller's process (the report's phases)."""
+NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history", "route", "init"})
+"""Functions that run no step: the delivery ones' work is boto3 calls in the caller's process (the report's
+phases); route and init only read the app's files."""
 PLANNED_RELEASE_PREFIX = "releases/<commit-sha>/code"
 """Where `plan package` shows the code going: the release id is the --commit-sha of the call."""
 
