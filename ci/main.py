@@ -19,7 +19,7 @@ from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import deliver, routing, runner
+from ci.pipeline import adoption, deliver, routing, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -112,6 +112,9 @@ DispatchRelease = Annotated[str, Doc("A manual dispatch's release input: a relea
                                      "commit's full SHA")]
 ScheduleName = Annotated[str, Doc("Which scheduled run: security, performance, dependency-update, drift or cost")]
 RouteFormat = Annotated[str, Doc("How to print the route: table or json")]
+ModuleRef = Annotated[str, Doc("This module's Git reference pinned to a version, which the workflows call (`dagger -m "
+                              "REF call ... --source .`), e.g. github.com/ORG/bayon-pipeline@v0.1.0")]
+Force = Annotated[bool, Doc("Overwrite pipeline.yaml and the workflows when the app has them already")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -466,3 +469,17 @@ class Ci:
         only; a schedule: its stage; a manual dispatch: its environment); a malformed release tag fails (exit 2)."""
         return await routing.route(_executor(source, None), event, ref, base_ref, environment, release, schedule,
                                    format)
+
+    @function
+    async def init(self, source: Source, module: ModuleRef = "github.com/ORG/bayon-pipeline@v0.1.0",
+                   force: Force = False) -> dagger.Changeset:
+        """Adopt the pipeline: a commented pipeline.yaml detected from the app (its package.json tools and engines,
+        Next static export, SAM templates, Jest integration config) and the workflows calling this module by
+        reference (.github/workflows: ci, security, and with a template validate-infrastructure, deploy-dev,
+        deploy-staging, deploy-production, rollback); the changes to export (`export --path .`). An existing
+        pipeline.yaml or workflow is refused unless --force."""
+        written = await adoption.init(_executor(source, None), module, force)
+        after = source
+        for path, text in written.items():
+            after = after.with_new_file(path, text)
+        return after.changes(source)

@@ -68,7 +68,7 @@ NO_CACHE = {"ci", "quality", "lint", "typecheck", "format_check", "lint_fix", "f
 
 
 ADDED_FUNCTIONS = {"lighthouse", "validate_infra", "preview_changes", "package", "promote", "deploy", "rollback", "smoke",
-                   "history", "route"}
+                   "history", "route", "init"}
 """Functions added since the layout change (issue 9); the earlier ones keep their arguments."""
 LISTING_DOCS = {("plan", "function"), ("reports", "function")}
 """Arguments whose doc lists the functions they take: it grows with each function added, never losing one."""

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from apps import COAGENT, ROOT, run_local
-from workflow_checks import actionlint, call_flags, dagger_steps, load, schema_errors, shape_problems, unregistered
+from workflow_checks import (PENDING, actionlint, call_flags, dagger_steps, load, schema_errors, shape_problems,
+                             unregistered)
 
 from ci.adoption import workflows as rendered
 from ci.cli import signature
@@ -182,17 +183,6 @@ def test_performance_passes_the_url_through_the_environment_never_into_the_scrip
 # concurrency and permissions (issue 11).
 
 DEPLOYS = ("deploy-dev.yml", "deploy-staging.yml", "deploy-production.yml", "rollback.yml")
-PENDING = {
-    # Registered by the other parts of issue 11 (B: check-approval and ci's pull-request comment; C: deploy's
-    # --from-aws-*; D: deployment-plan and the notification flags; the lead: accept and deploy/rollback's GitHub
-    # records). Empty this once they are merged: the test then insists on every one.
-    ("ci", "--github-token"), ("ci", "--github-repository"), ("ci", "--pull-request"), ("ci", "--from-fork"),
-    ("check-approval", ""), ("deployment-plan", ""), ("accept", ""),
-    *((fn, flag) for fn in ("deploy", "rollback") for flag in (
-        "--github-token", "--github-repository", "--slack-webhook", "--pagerduty-routing-key")),
-    ("deploy", "--github-run-id"), ("deploy", "--github-job"), ("deploy", "--from-aws-role-arn"),
-}
-"""(function, flag) the workflows use that this branch does not register yet ("" as flag: the whole function)."""
 CONFIG = load_config((COAGENT / "pipeline.yaml").read_text())
 
 

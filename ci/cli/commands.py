@@ -20,7 +20,7 @@ from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
 from ci.output.render import failure_line, render
-from ci.pipeline import deliver, routing, runner
+from ci.pipeline import adoption, deliver, routing, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
@@ -176,6 +176,12 @@ async def call(args: argparse.Namespace) -> int:
             _emit(await routing.route(executor, args.event or args.event_flag or "", args.ref or args.ref_flag or "",
                                       args.base_ref, args.environment, args.release, args.schedule, args.format),
                   args.output)
+            return EXIT_PASSED
+        if name == "init":
+            for path, text in (await adoption.init(executor, args.module, args.force)).items():
+                (local.source / path).parent.mkdir(parents=True, exist_ok=True)
+                (local.source / path).write_text(text)
+                print(f"wrote {path}", file=sys.stderr)
             return EXIT_PASSED
         if name == "reports":
             out = Path(args.output or "reports")
