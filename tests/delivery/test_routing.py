@@ -1,16 +1,20 @@
-"""`route`: the trigger table as code, on the sample app's pipeline.yaml, through the library and through bayon."""
+"""`route`: the trigger table as code, on the sample app's pipeline.yaml, through the library, bayon and Dagger."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from apps import COAGENT
+from dagger import dag
 
+from ci import Ci
 from ci.cli.app import main
 from ci.config import load_config
 from ci.core.errors import UsageError
 from ci.delivery import routing
+from ci.executors.dagger import DaggerExecutor
 
 CONFIG = load_config((COAGENT / "pipeline.yaml").read_text())
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -129,3 +133,17 @@ def test_bayon_route_exits_2_on_a_malformed_tag_with_one_line(tag: str, capsys: 
 def test_bayon_route_refuses_another_format(capsys: pytest.CaptureFixture[str]):
     assert main(["route", "--source", str(COAGENT), "push", "refs/heads/main", "--format", "markdown"]) == 2
     assert "route prints table or json" in capsys.readouterr().err
+
+
+def test_the_dagger_face_routes_through_the_same_runner(monkeypatch: pytest.MonkeyPatch):
+    """Offline: the executor reads the sample app's files from disk; the function returns the same JSON and fails
+    with the same usage error."""
+    async def read(self, path: str) -> str | None:
+        file = COAGENT / path
+        return file.read_text() if file.is_file() else None
+
+    monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
+    out = asyncio.run(Ci().route(source=dag.directory(), event="push", ref="refs/tags/v2.0.0", format="json"))
+    assert json.loads(out)["environment"] == "production" and json.loads(out)["stages"] == RELEASE
+    with pytest.raises(UsageError, match="^tag v2.0: not a release tag"):
+        asyncio.run(Ci().route(source=dag.directory(), event="push", ref="refs/tags/v2.0"))
