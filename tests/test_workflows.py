@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ from ci.cli import signature
 from ci.config import load_config
 from ci.core.sources import glob_source
 from ci.core.text import kebab
+from ci.delivery import routing
 from ci.pipeline import runner
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -276,8 +278,10 @@ def test_each_deploy_job_gets_the_permissions_its_github_records_need():
 
 
 def test_tag_workflows_route_first_and_run_nothing_for_another_environment():
-    for workflow, env, tags in (("deploy-staging.yml", "staging", ["rc-*"]),
-                                ("deploy-production.yml", "production", ["v*"])):
+    for workflow, env, tags, sample in (("deploy-staging.yml", "staging", ["rc-*"], "rc-1.4.0.2"),
+                                        ("deploy-production.yml", "production", ["v*"], "v1.4.0")):
+        assert fnmatch.fnmatch(sample, tags[0])  # a tag the filter lets through routes to this workflow's environment
+        assert routing.route(CONFIG, "push", f"refs/tags/{sample}").environment == env
         loaded = load(WORKFLOWS / workflow)
         assert loaded[True]["push"] == {"tags": tags} and "workflow_dispatch" in loaded[True]
         route = loaded["jobs"]["route"]
