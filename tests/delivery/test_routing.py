@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import pytest
-from apps import COAGENT
+from apps import COAGENT, run_local
 from dagger import dag
 
 from ci import Ci
@@ -15,6 +15,7 @@ from ci.config import load_config
 from ci.core.errors import UsageError
 from ci.delivery import routing
 from ci.executors.dagger import DaggerExecutor
+from ci.pipeline import runner
 
 CONFIG = load_config((COAGENT / "pipeline.yaml").read_text())
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -147,3 +148,8 @@ def test_the_dagger_face_routes_through_the_same_runner(monkeypatch: pytest.Monk
     assert json.loads(out)["environment"] == "production" and json.loads(out)["stages"] == RELEASE
     with pytest.raises(UsageError, match="^tag v2.0: not a release tag"):
         asyncio.run(Ci().route(source=dag.directory(), event="push", ref="refs/tags/v2.0"))
+
+
+def test_route_and_init_plan_no_step():
+    for function in ("route", "init"):
+        assert run_local(lambda executor: runner.plan(function, executor), COAGENT) == "[]\n"
