@@ -55,6 +55,12 @@ def _package(text: str | None) -> dict:
     return found if isinstance(found, dict) else {}
 
 
+def _mapping(package: dict, key: str) -> dict:
+    """A package.json object field; anything else (absent, a list, a string) as empty."""
+    value = package.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def stack_prefix(name: str) -> str:
     """A name usable in stack and bucket names: lower case, letters, digits and dashes, starting with a letter."""
     cleaned = re.sub(r"[^a-z0-9]+", "-", name.split("/")[-1].lower()).strip("-")
@@ -82,9 +88,9 @@ def _of_type(resources: dict, kind: str) -> tuple[str, ...]:
 def detect(files: Mapping[str, str | None], templates: Mapping[str, str | None], default_name: str) -> App:
     """The app, from its files (path -> text, None when absent) and its templates (path -> text)."""
     package = _package(files.get("package.json"))
-    deps = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
-    scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
-    engines = package.get("engines", {})
+    deps = {**_mapping(package, "dependencies"), **_mapping(package, "devDependencies")}
+    scripts = {k: v for k, v in _mapping(package, "scripts").items() if isinstance(v, str)}
+    engines = _mapping(package, "engines")
     integration = next((p for p in INTEGRATION_CONFIGS if files.get(p) is not None), None)
     script = INTEGRATION_SCRIPT.search(scripts.get("test:integration", ""))
     if script and files.get(script["path"]) is not None:
@@ -92,7 +98,7 @@ def detect(files: Mapping[str, str | None], templates: Mapping[str, str | None],
     static = any(STATIC_EXPORT.search(files.get(p) or "") for p in NEXT_CONFIGS)
     return App(
         name=stack_prefix(str(package.get("name") or default_name)),
-        engines_node=engines.get("node") if isinstance(engines, dict) else None,
+        engines_node=engines["node"] if isinstance(engines.get("node"), str) else None,
         lint="eslint" in deps, typecheck="typescript" in deps, format="prettier" in deps,
         unit="jest" in deps or "jest" in scripts.get("test", ""),
         integration_config=integration, static_export=static,

@@ -18,6 +18,7 @@ from workflow_checks import PENDING, actionlint, load, schema_errors, shape_prob
 from ci import Ci
 from ci.adoption import workflows
 from ci.cli.app import main
+from ci.config import load_config
 from ci.executors.dagger import DaggerExecutor
 from ci.pipeline import adoption, runner
 
@@ -176,3 +177,14 @@ def test_the_workflow_templates_render_for_both_callers():
         assert "@MODULE@" not in app[path] and "@SOURCE@" not in app[path] and "@ENGINE@" not in app[path]
         assert app[path].count(f"module: {MODULE}") == here[path].count("\n          call:")
         assert "module:" not in here[path]
+
+
+@pytest.mark.parametrize("package", ["{not json", "[]", '{"name": 7, "dependencies": ["next"], "scripts": "jest", '
+                                     '"engines": "node 20"}'])
+def test_a_package_json_of_an_odd_shape_still_gets_a_loadable_pipeline_yaml(tmp_path: Path, package: str):
+    app = tmp_path / "odd"
+    app.mkdir()
+    (app / "package.json").write_text(package)
+    assert init(app) == 0
+    config = load_config((app / "pipeline.yaml").read_text())
+    assert not (config.quality.lint or config.tests.unit or config.tests.integration.enabled)
