@@ -21,7 +21,7 @@ from ci.integrations import github
 from ci.integrations.github_comments import PullRequest
 from ci.integrations.github_rest import Client
 from ci.output.render import failure_line, render
-from ci.pipeline import accept as accepting, approval, deliver, deployment_plan, github_setup, runner
+from ci.pipeline import accept as accepting, adoption, approval, deliver, deployment_plan, github_setup, routing, runner
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -85,7 +85,8 @@ PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typechec
                               "validate-infra, lighthouse, lint-fix, format-fix, preview-changes or package (its package "
                               "step per environment, and the static export's build), accept (each environment's "
                               "deployed-stack tests and site audit); promote, deploy, rollback, smoke, history, "
-                              "configure-github or check-approval run none (boto3 or GitHub API calls: [])")]
+                              "configure-github, check-approval, route or init run none (boto3 or GitHub API calls, "
+                              "the app's files read: [])")]
 AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "
                               "the app's production build: no build, no server")]
 Runs = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs (the median "
@@ -140,6 +141,19 @@ ChecksToken = Annotated[dagger.Secret | None, Doc("A token that reads the commit
                                                   "without it those items are unknown")]
 ChecksRepository = Annotated[str, Doc("The repository of the check runs and releases, owner/name (in Actions: "
                                       "github.repository)")]
+EventName = Annotated[str, Doc("The GitHub event: push (a tag push too: refs/tags/...), pull_request, schedule or "
+                                "workflow_dispatch (in Actions: github.event_name)")]
+EventRef = Annotated[str, Doc("The full ref of the event, e.g. refs/heads/develop or refs/tags/rc-1.4.0 (in Actions: "
+                              "github.ref)")]
+BaseRef = Annotated[str, Doc("A pull request's target branch (in Actions: github.base_ref)")]
+DispatchEnv = Annotated[str, Doc("A manual dispatch's environment input: deploy this environment of pipeline.yaml")]
+DispatchRelease = Annotated[str, Doc("A manual dispatch's release input: a release tag (vX.Y.Z, rc-X.Y.Z[.N]) or a "
+                                     "commit's full SHA")]
+ScheduleName = Annotated[str, Doc("Which scheduled run: security, performance, dependency-update, drift or cost")]
+RouteFormat = Annotated[str, Doc("How to print the route: table or json")]
+ModuleRef = Annotated[str, Doc("This module's Git reference pinned to a version, which the workflows call (`dagger -m "
+                              "REF call ... --source .`), e.g. github.com/ORG/bayon-pipeline@v0.1.0")]
+Force = Annotated[bool, Doc("Overwrite pipeline.yaml and the workflows when the app has them already")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -560,3 +574,27 @@ class Ci:
     async def plan(self, source: Source, function: PlanName) -> str:
         """The steps a function would run, as JSON: images, argv, env, caches, services (never secret values)."""
         return await runner.plan(function, _executor(source, None))
+
+    @function
+    async def route(self, source: Source, event: EventName, ref: EventRef, base_ref: BaseRef = "",
+                    environment: DispatchEnv = "", release: DispatchRelease = "", schedule: ScheduleName = "",
+                    format: RouteFormat = "table") -> str:
+        """The trigger table: the stages an event runs and the environment it deploys (develop -> dev, rc-* tags ->
+        staging, v* tags -> production from pipeline.yaml's triggers; other branches and pull requests: checks
+        only; a schedule: its stage; a manual dispatch: its environment); a malformed release tag fails (exit 2)."""
+        return await routing.route(_executor(source, None), event, ref, base_ref, environment, release, schedule,
+                                   format)
+
+    @function
+    async def init(self, source: Source, module: ModuleRef = "github.com/ORG/bayon-pipeline@v0.1.0",
+                   force: Force = False) -> dagger.Changeset:
+        """Adopt the pipeline: a commented pipeline.yaml detected from the app (its package.json tools and engines,
+        Next static export, SAM templates, Jest integration config) and the workflows calling this module by
+        reference (.github/workflows: ci, security, and with a template validate-infrastructure, deploy-dev,
+        deploy-staging, deploy-production, rollback); the changes to export (`export --path .`). An existing
+        pipeline.yaml or workflow is refused unless --force."""
+        written = await adoption.init(_executor(source, None), module, force)
+        after = source
+        for path, text in written.items():
+            after = after.with_new_file(path, text)
+        return after.changes(source)

@@ -68,7 +68,7 @@ NO_CACHE = {"ci", "quality", "lint", "typecheck", "format_check", "lint_fix", "f
 
 
 ADDED_FUNCTIONS = {"lighthouse", "validate_infra", "preview_changes", "package", "promote", "deploy", "rollback", "smoke",
-                   "history", "accept", "configure_github", "check_approval", "deployment_plan"}
+                   "history", "accept", "configure_github", "check_approval", "deployment_plan", "route", "init"}
 """Functions added since the layout change (issues 9 and 11); the earlier ones keep their arguments."""
 PR_COMMENT = {"github_token", "github_repository", "pull_request", "from_fork"}
 """`ci` comments on the pull request (issue 11)."""

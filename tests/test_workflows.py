@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from pathlib import Path
@@ -9,11 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 from apps import COAGENT, ROOT, run_local
+from workflow_checks import (PENDING, actionlint, call_flags, dagger_steps, load, schema_errors, shape_problems,
+                             unregistered)
 
+from ci.adoption import workflows as rendered
 from ci.cli import signature
 from ci.config import load_config
 from ci.core.sources import glob_source
 from ci.core.text import kebab
+from ci.delivery import routing
 from ci.pipeline import runner
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -29,14 +34,9 @@ def pipeline_workflows() -> list[Path]:
 def test_every_job_is_checkout_plus_one_pinned_dagger_step(path: Path):
     workflow = yaml.safe_load(path.read_text())
     assert workflow["permissions"], f"{path.name}: set least-privilege permissions"
-    for name, job in workflow["jobs"].items():
-        steps = job["steps"]
-        assert len(steps) == 2, f"{path.name}:{name} has {len(steps)} steps"
-        assert steps[0]["uses"].startswith("actions/checkout@")
-        dagger_step = steps[1]
-        assert dagger_step["uses"].startswith("dagger/dagger-for-github@v8")
-        assert dagger_step["with"]["version"] == ENGINE, "the action must run the engine dagger.json names"
-        assert "--source examples/coagent" in dagger_step["with"]["call"]
+    assert shape_problems(workflow, ENGINE, module=None) == [], "the action must run the engine dagger.json names"
+    for name, step in dagger_steps(workflow).items():
+        assert "--source examples/coagent" in step["with"]["call"], f"{path.name}:{name}"
 
 
 def test_ci_runs_on_every_push_pull_request_and_by_hand():
@@ -174,3 +174,170 @@ def test_performance_passes_the_url_through_the_environment_never_into_the_scrip
     assert '${LIGHTHOUSE_URL:+--url "$LIGHTHOUSE_URL"}' in call and "${{" not in call
     flags = {p["name"] for p in signature.load()["lighthouse"]["parameters"]}
     assert {"url", "format", "repo_path"} <= flags
+
+
+# Linted, schema-checked and shape-checked, every call's function and flags registered; the deploy workflows' gates,
+# concurrency and permissions (issue 11).
+
+DEPLOYS = ("deploy-dev.yml", "deploy-staging.yml", "deploy-production.yml", "rollback.yml")
+CONFIG = load_config((COAGENT / "pipeline.yaml").read_text())
+
+
+def all_workflows() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+def test_actionlint_finds_nothing_in_any_workflow():
+    assert actionlint(all_workflows()) == []
+
+
+def test_actionlint_and_the_schema_catch_a_broken_workflow(tmp_path: Path):
+    """The two linters can fail: a job needing a job that does not exist, a step with an unknown key."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    needs: nope\n    runs-on: ubuntu-24.04\n    steps:\n"
+                      "      - uses: actions/checkout@v4\n        wiht: {}\n")
+    assert any("nope" in f["message"] for f in actionlint([broken]))
+    assert "wiht" in schema_errors([broken])
+
+
+def test_every_workflow_matches_githubs_workflow_schema():
+    assert schema_errors(all_workflows()) == ""
+
+
+def test_the_committed_workflows_are_the_rendered_templates():
+    """`python -m ci.adoption.workflows --write` renders them; init writes the same templates for an app."""
+    for path, text in rendered.render(rendered.SAMPLE).items():
+        assert (ROOT / path).read_text() == text, f"{path}: run python -m ci.adoption.workflows --write"
+    assert rendered.ENGINE_VERSION == ENGINE
+
+
+def test_every_dagger_call_names_a_registered_function_and_flags():
+    missing = set().union(*(unregistered(load(p)) for p in pipeline_workflows()))
+    assert missing - PENDING == set(), "a workflow calls what the module does not register"
+    assert PENDING - missing == set(), "registered now: take these out of PENDING"
+
+
+def test_the_flag_parser_reads_flags_in_expressions_and_parameter_expansions():
+    function, flags = call_flags("security --source a ${{ !x && '--github-token env://T' || '' }} "
+                                 '${URL:+--url "$URL"} --base=${{ y }}')
+    assert function == "security" and flags == ["--source", "--url", "--base", "--github-token"]
+    assert unregistered({"jobs": {"j": {"steps": [{"uses": "dagger/dagger-for-github@v8.4.1", "with": {
+        "call": "deploy --source . --env dev --relase x"}}]}}}) == {("deploy", "--relase")}
+
+
+def jobs(name: str) -> dict[str, dict]:
+    return load(WORKFLOWS / name)["jobs"]
+
+
+def test_the_approval_gates_are_the_environments_pipeline_yaml_names_in_order():
+    for workflow, env in (("deploy-dev.yml", "dev"), ("deploy-staging.yml", "staging"),
+                          ("deploy-production.yml", "production")):
+        environment = CONFIG.environments[env]
+        gated = [(name, job["environment"]) for name, job in jobs(workflow).items() if "environment" in job]
+        expected = [a.github_environment for a in environment.approvals]
+        if environment.github_environment not in expected:
+            expected.append(environment.github_environment)
+        assert [e for _, e in gated] == expected, workflow
+        assert gated[-1][0] == "deploy"
+        for (before, _), (after, _) in zip(gated, gated[1:]):  # in sequence: each gate waits for the one before
+            assert jobs(workflow)[after]["needs"] == before
+
+
+def test_deploys_and_rollbacks_share_the_environments_concurrency_group_and_are_never_cancelled():
+    for workflow, env in (("deploy-dev.yml", "dev"), ("deploy-staging.yml", "staging"),
+                          ("deploy-production.yml", "production")):
+        assert jobs(workflow)["deploy"]["concurrency"] == {"group": f"environment-{env}", "cancel-in-progress": False}
+    rollback = load(WORKFLOWS / "rollback.yml")
+    assert rollback["jobs"]["rollback"]["concurrency"] == {"group": "environment-${{ inputs.environment }}",
+                                                           "cancel-in-progress": False}
+    inputs = rollback[True]["workflow_dispatch"]["inputs"]
+    assert inputs["environment"]["options"] == list(CONFIG.environments)
+    assert inputs["release"]["required"] is False
+
+
+def test_least_privilege_id_token_only_where_oidc_is_used():
+    for path in pipeline_workflows():
+        workflow = load(path)
+        assert workflow["permissions"] == {"contents": "read"}, path.name
+        for name, step in dagger_steps(workflow).items():
+            permissions = workflow["jobs"][name].get("permissions", {})
+            oidc = "--oidc-request-token" in step["with"]["call"]
+            assert (permissions.get("id-token") == "write") == oidc, f"{path.name}:{name}"
+            token = "--github-token env://GITHUB_TOKEN" in step["with"]["call"]
+            assert ("GITHUB_TOKEN" in step.get("env", {})) == token, f"{path.name}:{name}"
+            assert "secrets.AWS" not in json.dumps(workflow), "no long-lived AWS keys"
+
+
+def test_each_deploy_job_gets_the_permissions_its_github_records_need():
+    for workflow in ("deploy-dev.yml", "deploy-staging.yml", "deploy-production.yml"):
+        assert jobs(workflow)["deploy"]["permissions"] == {"contents": "read", "id-token": "write",
+                                                            "deployments": "write", "actions": "read"}
+    assert jobs("deploy-staging.yml")["accept"]["permissions"]["contents"] == "write"  # the rc release published
+    assert jobs("deploy-production.yml")["approve"]["permissions"] == {"contents": "read", "actions": "read"}
+    assert jobs("rollback.yml")["rollback"]["permissions"]["deployments"] == "write"
+
+
+def test_tag_workflows_route_first_and_run_nothing_for_another_environment():
+    for workflow, env, tags, sample in (("deploy-staging.yml", "staging", ["rc-*"], "rc-1.4.0.2"),
+                                        ("deploy-production.yml", "production", ["v*"], "v1.4.0")):
+        assert fnmatch.fnmatch(sample, tags[0])  # a tag the filter lets through routes to this workflow's environment
+        assert routing.route(CONFIG, "push", f"refs/tags/{sample}").environment == env
+        loaded = load(WORKFLOWS / workflow)
+        assert loaded[True]["push"] == {"tags": tags} and "workflow_dispatch" in loaded[True]
+        route = loaded["jobs"]["route"]
+        call = route["steps"][1]["with"]["call"]
+        assert call.startswith("route --source examples/coagent --event ${{ github.event_name }} --ref ${{ github.ref }}")
+        assert route["outputs"]["environment"] == "${{ fromJSON(steps.route.outputs.output).environment }}"
+        first = [name for name, job in loaded["jobs"].items() if job.get("needs") == "route"]
+        assert first and all(loaded["jobs"][n]["if"] == f"needs.route.outputs.environment == '{env}'" for n in first)
+
+
+def test_production_promotes_with_stagings_role_and_never_packages():
+    production = jobs("deploy-production.yml")
+    assert "package" not in production
+    for name in ("plan", "deploy"):
+        call = production[name]["steps"][1]["with"]["call"]
+        assert "--from-aws-role-arn ${{ vars.AWS_ROLE_ARN_STAGING }}" in call
+        assert "--aws-role-arn ${{ vars.AWS_ROLE_ARN_PRODUCTION }}" in call
+    assert "--env production --release ${{ github.sha }}" in production["deploy"]["steps"][1]["with"]["call"]
+    staging = jobs("deploy-staging.yml")
+    assert "--tag ${{ needs.route.outputs.tag }}" in staging["package"]["steps"][1]["with"]["call"]
+
+
+def test_the_deployment_plan_goes_to_the_job_summary():
+    """dagger-for-github's own summary (enable-github-summary, summary-path) holds only the command, the trace link
+    and the version; the plan itself is the call's result, written there with `dagger call -o`."""
+    for workflow in ("deploy-staging.yml", "deploy-production.yml"):
+        step = jobs(workflow)["plan"]["steps"][1]
+        assert step["with"]["call"].startswith("deployment-plan --source examples/coagent")
+        assert step["with"]["call"].endswith('-o "$GITHUB_STEP_SUMMARY"')
+        assert "enable-github-summary" not in step["with"]
+
+
+def test_rollback_passes_the_release_input_through_the_environment_never_into_the_script():
+    step = jobs("rollback.yml")["rollback"]["steps"][1]
+    assert step["env"]["ROLLBACK_TO"] == "${{ inputs.release }}"
+    assert '--to="$ROLLBACK_TO"' in step["with"]["call"] and "inputs.release" not in step["with"]["call"]
+
+
+def test_ci_passes_the_pull_request_comment_flags():
+    job = jobs("ci.yml")["ci"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    call = job["steps"][1]["with"]["call"]
+    assert "--pull-request ${{ github.event.pull_request.number || 0 }}" in call
+    assert ("--from-fork=${{ github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name "
+            "!= github.repository }}") in call  # a bool flag takes its value after `=`; a push is no fork
+    assert "--github-token env://GITHUB_TOKEN --github-repository ${{ github.repository }}" in call
+
+
+def test_the_shape_check_can_fail():
+    checkout = {"uses": "actions/checkout@v4"}
+    step = {"uses": "dagger/dagger-for-github@v8.4.1", "with": {"version": ENGINE, "call": "ci --source ."}}
+    assert shape_problems({"jobs": {"a": {"steps": [checkout, step]}}}, ENGINE, None) == []
+    assert shape_problems({"jobs": {"a": {"steps": [checkout, step]}}}, ENGINE, "github.com/x/y@v1") == [
+        "a: does not call github.com/x/y@v1 with --source ."]
+    assert shape_problems({"jobs": {"a": {"steps": [checkout, step, {"run": "make"}]}}}, ENGINE, None)
+    assert shape_problems({"jobs": {"a": {"steps": [step, checkout]}}}, ENGINE, None)
+    old = {**step, "with": {**step["with"], "version": "v0.18.0"}}
+    assert shape_problems({"jobs": {"a": {"steps": [checkout, old]}}}, ENGINE, None) == [
+        f"a: version v0.18.0 is not the engine {ENGINE}"]

@@ -22,7 +22,7 @@ from ci.integrations import github
 from ci.integrations.github_comments import PullRequest
 from ci.integrations.github_rest import Client as GitHubClient
 from ci.output.render import failure_line, render
-from ci.pipeline import accept as accepting, approval, deliver, deployment_plan, github_setup, runner
+from ci.pipeline import accept as accepting, adoption, approval, deliver, deployment_plan, github_setup, routing, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
@@ -205,6 +205,17 @@ async def call(args: argparse.Namespace) -> int:
             if not target:
                 raise UsageError("plan: name the function to plan, e.g. `bayon plan quality`")
             _emit(await runner.plan(target, executor), args.output)
+            return EXIT_PASSED
+        if name == "route":
+            _emit(await routing.route(executor, args.event or args.event_flag or "", args.ref or args.ref_flag or "",
+                                      args.base_ref, args.environment, args.release, args.schedule, args.format),
+                  args.output)
+            return EXIT_PASSED
+        if name == "init":
+            for path, text in (await adoption.init(executor, args.module, args.force)).items():
+                (local.source / path).parent.mkdir(parents=True, exist_ok=True)
+                (local.source / path).write_text(text)
+                print(f"wrote {path}", file=sys.stderr)
             return EXIT_PASSED
         if name == "reports":
             out = Path(args.output or "reports")

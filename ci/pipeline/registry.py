@@ -117,5 +117,5 @@ def steps_of(function: str, config: Config, templates: Sequence[str] = ()) -> li
     if function in OUTPUTS:
         return OUTPUTS[function].steps(config)
     names = ", ".join(["ci", *GATES, *FIXERS, *OUTPUTS, "preview_changes", "package", "promote", "deploy", "rollback",
-                       "smoke", "history", "configure_github", "check_approval"])
+                       "smoke", "history", "configure_github", "check_approval", "route", "init"])
     raise UsageError(f"plan: no function {function!r}; choose from {names}")

@@ -39,8 +39,10 @@ from ci.stages.tests import integration, unit
 CODE_SCANNING_ID = "security/code-scanning"
 PR_COMMENT_ID = "github/pr-comment"
 PR_COMMENT_MARKER = "ci-summary"
-NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history", "configure_github", "check_approval"})
-"""Functions that run no step: their work is boto3 or GitHub API calls in the caller's process."""
+NO_STEPS = frozenset({"promote", "deploy", "rollback", "smoke", "history", "configure_github", "check_approval",
+                      "route", "init"})
+"""Functions that run no step: their work is boto3 or GitHub API calls in the caller's process (the delivery ones'
+phases are the report's steps); route and init only read the app's files."""
 PLANNED_RELEASE_PREFIX = "releases/<commit-sha>/code"
 """Where `plan package` shows the code going: the release id is the --commit-sha of the call."""
 

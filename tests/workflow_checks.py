@@ -1,0 +1,103 @@
+"""Checks every workflow the pipeline writes or runs must pass: actionlint, GitHub's workflow JSON schema (the one
+check-jsonschema vendors from schemastore), the one-step shape, and each dagger call's function and flags against
+the registration (ci/schemas/functions.json)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ci.cli import signature
+from ci.core.text import kebab
+
+ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or "actionlint"
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+FLAG = re.compile(r"(?:^|[\s'+])(--[a-z][a-z0-9-]*)")
+DAGGER_CALL_FLAGS = {"-o", "--output"}
+"""`dagger call`'s own flags the workflows use: -o writes the result to a file (the job summary)."""
+
+PENDING = {
+    # Registered by the other parts of issue 11 (B: check-approval and ci's pull-request comment; C: deploy's
+    # --from-aws-*; D: deployment-plan and the notification flags; the lead: accept and deploy/rollback's GitHub
+    # records). Empty this once they are merged: the test then insists on every one.
+    ("ci", "--github-token"), ("ci", "--github-repository"), ("ci", "--pull-request"), ("ci", "--from-fork"),
+    ("check-approval", ""), ("deployment-plan", ""), ("accept", ""),
+    *((fn, flag) for fn in ("deploy", "rollback") for flag in (
+        "--github-token", "--github-repository", "--slack-webhook", "--pagerduty-routing-key")),
+    ("deploy", "--github-run-id"), ("deploy", "--github-job"), ("deploy", "--from-aws-role-arn"),
+}
+"""(function, flag) the workflows use that this branch does not register yet ("" as flag: the whole function)."""
+
+
+def actionlint(paths: list[Path]) -> list[dict]:
+    """actionlint's findings (its JSON), none when clean; its exit code must agree with what it printed."""
+    ran = subprocess.run([ACTIONLINT, "-no-color", "-format", "{{json .}}", *map(str, paths)], capture_output=True,
+                         text=True)
+    found = json.loads(ran.stdout or "[]")
+    assert ran.returncode == (1 if found else 0), ran.stderr
+    return found
+
+
+def schema_errors(paths: list[Path]) -> str:
+    """What check-jsonschema says against GitHub's workflow schema (vendored, offline); empty when valid."""
+    ran = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+                          "--no-cache", *map(str, paths)], capture_output=True, text=True)
+    return "" if ran.returncode == 0 else ran.stdout + ran.stderr
+
+
+def dagger_steps(workflow: dict) -> dict[str, dict]:
+    """Job id -> its dagger/dagger-for-github step."""
+    return {name: step for name, job in workflow["jobs"].items() for step in job["steps"]
+            if step.get("uses", "").startswith("dagger/dagger-for-github@")}
+
+
+def shape_problems(workflow: dict, engine: str, module: str | None) -> list[str]:
+    """Every job: actions/checkout, then exactly one pinned dagger step; with `module`, that step calls it by
+    reference (`module:` input) with `--source .`."""
+    problems = []
+    for name, job in workflow["jobs"].items():
+        steps = job.get("steps", [])
+        uses = [s.get("uses", "") for s in steps]
+        if len(steps) != 2 or not uses[0].startswith("actions/checkout@") or not uses[1].startswith(
+                "dagger/dagger-for-github@v8"):
+            problems.append(f"{name}: steps {uses} are not checkout + one dagger step")
+            continue
+        given = steps[1]["with"]
+        if given.get("version") != engine:
+            problems.append(f"{name}: version {given.get('version')} is not the engine {engine}")
+        if module is not None and (given.get("module") != module or " --source . " not in f" {given['call']} "):
+            problems.append(f"{name}: does not call {module} with --source .")
+    return problems
+
+
+def call_flags(call: str) -> tuple[str, list[str]]:
+    """A `call:` string's function and the flags it passes (those inside an expression's string literals too, e.g.
+    `${{ cond && '--github-token env://GITHUB_TOKEN' || '' }}`)."""
+    literals = [lit for expr in EXPRESSION.findall(call) for lit in re.findall(r"'([^']*)'", expr)]
+    plain = EXPRESSION.sub("X", call)
+    flags = FLAG.findall(" ".join([plain, *literals]))
+    return plain.split()[0], flags
+
+
+def unregistered(workflow: dict) -> set[tuple[str, str]]:
+    """(function, flag) pairs the workflow's calls use that the registration lacks ("" as the flag: the function)."""
+    functions = {kebab(name): {f"--{kebab(p['name'])}" for p in fn["parameters"]}
+                 for name, fn in signature.load().items()}
+    missing = set()
+    for step in dagger_steps(workflow).values():
+        function, flags = call_flags(step["with"]["call"])
+        if function not in functions:
+            missing.add((function, ""))
+            continue
+        missing |= {(function, f) for f in flags if f not in functions[function] | DAGGER_CALL_FLAGS}
+    return missing
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
