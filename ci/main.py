@@ -19,7 +19,7 @@ from ci.delivery import credentials
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github
 from ci.integrations.github_comments import PullRequest
-from ci.integrations.github_rest import Client
+from ci.integrations.github_rest import API_URL, Client
 from ci.output.render import failure_line, render
 from ci.pipeline import accept as accepting, adoption, approval, deliver, deployment_plan, github_setup, routing, runner
 from ci.stages.tests.unit import MERGE_INPUTS
@@ -130,6 +130,12 @@ FromRoleArn = Annotated[str, Doc("IAM role of the --from environment's account t
 AcceptSkip = Annotated[list[str] | None, Doc("Leave these parts out (reported skipped): integration (the deployed-stack "
                                              "tests), lighthouse")]
 AcceptRuns = Annotated[int, Doc("Lighthouse runs per URL path and form factor, instead of lighthouse.runs")]
+AcceptTag = Annotated[str, Doc("The release candidate's tag (rc-X.Y.Z[.N]; in Actions: github.ref_name): with "
+                               "--github-token its GitHub release is published as ready once everything passed")]
+ReleaseToken = Annotated[dagger.Secret | None, Doc("A token that may write the repository's releases (contents: "
+                                                   "write; in Actions: env://GITHUB_TOKEN)")]
+RecordsRepository = Annotated[str, Doc("The repository the GitHub records go to, owner/name (in Actions: "
+                                       "github.repository)")]
 PlanEnv = Annotated[str, Doc("The environment the release is about to be deployed to (its stack, state, artifacts "
                              "bucket; promote_from's state and bucket too), e.g. production")]
 PlanRelease = Annotated[str, Doc("The release to plan: its id (the commit's full SHA) or a tag given to `package --tag`")]
@@ -211,6 +217,13 @@ async def _given(key_id: dagger.Secret | None, secret_key: dagger.Secret | None,
     """The AWS credential arguments, their plaintext read here for the AWS clients only."""
     return credentials.Given(await _plain(key_id), await _plain(secret_key), await _plain(token), role_arn, oidc_url,
                              await _plain(oidc_token))
+
+
+async def _github_client(token: dagger.Secret | None, repository: str, api_url: str) -> Client | None:
+    """The GitHub client of a token (its plaintext read here, for the REST calls only); None without one."""
+    if token is None:
+        return None
+    return Client(repository, await token.plaintext(), api_url=api_url or API_URL)
 
 
 async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
@@ -511,18 +524,22 @@ class Ci:
 
     @function(cache="never")
     async def accept(self, source: Source, env: DeployEnv, release: ReleaseRef, skip: AcceptSkip = None,
-                     runs: AcceptRuns = 0, format: Format = "table", repo_path: RepoPath = "",
+                     runs: AcceptRuns = 0, tag: AcceptTag = "", github_token: ReleaseToken = None,
+                     github_repository: RecordsRepository = "", github_api_url: GitHubApiUrl = "",
+                     format: Format = "table", repo_path: RepoPath = "",
                      npm_token: NpmToken = None, aws_access_key_id: AwsAccessKeyId = None,
                      aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
                      aws_role_arn: AwsRoleArn = "", oidc_request_url: OidcRequestUrl = "",
                      oidc_request_token: OidcRequestToken = None) -> str:
         """Accept a deployed release (staging after its deploy): check the environment runs it, run the app's
         deployed-stack tests (tests.integration.deployed_config; the stack's outputs as STACK_<OutputKey>, the
-        credentials as secret variables of that step only), then Lighthouse against the environment's site URL.
-        Never cached."""
+        credentials as secret variables of that step only), then Lighthouse against the environment's site URL;
+        with --tag and --github-token the rc's GitHub release is published as ready once all passed. Never cached."""
         given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
                              oidc_request_url, oidc_request_token)
-        report = await accepting.accept(_executor(source, npm_token), env, given, release, skip or (), runs)
+        client = await _github_client(github_token, github_repository, github_api_url)
+        report = await accepting.accept(_executor(source, npm_token), env, given, release, skip or (), runs,
+                                        client, tag)
         return _verdict(report, format, repo_path)
 
     @function(cache="never")
@@ -566,7 +583,7 @@ class Ci:
                                   oidc_request_token if from_aws_role_arn else None)
         given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
                              oidc_request_url if aws_role_arn else "", oidc_request_token if aws_role_arn else None)
-        client = (Client(github_repository, await github_token.plaintext()) if github_token is not None else None)
+        client = await _github_client(github_token, github_repository, "")
         return await deployment_plan.deployment_plan(_executor(source, None, repo, repo_path), env, release, given,
                                                      from_given, client, tag, format)
 

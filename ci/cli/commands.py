@@ -20,7 +20,7 @@ from ci.delivery import credentials
 from ci.executors.local import LocalExecutor
 from ci.integrations import github
 from ci.integrations.github_comments import PullRequest
-from ci.integrations.github_rest import Client as GitHubClient
+from ci.integrations.github_rest import API_URL, Client as GitHubClient
 from ci.output.render import failure_line, render
 from ci.pipeline import accept as accepting, adoption, approval, deliver, deployment_plan, github_setup, routing, runner
 from ci.pipeline.registry import FIXERS, OUTPUTS
@@ -141,6 +141,14 @@ def _commit(args: argparse.Namespace) -> str:
     return head.stdout.strip()
 
 
+def _client(args: argparse.Namespace) -> GitHubClient | None:
+    """The GitHub client of `--github-token` (its reference read now) for `--github-repository`; None without."""
+    if not getattr(args, "github_token", None):
+        return None
+    return GitHubClient(args.github_repository, resolve(args.github_token),
+                        api_url=getattr(args, "github_api_url", "") or API_URL)
+
+
 async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecutor, repo_path: str) -> int:
     """A delivery function: its report printed, the exit code its outcome says (4: rolled back, 5: at no known
     release); `history --incident ID` prints that incident's Markdown."""
@@ -161,7 +169,7 @@ async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecut
         report = await deliver.rollback(executor, env, given, args.to)
     elif name == "accept":
         report = await accepting.accept(executor, env, given, args.release or args.release_flag or "",
-                                        flat(args.skip), args.runs)
+                                        flat(args.skip), args.runs, _client(args), args.tag)
     else:
         report = await (deliver.smoke if name == "smoke" else deliver.history)(executor, env, given)
     _emit(render(report, args.format, repo_path), args.output)
@@ -229,11 +237,9 @@ async def call(args: argparse.Namespace) -> int:
         if name in GITHUB:
             return await _github(name, args, executor)
         if name == "deployment_plan":
-            client = (GitHubClient(args.github_repository, resolve(args.github_token)) if args.github_token
-                      else None)
             _emit(await deployment_plan.deployment_plan(executor, args.env or args.env_flag or "",
                                                         args.release or args.release_flag or "", _given(args),
-                                                        _given(args, "from_"), client, args.tag, args.format),
+                                                        _given(args, "from_"), _client(args), args.tag, args.format),
                   args.output)
             return EXIT_PASSED
         if name in OUTPUTS:

@@ -20,9 +20,9 @@ def _end(name: str) -> str:
     return f"<!-- /bayon:{name} -->"
 
 
-def ensure_prerelease(client: Client, tag: str, name: str, body: str) -> dict[str, Any]:
+def ensure_release(client: Client, tag: str, name: str, body: str, prerelease: bool = True) -> dict[str, Any]:
     """The release of `tag`: the published one, else a draft of it (the tags endpoint never shows drafts), else a
-    new draft prerelease."""
+    new draft (a prerelease for a release candidate)."""
     answer = client.call("GET", "{repo}/releases/tags/" + urllib.parse.quote(tag, safe=""), ok=(200, 404),
                          permission=CONTENTS_WRITE)
     if answer.status == 200:
@@ -30,7 +30,7 @@ def ensure_prerelease(client: Client, tag: str, name: str, body: str) -> dict[st
     for release in client.pages("{repo}/releases", permission=CONTENTS_WRITE):
         if release.get("tag_name") == tag and release.get("draft"):
             return release
-    new = {"tag_name": tag, "name": name, "body": body[:MAX_BODY], "draft": True, "prerelease": True}
+    new = {"tag_name": tag, "name": name, "body": body[:MAX_BODY], "draft": True, "prerelease": prerelease}
     return client.call("POST", "{repo}/releases", new, ok=(201,), permission=CONTENTS_WRITE).data
 
 

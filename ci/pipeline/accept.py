@@ -1,8 +1,9 @@
 """`accept --env NAME --release REF`: the spec's end-to-end and performance checks of a release once it is deployed
 (staging after its deploy): the app's deployed-stack tests (tests.integration.deployed_config, the stack's outputs
 as STACK_<OutputKey> and the environment's credentials given to that one step) and then, alone on the machine,
-Lighthouse against the environment's site URL. It first checks that the environment runs that release: accepting
-what is not deployed would judge another release."""
+Lighthouse against the environment's site URL; given a token and the rc tag, that tag's GitHub release is then
+published as ready (the spec's mark-release-ready). It first checks that the environment runs that release:
+accepting what is not deployed would judge another release."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from ci.delivery import credentials, observe
 from ci.delivery.aws import connect
 from ci.delivery.outcome import report as delivery_report
 from ci.delivery.phase_log import PhaseLog
+from ci.integrations.github_rest import Client
+from ci.pipeline import github_records
 from ci.pipeline.runner import audited_url, load, setup_of, with_runs
 from ci.stages.performance import lighthouse as lh
 from ci.stages.tests import integration
@@ -30,8 +33,11 @@ PARTS = ("integration", "lighthouse")
 
 @unwrap_groups
 async def accept(executor: Executor, env_name: str, given: credentials.Given, ref: str,
-                 skip: Sequence[str] = (), runs: int = 0) -> Report:
-    """The deployed-stack tests, then Lighthouse on the site; `skip` leaves parts out (reported skipped)."""
+                 skip: Sequence[str] = (), runs: int = 0, github: Client | None = None, tag: str = "") -> Report:
+    """The deployed-stack tests, then Lighthouse on the site; `skip` leaves parts out (reported skipped); with
+    `tag` (an rc tag) and a GitHub client, that tag's release published as ready when all passed."""
+    if tag:
+        github_records.rc_tag(tag)
     if not ref.strip():
         raise UsageError("--release: name the deployed release to accept, its id (the commit's full SHA) or a tag")
     unknown = sorted(set(skip) - set(PARTS))
@@ -43,7 +49,7 @@ async def accept(executor: Executor, env_name: str, given: credentials.Given, re
     outputs = await anyio.to_thread.run_sync(observe.running, aws, ctx, ref, log)
     checked = delivery_report(FUNCTION, ctx, log)
     if outputs is None:
-        return checked
+        return await github_records.publish_ready(checked, github, tag)
     executor.give_secrets(credentials.secret_values(aws.session))
     environment = ctx.environment
     tests = integration.deployed_step(config, env_name, outputs, environment.region, aws.where.endpoint_url,
@@ -54,7 +60,7 @@ async def accept(executor: Executor, env_name: str, given: credentials.Given, re
     no_site = (None if url else f"environments.{env_name} has no url and no amplify app: nothing to audit; set "
                f"environments.{env_name}.url")
     parts.append(await _part(executor, config, audits, "lighthouse" in skip, "--skip lighthouse", no_site))
-    return _combined(checked, parts)
+    return await github_records.publish_ready(_combined(checked, parts), github, tag)
 
 
 async def _part(executor: Executor, config, steps, skipped: bool, flag: str, why_not: str | None = None) -> Report:

@@ -9,6 +9,7 @@ runs of the commit, the tag's release notes); each answer says where it came fro
 from __future__ import annotations
 
 import json
+import sys
 
 import anyio
 
@@ -19,6 +20,7 @@ from ci.delivery import credentials, plan, plan_evidence, plan_history, target
 from ci.delivery.aws import connect
 from ci.integrations import github_evidence
 from ci.integrations.github_rest import Client, GitHubError
+from ci.pipeline import github_records
 from ci.pipeline.runner import load
 
 FUNCTION = "deployment_plan"
@@ -46,7 +48,19 @@ async def deployment_plan(executor: Executor, env_name: str, ref: str, given: cr
     notes_tag = tag or (ref if ref != found.release_id else next(iter(found.tags), ""))
     checks, notes = await anyio.to_thread.run_sync(_github, github, found.release_id, notes_tag)
     made = assemble(env_name, found, history, why, checks, notes)
-    return plan.markdown(made) if fmt == "markdown" else json.dumps(plan.to_json(made), indent=2) + "\n"
+    markdown = plan.markdown(made)
+    if github is not None and notes_tag:
+        await anyio.to_thread.run_sync(_into_notes, github, notes_tag, markdown)
+    return markdown if fmt == "markdown" else json.dumps(plan.to_json(made), indent=2) + "\n"
+
+
+def _into_notes(github: Client, tag: str, markdown: str) -> None:
+    """The plan in the tag's release notes too; a refusal only says so (the plan itself is the job summary)."""
+    try:
+        said = github_records.plan_notes(github, tag, markdown)
+    except GitHubError as exc:
+        said = f"the plan could not be written into {tag}'s release notes: {exc}"
+    print(f"deployment-plan: {said}", file=sys.stderr)
 
 
 async def _history(executor: Executor, found: plan_evidence.Found) -> tuple[plan_history.History | None, str]:

@@ -57,9 +57,9 @@ def _deployed(world: World, capsys, commit: str) -> str:
     return release_id
 
 
-def _accept(world: World, capsys, release_id: str) -> tuple[int, dict, str]:
+def _accept(world: World, capsys, release_id: str, *flags: str) -> tuple[int, dict, str]:
     code = main(["accept", "--env", "acc", "--release", release_id, "--skip", "lighthouse", "--format", "json",
-                 "--source", world.source])
+                 "--source", world.source, *flags])
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err
     return code, json.loads(out.out), out.err
@@ -96,3 +96,38 @@ def test_a_release_the_environment_does_not_run_is_refused_before_any_test(world
     assert code == 1 and [s["id"] for s in report["steps"]] == ["accept/target"]
     assert f"acc runs {running[:12]}, not {other[:12]}: deploy it first" in err
     assert len(world.api_seen.requests) == before
+
+
+@pytest.fixture
+def github(github_spec):
+    from tests.integrations.github_world import World as GitHub, served
+
+    made = GitHub(github_spec)
+    with served(made) as url:
+        made.url = url
+        yield made
+    assert made.errors == []
+
+
+def test_with_a_token_the_rc_release_is_published_once_everything_passed(world, github, capsys, monkeypatch):
+    monkeypatch.setenv("PLANTED_GH_TOKEN", "ghs_plantedaccepttoken0001")
+    release_id = _deployed(world, capsys, COMMITS[0])
+    flags = ["--tag", "rc-1.4.0", "--github-token", "env://PLANTED_GH_TOKEN", "--github-repository",
+             github.repository, "--github-api-url", github.url]
+    world.api["status"] = 500
+    code, report, _ = _accept(world, capsys, release_id, *flags)
+    assert code == 1 and report["steps"][-1]["status"] == "skipped" and github.writes == []
+
+    world.api["status"] = 200
+    code, report, out = _accept(world, capsys, release_id, *flags)
+    assert code == 0 and report["steps"][-1]["id"] == "github/release"
+    (made,) = github.bodies("POST", "/releases")
+    assert (made["tag_name"], made["draft"], made["prerelease"]) == ("rc-1.4.0", True, True)
+    (published,) = github.bodies("PATCH", f"/releases/{github.releases[0]['id']}")
+    assert published == {"draft": False, "prerelease": True, "make_latest": "false"}
+    assert "ghs_plantedaccepttoken0001" not in json.dumps(report) + out
+
+
+def test_accept_takes_only_a_release_candidates_tag(world, capsys):
+    code = main(["accept", "--env", "acc", "--release", COMMITS[0], "--tag", "v1.4.0", "--source", world.source])
+    assert code == 2 and "--tag v1.4.0: accept publishes a release candidate's GitHub release" in capsys.readouterr().err

@@ -78,9 +78,9 @@ def test_a_refused_deployment_is_one_line_naming_the_permission(world: World):
 # 2. releases
 
 def test_a_missing_release_is_made_a_draft_prerelease_once_then_published_not_latest(world: World):
-    draft = github_releases.ensure_prerelease(client(world), "rc-1.4.0", "rc-1.4.0", "Release candidate")
+    draft = github_releases.ensure_release(client(world), "rc-1.4.0", "rc-1.4.0", "Release candidate")
     assert draft["draft"] and draft["prerelease"]
-    again = github_releases.ensure_prerelease(client(world), "rc-1.4.0", "rc-1.4.0", "Release candidate")
+    again = github_releases.ensure_release(client(world), "rc-1.4.0", "rc-1.4.0", "Release candidate")
     assert again["id"] == draft["id"] and len(world.releases) == 1  # a draft is found though the tag route hides it
     published = github_releases.publish(client(world), again)
     assert not published["draft"] and published["prerelease"]
@@ -88,11 +88,11 @@ def test_a_missing_release_is_made_a_draft_prerelease_once_then_published_not_la
                                                                   "make_latest": "false"}]
     writes = len(world.writes)
     assert github_releases.publish(client(world), published) == published and len(world.writes) == writes
-    assert github_releases.ensure_prerelease(client(world), "rc-1.4.0", "x", "")["id"] == draft["id"]
+    assert github_releases.ensure_release(client(world), "rc-1.4.0", "x", "")["id"] == draft["id"]
 
 
 def test_a_section_is_appended_then_replaced_in_place_the_notes_kept(world: World):
-    release = github_releases.ensure_prerelease(client(world), "v1.4.0", "v1.4.0", "Written by people.")
+    release = github_releases.ensure_release(client(world), "v1.4.0", "v1.4.0", "Written by people.")
     release = github_releases.set_section(client(world), release, "deployment-plan", "## Plan\n- [x] staging\n")
     assert release["body"] == ("Written by people.\n\n<!-- bayon:deployment-plan -->\n## Plan\n- [x] staging\n"
                                "<!-- /bayon:deployment-plan -->")
