@@ -133,9 +133,7 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                                stack_existed=status is not None,
                                executed=False))
             if change.changes and request.override_reason and status is not None and _protects(ctx):
-                safeguards.relax(aws, ctx)
-                guard.relaxed = True
-                log.progress(f"  stack policy lifted for this execution: {request.override_reason}")
+                _lift(aws, ctx, log, name, change, guard)
             refused = _start(aws, ctx, held, name, change) if change.changes else None
             said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
                            + (": executed" if change.changes and refused is None else ""))
@@ -187,6 +185,18 @@ def _safeguard(aws: Aws, ctx: Context, log: PhaseLog, held: Held, template: dict
         return
     with log.phase("deploy/safeguards", "aws") as said:
         said.reason = safeguards.take(aws, ctx, template, guard.taken, held.renew)
+
+
+def _lift(aws: Aws, ctx: Context, log: PhaseLog, name: str, change: stack.ChangeSet, guard: _Guard) -> None:
+    """Lift the stack policy for the execution (`--override-reason`); when that fails, the change set is deleted
+    (it never ran) and the deploy stops there."""
+    try:
+        safeguards.relax(aws, ctx)
+    except PhaseFailed:
+        stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+        raise
+    guard.relaxed = True
+    log.progress(f"  stack policy lifted for this execution: {guard.reason}")
 
 
 def _reprotect(aws: Aws, ctx: Context, log: PhaseLog) -> bool:

@@ -23,6 +23,7 @@ from ci.output.render import failure_line
 from ci.pipeline.deliver import exit_code
 from tests.delivery.conftest import REGION
 from tests.delivery.deploy_world import COMMITS, World, answered, template
+from tests.delivery.local_http import Answer
 
 SHARES_MOTO = True
 
@@ -153,3 +154,16 @@ def test_override_reason_lifts_the_policy_for_its_execution_only_and_is_recorded
     record = world.state().history[-1].safeguards
     assert (record.override_reason, record.protected) == ("replace the listings table on purpose (ticket 42)", True)
     assert tables(world.state())[3].rows[0][-1] == "replace the listings table on purpose (ticket 42)"
+
+
+def test_a_lifted_policy_is_put_back_after_the_rollback_of_a_failed_deploy(world):
+    aws = world.aws(fresh=True)
+    first, items = _first(world, aws)
+    world.health = [Answer(500, b"boom"), Answer(200, b"ok")]  # the smoke test fails after the execution
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws, reason="drop the old index")
+    assert (found.outcome, exit_code(found)) == ("rolled_back", 4)
+    world.assert_at(first, V1, items)
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    record = world.state().history[-1].safeguards
+    assert (record.override_reason, record.protected, len(record.backups)) == ("drop the old index", True, 1)
