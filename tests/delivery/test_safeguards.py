@@ -22,7 +22,7 @@ from ci.delivery.phase_log import PhaseLog
 from ci.output.render import failure_line
 from ci.pipeline.deliver import exit_code
 from tests.delivery.conftest import REGION
-from tests.delivery.deploy_world import COMMITS, World, answered, template
+from tests.delivery.deploy_world import COMMITS, NOW, World, answered, template
 from tests.delivery.local_http import Answer
 
 SHARES_MOTO = True
@@ -111,13 +111,18 @@ def test_backups_and_snapshot_before_the_change_protection_after_it_all_in_the_s
     assert row[1:5] == (second[:12], "ListingsTable", backup.name, backup.arn)
 
 
-@pytest.mark.parametrize("fault", ["refused", "ghost"])
+@pytest.mark.parametrize("fault", ["refused", "slow", "ghost"])
 def test_a_failed_backup_stops_the_deploy_before_any_change_set(world, fault):
     aws, _ = _as_on_aws(world)
     first, items = _first(world, aws)
     if fault == "refused":
         answered(aws.dynamodb, "CreateBackup", {"Error": {"Code": "LimitExceededException", "Message": "There is "
                                                           "a limit of 50 concurrent backups"}}, [])
+    elif fault == "slow":  # never AVAILABLE: the wait ends at timeouts.backup (fake time)
+        details = {"BackupArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/backup/1", "BackupName": "bayon-slow",
+                   "BackupStatus": "CREATING", "BackupType": "USER", "BackupCreationDateTime": NOW}
+        answered(aws.dynamodb, "CreateBackup", {"BackupDetails": details}, [])
+        answered(aws.dynamodb, "DescribeBackup", {"BackupDescription": {"BackupDetails": details}}, [])
     else:
         world.safeguards = "{backup_tables: [ListingsTable, Ghost], protect_stack: true}"
     before = _change_sets(world)
@@ -129,13 +134,14 @@ def test_a_failed_backup_stops_the_deploy_before_any_change_set(world, fault):
     assert "deploy/change-set" not in [s.id for s in found.steps]
     line = failure_line(found)
     assert "\n" not in line and "this deploy changed nothing" in line
-    expected = {"refused": "the on-demand backup of ListingsTable", "ghost": "has no DynamoDB table Ghost"}[fault]
-    assert expected in line and "safeguards.backup_tables" in line
+    expected = {"refused": "the on-demand backup of ListingsTable", "ghost": "has no DynamoDB table Ghost",
+                "slow": "was still CREATING after 600 s; raise environments."}[fault]
+    assert expected in line and ("timeouts.backup" if fault == "slow" else "safeguards.backup_tables") in line
     assert _change_sets(world) == before  # no change set was created
     world.assert_at(first, V1, items)  # the stack, its table and the state as they were; the lock released
     last = world.state().history[-1]
     assert (last.release, last.outcome) == (second, "unchanged")
-    assert last.safeguards.snapshot and len(last.safeguards.backups) == (0 if fault == "refused" else 1)
+    assert last.safeguards.snapshot and len(last.safeguards.backups) == (1 if fault == "ghost" else 0)
 
 
 def test_override_reason_lifts_the_policy_for_its_execution_only_and_is_recorded(world):
