@@ -13,6 +13,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from ci.delivery import safeguards
 from ci.delivery.clients import Target
@@ -173,3 +174,27 @@ def test_a_lifted_policy_is_put_back_after_the_rollback_of_a_failed_deploy(world
     assert _policy(world) == safeguards.policy(["ListingsTable"])
     record = world.state().history[-1].safeguards
     assert (record.override_reason, record.protected, len(record.backups)) == ("drop the old index", True, 1)
+
+
+def test_a_policy_that_cannot_be_lifted_stops_the_deploy_and_deletes_its_change_set(world):
+    aws = world.aws(fresh=True)
+    first, items = _first(world, aws)
+    lifted = json.dumps({"Statement": [safeguards.ALLOW_UPDATES]})
+
+    def deny_the_lift(params, **_):  # only the lift is refused (AccessDenied), the protection before it goes through
+        if params["body"].get("StackPolicyBody") == lifted:
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform SetStackPolicy"}}
+            return AWSResponse("https://answered.invalid", 403, {}, None), error
+        return None
+
+    aws.cloudformation.meta.events.register("before-call.cloudformation.SetStackPolicy", deny_the_lift)
+    before = _change_sets(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws, reason="rename the table")
+    assert (found.outcome, exit_code(found)) == ("unchanged", 1)
+    line = failure_line(found)
+    assert "lifting" in line and "allow cloudformation:SetStackPolicy" in line and "changed nothing" in line
+    assert _change_sets(world) == before  # the change set made for it is gone, never executed
+    world.assert_at(first, V1, items)
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    assert world.state().history[-1].safeguards.override_reason == "rename the table"
