@@ -160,6 +160,16 @@ RouteFormat = Annotated[str, Doc("How to print the route: table or json")]
 ModuleRef = Annotated[str, Doc("This module's Git reference pinned to a version, which the workflows call (`dagger -m "
                               "REF call ... --source .`), e.g. github.com/ORG/bayon-pipeline@v0.1.0")]
 Force = Annotated[bool, Doc("Overwrite pipeline.yaml and the workflows when the app has them already")]
+UpstreamAccessKeyId = Annotated[dagger.Secret | None, Doc("AWS access key id of the promote_from environment's "
+                                                          "account (read its state and release)")]
+UpstreamSecretAccessKey = Annotated[dagger.Secret | None, Doc("AWS secret access key of the promote_from "
+                                                              "environment's account")]
+UpstreamSessionToken = Annotated[dagger.Secret | None, Doc("AWS session token of the promote_from environment's "
+                                                           "temporary keys")]
+UpstreamRoleArn = Annotated[str, Doc("IAM role of the promote_from environment's account to assume with GitHub's "
+                                     "OIDC token")]
+OverrideReason = Annotated[str, Doc("Lift the stack policy (safeguards.protect_stack) for this deploy's execution, "
+                                    "e.g. to replace a table on purpose; the reason goes into the state")]
 ShardReports = Annotated[list[dagger.Directory], Doc("Each shard's exported reports directory "
                                                      "(`reports --function unit-tests --shard i/n`)")]
 
@@ -470,17 +480,28 @@ class Ci:
 
     @function(cache="never")
     async def deploy(self, source: Source, env: DeployEnv, release: ReleaseRef, dry_run: DryRun = False,
-                     format: Format = "table", repo_path: RepoPath = "", aws_access_key_id: AwsAccessKeyId = None,
-                     aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
-                     aws_role_arn: AwsRoleArn = "", oidc_request_url: OidcRequestUrl = "",
-                     oidc_request_token: OidcRequestToken = None) -> str:
-        """Deploy a stored release to the environment: its lock, a preflight, the change set printed and executed,
-        the frontend zip to Amplify with the environment's config.json, smoke tests, the alarms watched; any
-        failure after the change set ran restores the last known good release (the error's first line says
-        `rolled back to RELEASE` or `NOT at a known release`; the JSON report's `outcome`). Never cached."""
+                     override_reason: OverrideReason = "", format: Format = "table", repo_path: RepoPath = "",
+                     aws_access_key_id: AwsAccessKeyId = None, aws_secret_access_key: AwsSecretAccessKey = None,
+                     aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
+                     from_aws_access_key_id: UpstreamAccessKeyId = None,
+                     from_aws_secret_access_key: UpstreamSecretAccessKey = None,
+                     from_aws_session_token: UpstreamSessionToken = None, from_aws_role_arn: UpstreamRoleArn = "",
+                     oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
+        """Deploy a stored release to the environment: its lock; with promote_from, the release must have been
+        deployed there successfully and is copied from there (checksums verified, never rebuilt); a preflight; the
+        safeguards (template and parameters copied, DynamoDB backups, stack protection); the change set printed
+        and executed; the frontend zip to Amplify with the environment's config.json, smoke tests, the alarms
+        watched; any failure after the change set ran restores the last known good release (the error's first
+        line says `rolled back to RELEASE` or `NOT at a known release`; the JSON report's `outcome`). Never
+        cached."""
+        from_given = await _given(from_aws_access_key_id, from_aws_secret_access_key, from_aws_session_token,
+                                  from_aws_role_arn, oidc_request_url if from_aws_role_arn else "",
+                                  oidc_request_token if from_aws_role_arn else None)
         given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
-                             oidc_request_url, oidc_request_token)
-        report = await deliver.deploy(_executor(source, None), env, given, release, dry_run)
+                             oidc_request_url if aws_role_arn or not from_aws_role_arn else "",
+                             oidc_request_token if aws_role_arn or not from_aws_role_arn else None)
+        report = await deliver.deploy(_executor(source, None), env, given, release, dry_run, from_given,
+                                      override_reason)
         return _verdict(report, format, repo_path)
 
     @function(cache="never")

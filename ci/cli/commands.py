@@ -65,13 +65,14 @@ def _pull_request(args: argparse.Namespace) -> PullRequest | None:
 
 
 def _given(args: argparse.Namespace, prefix: str = "") -> credentials.Given:
-    """The AWS credential flags (`prefix`: promote's `from_` ones), their references read now for the AWS client
-    (none given: the usual AWS environment, read by boto3 itself); the OIDC request goes with a role ARN."""
+    """The AWS credential flags (`prefix`: promote's and deploy's `from_` ones), their references read now for the
+    AWS client (none given: the usual AWS environment, read by boto3 itself); the OIDC request goes with a role ARN
+    (without one, to the environment's own credentials unless only a `from_` role takes it)."""
     def read(ref: str | None) -> str | None:
         return resolve(ref) if ref else None
 
     role = getattr(args, f"{prefix}aws_role_arn")
-    oidc = role or not prefix and args.command != "promote"
+    oidc = role or not prefix and args.command != "promote" and not getattr(args, "from_aws_role_arn", "")
     return credentials.Given(read(getattr(args, f"{prefix}aws_access_key_id")),
                              read(getattr(args, f"{prefix}aws_secret_access_key")),
                              read(getattr(args, f"{prefix}aws_session_token")), role,
@@ -164,7 +165,8 @@ async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecut
                                        args.to or args.to_flag or "", args.release or args.release_flag or "",
                                        source, given)
     elif name == "deploy":
-        report = await deliver.deploy(executor, env, given, args.release or args.release_flag or "", args.dry_run)
+        report = await deliver.deploy(executor, env, given, args.release or args.release_flag or "", args.dry_run,
+                                      _given(args, "from_"), args.override_reason)
     elif name == "rollback":
         report = await deliver.rollback(executor, env, given, args.to)
     elif name == "accept":

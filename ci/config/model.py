@@ -409,6 +409,8 @@ class Timeouts(_Section):
     frontend: int = Field(900, ge=1, le=7200, description="The Amplify deployment of the frontend zip.")
     smoke: int = Field(300, ge=1, le=3600, description="All smoke checks together, retries included.")
     rollback: int = Field(1800, ge=1, le=14400, description="Restoring the last known good release.")
+    backup: int = Field(600, ge=1, le=7200, description="Each on-demand DynamoDB backup of safeguards.backup_tables, "
+                        "until AVAILABLE (over it, the deploy stops before any change).")
 
 
 GITHUB_LOGIN = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})|[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})$"

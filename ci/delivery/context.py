@@ -78,5 +78,5 @@ class Context:
         (a change set's creation, execution and retag; a restore's settling and put-back), a restore's frontend and
         smoke phases, the monitoring window, and a margin."""
         t = self.environment.timeouts
-        longest = max(t.preflight, t.change_set, t.frontend, t.smoke, t.rollback)
+        longest = max(t.preflight, t.change_set, t.frontend, t.smoke, t.rollback, t.backup)
         return 2 * longest + t.frontend + t.smoke + self.environment.monitoring_minutes * 60 + LOCK_MARGIN_S

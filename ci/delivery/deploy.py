@@ -1,8 +1,11 @@
 """`deploy --env NAME --release REF`: one stored release onto one environment, rolled back automatically.
 
-lock -> state (an interrupted attempt resolved first) -> preflight (credentials, stack status, the release's
-checksums) -> change set created and printed (`--dry-run` stops here), recorded as the attempt in progress,
-executed and waited for -> CodeDeploy traffic shifting waited for (SAM `DeploymentPreference`) -> frontend zip with
+lock -> state (an interrupted attempt resolved first) -> promotion (an environment with `promote_from`: the release
+must have succeeded there, and is copied from its bucket; `ci.delivery.promotion`) -> preflight (credentials, stack
+status, the release's checksums) -> safeguards (snapshot, DynamoDB backups, stack protection;
+`ci.delivery.safeguards`) -> change set created and printed (`--dry-run` stops here), recorded as the attempt in
+progress, executed (the stack policy lifted for it by `--override-reason`) and waited for -> the stack protected
+again (`protect_stack`) -> CodeDeploy traffic shifting waited for (SAM `DeploymentPreference`) -> frontend zip with
 this environment's config.json to Amplify -> smoke tests -> alarms watched for the monitoring window -> the release
 recorded as the last known good -> lock released (renewed at every phase on the way).
 
@@ -13,14 +16,14 @@ the last known good release (`ci.delivery.restore`) and records an incident; the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import one_line
 from ci.core.report import Finding, Report, Table
-from ci.delivery import actions, alarms, codedeploy, incident, stack
+from ci.delivery import actions, alarms, codedeploy, incident, promotion, safeguards, stack, state
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.held import Held, holding, incident_id
@@ -40,10 +43,30 @@ CODEDEPLOY_APPLICATION = "ServerlessDeploymentApplication"
 
 @dataclass(frozen=True)
 class Request:
-    """What to deploy: a release id or tag; `dry_run` stops after printing the change set."""
+    """What to deploy: a release id or tag; `dry_run` stops after printing the change set; `override_reason` lifts
+    the stack policy (`safeguards.protect_stack`) for this execution, and is recorded in the state; `upstream`: the
+    promote_from environment (its context and clients) the release must have succeeded in first."""
 
     ref: str
     dry_run: bool = False
+    override_reason: str = ""
+    upstream: promotion.Upstream | None = None
+
+
+@dataclass
+class _Guard:
+    """This deploy's safeguards: what was taken, whether the stack policy is lifted now, the override's reason."""
+
+    reason: str
+    taken: safeguards.Taken = field(default_factory=safeguards.Taken)
+    relaxed: bool = False
+
+    def record(self, protected: bool) -> state.Safeguards | None:
+        """What goes into the deployment's record; None when the deploy took no safeguard at all."""
+        taken = self.taken
+        if taken.snapshot is None and not taken.backups and not self.reason and not protected:
+            return None
+        return taken.record(protected, self.reason)
 
 
 def deploy(aws: Aws, ctx: Context, request: Request, log: PhaseLog) -> Report:
@@ -72,12 +95,21 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
     timeouts = ctx.environment.timeouts
     started, started_at = ctx.stamp(), ctx.now()
     previous, resolved = held.state.last_known_good, None
+    guard = _Guard(request.override_reason)
     try:
+        ref = request.ref
+        if request.upstream is not None:
+            with log.phase("deploy/promotion", "s3") as said:
+                resolved = ref = promotion.resolve(request.upstream, request.ref)
+                green = promotion.require(request.upstream, ctx.env_name, resolved)
+                said.reason = (f"release {resolved[:12]} deployed to {request.upstream[0].env_name} at {green}; "
+                               + promotion.copy(request.upstream, ctx, aws, resolved))
         with log.phase("deploy/preflight", "aws") as said:
             account = _account(aws)
-            resolved = actions.resolve(aws, ctx, request.ref, "preflight")
+            resolved = actions.resolve(aws, ctx, ref, "preflight")
             stored, template, status, said.reason = _preflight(aws, ctx, resolved, request.dry_run, log)
             said.reason = f"account {account}; {said.reason}"
+        _safeguard(aws, ctx, log, held, template, status, request.dry_run, guard)
         with log.phase("deploy/change-set", "cloudformation") as said:
             watched = alarms.triggers(aws.cloudwatch, ctx.environment.alarms)
             _missing_alarms(ctx, watched, log)
@@ -100,30 +132,84 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                                started=started, phase="change_set", previous=previous,
                                stack_existed=status is not None,
                                executed=False))
+            if change.changes and request.override_reason and status is not None and _protects(ctx):
+                _lift(aws, ctx, log, name, change, guard)
             refused = _start(aws, ctx, held, name, change) if change.changes else None
             said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
                            + (": executed" if change.changes and refused is None else ""))
     except PhaseFailed as failure:  # the attempt, if begun, ends here: its execution was refused, nothing ran
+        protected = _reprotect(aws, ctx, log) if guard.relaxed else False
         if resolved and failure.phase != "lock":
             _best_effort(log, lambda: held.finish(resolved, "deploy", "unchanged", previous, started,
-                                                  f"{failure}; nothing was changed"))
+                                                  f"{failure}; nothing was changed",
+                                                  safeguards=guard.record(protected)))
         raise
     if refused is not None:  # the execution failed and may have changed the stack: roll it back
         log.failed("deploy/execute", "cloudformation", str(refused))
-        return _rolled_back(aws, ctx, log, held, stored.release_id, refused, previous, started)
+        return _rolled_back(aws, ctx, log, held, stored.release_id, refused, previous, started, guard)
     try:
         with log.phase("deploy/execute", "cloudformation") as said:
             said.reason = _executed(aws, ctx, stored, change)
+        if _protects(ctx):
+            with log.phase("deploy/protect", "cloudformation") as said:
+                said.reason = safeguards.protect(aws, ctx, "protect") + (
+                    f"; the policy lifted for this execution is back (override: {request.override_reason})"
+                    if guard.relaxed else "")
+                guard.relaxed = False
         _after_execute(aws, ctx, log, held, stored, started_at)
         with log.phase("deploy/record", "s3") as said:
-            held.finish(stored.release_id, "deploy", "deployed", previous, started, "")
+            held.finish(stored.release_id, "deploy", "deployed", previous, started, "",
+                        safeguards=guard.record(_protects(ctx)))
             said.reason = f"{stored.release_id[:12]} is the last known good release of {ctx.env_name}"
     except PhaseFailed as failure:
-        return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started)
+        return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started, guard)
     except Exception as exc:  # noqa: BLE001 (a bug or an answer nobody expected: still roll back)
         failure = PhaseFailed(_phase_of(held), f"unexpected error: {one_line(exc)}", (one_line(exc),))
-        return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started)
+        return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started, guard)
     return Result("deployed", stored.release_id, None, "")
+
+
+def _protects(ctx: Context) -> bool:
+    return ctx.environment.safeguards.protect_stack
+
+
+def _safeguard(aws: Aws, ctx: Context, log: PhaseLog, held: Held, template: dict, status: str | None,
+               dry_run: bool, guard: _Guard) -> None:
+    """The `deploy/safeguards` phase before the change set: snapshot, backups, protection of the existing stack
+    (`ci.delivery.safeguards`); a failure stops the deploy before any change."""
+    if dry_run:
+        log.skipped("deploy/safeguards", "aws", "dry run: no snapshot, no backups")
+        return
+    if status is None:
+        log.skipped("deploy/safeguards", "aws", f"{ctx.stack_name} does not exist yet: nothing to copy or back up")
+        return
+    with log.phase("deploy/safeguards", "aws") as said:
+        said.reason = safeguards.take(aws, ctx, template, guard.taken, held.renew)
+
+
+def _lift(aws: Aws, ctx: Context, log: PhaseLog, name: str, change: stack.ChangeSet, guard: _Guard) -> None:
+    """Lift the stack policy for the execution (`--override-reason`); when that fails, the change set is deleted
+    (it never ran) and the deploy stops there."""
+    try:
+        safeguards.relax(aws, ctx)
+    except PhaseFailed:
+        stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+        raise
+    guard.relaxed = True
+    log.progress(f"  stack policy lifted for this execution: {guard.reason}")
+
+
+def _reprotect(aws: Aws, ctx: Context, log: PhaseLog) -> bool:
+    """Protection put back after a failure (the policy a lifted execution or a rollback left): whether it is;
+    a failure is a warning finding, never a reason to stop."""
+    try:
+        log.progress(f"safeguards: {safeguards.protect(aws, ctx, 'protect')}")
+        return True
+    except PhaseFailed as exc:
+        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
+                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
+                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
+        return False
 
 
 def _preflight(aws: Aws, ctx: Context, release_id: str, dry_run: bool,
@@ -221,7 +307,7 @@ def _after_execute(aws: Aws, ctx: Context, log: PhaseLog, held: Held, stored: ac
 
 
 def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str, failure: PhaseFailed,
-                 previous: str | None, started: str) -> Result:
+                 previous: str | None, started: str, guard: _Guard) -> Result:
     """Restore the last known good release after a failure that came after the change set ran; record the incident
     (a state that cannot be written does not stop the restore: the attempt left in it is resolved next time)."""
     lost = failure if failure.phase == "lock" else _lost(log, held)
@@ -241,11 +327,13 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
             outcome, why = "unrecoverable", f"{failure}; the rollback to {previous[:12]} failed too: {second}"
     if not any(step.status == "failed" for step in log.steps):  # failed between two phases: the step says so
         log.failed("deploy/failed", "bayon", str(failure))
+    protected = _reprotect(aws, ctx, log) if _protects(ctx) else False
     restored = previous if outcome == "rolled_back" else None
     found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=failed, restored=restored, phase=failure.phase,
                      reason=str(failure), evidence=tuple(evidence), outcome=outcome, run_id=ctx.run_id)
     keep = previous is not None and outcome == "unrecoverable"
-    _best_effort(log, lambda: held.finish(failed, "deploy", outcome, previous, started, why, found, keep_attempt=keep))
+    _best_effort(log, lambda: held.finish(failed, "deploy", outcome, previous, started, why, found, keep_attempt=keep,
+                                          safeguards=guard.record(protected)))
     return Result(outcome, failed, restored, why, incident.markdown(found, ctx.env_name, ctx.stack_name), found.id)
 
 

@@ -66,14 +66,15 @@ class Held:
             self.renew()
 
     def finish(self, release: str, kind: str, outcome: str, previous: str | None, started: str, reason: str,
-               incident: state.Incident | None = None, keep_attempt: bool = False, run_id: str = "") -> None:
+               incident: state.Incident | None = None, keep_attempt: bool = False, run_id: str = "",
+               safeguards: state.Safeguards | None = None) -> None:
         """The run (`run_id`: this one's by default) in the history (`EnvState.recorded` moves the current and
-        last known good releases) and its incident; `keep_attempt`: the attempt stays, so the next deploy or
-        rollback resolves it again."""
+        last known good releases) with what its safeguards did, and its incident; `keep_attempt`: the attempt
+        stays, so the next deploy or rollback resolves it again."""
         attempt = self.state.attempt
         new = self.state.recorded(state.Deployment(release=release, kind=kind, outcome=outcome, started=started,
                                                    finished=self.ctx.stamp(), run_id=run_id or self.ctx.run_id,
-                                                   previous=previous, reason=reason))
+                                                   previous=previous, reason=reason, safeguards=safeguards))
         if keep_attempt and attempt is not None:
             new = new.with_attempt(attempt)
         self.save(new.with_incident(incident) if incident else new)

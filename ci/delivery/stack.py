@@ -233,9 +233,15 @@ def outputs(cfn, stack_name: str) -> dict[str, str]:
 
 def resources(cfn, stack_name: str) -> dict[str, str]:
     """The stack's resources: logical id -> physical id (every page)."""
-    found: dict[str, str] = {}
+    return {logical: physical for logical, (physical, _) in typed_resources(cfn, stack_name).items()}
+
+
+def typed_resources(cfn, stack_name: str) -> dict[str, tuple[str, str]]:
+    """The stack's resources: logical id -> (physical id, resource type), every page."""
+    found: dict[str, tuple[str, str]] = {}
     for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
-        found.update({r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in page["StackResourceSummaries"]})
+        found.update({r["LogicalResourceId"]: (r.get("PhysicalResourceId", ""), r["ResourceType"])
+                      for r in page["StackResourceSummaries"]})
     return found
 
 

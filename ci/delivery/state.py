@@ -8,7 +8,8 @@ A stored state that is not valid (bad JSON, another shape, another environment's
 `bayon/state/<environment>.corrupt-<UTC>.json`, never deleted, and rebuilt from the stack.
 
 State (the top-level object):
-- `schema_version` (1): the shape below. A state with a newer version is refused ("upgrade bayon"), never rewritten.
+- `schema_version` (2): the shape below. Version 1 (no `safeguards` in deployments) still loads, and is written back
+  as 2; a state with a newer version is refused ("upgrade bayon"), never rewritten.
 - `environment`: the environment's name in pipeline.yaml; a state naming another environment is corrupt.
 - `last_known_good` (release or null): the release the environment last ran successfully (deployed, smoke-tested
   and watched): what an automatic rollback restores.
@@ -32,6 +33,16 @@ Deployment (an item of `history`):
 - `run_id`: the run that did it (a CI run id, or the local run's id).
 - `previous` (release or null): what the environment ran before.
 - `reason`: why it failed, or "" when it did not.
+- `safeguards` (object or null; version 2): what a deploy did to protect the environment before changing it (null:
+  a rollback, or a version 1 record).
+
+Safeguards (`safeguards` of a deployment):
+- `snapshot` (text or null): the key prefix in the bucket of the copy of the stack's template (`template.json`, as
+  CloudFormation had it) and parameters (`parameters.json`) taken before the change; null when there was no stack.
+- `backups`: the on-demand DynamoDB backups taken first, each `logical_id`, `table` (its physical name), `name`,
+  `arn`, `status` (AVAILABLE) and `created`.
+- `protected`: termination protection and the stack policy were in place after the deploy.
+- `override_reason`: why this deploy lifted the stack policy for its execution (`--override-reason`), or "".
 
 Attempt (`attempt`):
 - `release`, `kind`, `previous`: as in a deployment.
@@ -66,7 +77,9 @@ from ci.core.errors import BayonError, one_line
 from ci.delivery import conditional
 from ci.delivery.utc import Moment, compact
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+LOADS = (1, 2)
+"""The schema versions this bayon reads (it writes only the newest)."""
 MAX_DEPLOYMENTS = 100
 MAX_INCIDENTS = 50
 
@@ -87,6 +100,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
+class Backup(_Model):
+    """One on-demand DynamoDB backup a deploy took before changing anything."""
+
+    logical_id: Text
+    table: Text
+    name: Text
+    arn: Text
+    status: Text
+    created: Moment
+
+
+class Safeguards(_Model):
+    """What a deploy did to protect the environment (see the module docstring)."""
+
+    snapshot: Text | None = None
+    backups: tuple[Backup, ...] = ()
+    protected: bool = False
+    override_reason: str = ""
+
+
 class Deployment(_Model):
     """One deploy or rollback run that finished (see the module docstring for every field)."""
 
@@ -98,6 +131,7 @@ class Deployment(_Model):
     run_id: Text
     previous: Release | None
     reason: str = ""
+    safeguards: Safeguards | None = None
 
 
 class Attempt(_Model):
@@ -131,7 +165,7 @@ class Incident(_Model):
 class EnvState(_Model):
     """The state of one environment; every method is pure and returns a new state."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     environment: Text
     last_known_good: Release | None = None
     current: Release | None = None
@@ -233,6 +267,7 @@ class Store:
         if state.environment != self.environment:
             raise StateError(f"refusing to write the state of environment {state.environment} to {self.where}")
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        state = state.model_copy(update={"schema_version": SCHEMA_VERSION})  # an older shape read is written anew
         try:
             return self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=to_bytes(state),
                                       ContentType="application/json", **condition)["ETag"]
@@ -272,8 +307,9 @@ class Store:
         if type(version) is int and version > SCHEMA_VERSION:
             raise StateTooNew(f"{self.where} has schema_version {version}, newer than this bayon's "
                               f"{SCHEMA_VERSION}: upgrade bayon (the state is left as it is)")
-        if type(version) is not int or version != SCHEMA_VERSION:
-            raise StateCorrupt(self.where, f"schema_version is {json.dumps(version)}, not {SCHEMA_VERSION}")
+        if type(version) is not int or version not in LOADS:
+            raise StateCorrupt(self.where, f"schema_version is {json.dumps(version)}, not one of "
+                               f"{', '.join(map(str, LOADS))}")
         if data.get("environment") != self.environment:
             raise StateCorrupt(self.where, f"it is the state of environment {data.get('environment')!r}")
         try:

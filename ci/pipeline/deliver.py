@@ -20,6 +20,8 @@ from ci.pipeline.runner import infra_templates, load, setup_of
 
 EXIT_ROLLED_BACK, EXIT_UNRECOVERABLE = 4, 5
 """`deploy` failed but its last known good release is restored (4); the environment is at no known release (5)."""
+NO_CREDENTIALS = credentials.Given()
+"""No credential argument given: the usual AWS environment (variables, profile) applies."""
 SITE = "build_output"
 """The output function whose step builds the static export the release zips."""
 
@@ -66,12 +68,25 @@ async def promote(executor: Executor, from_env: str, to_env: str, ref: str, from
     return await anyio.to_thread.run_sync(promoting.promote, source, destination, ref)
 
 
-async def deploy(executor: Executor, env_name: str, given: credentials.Given, ref: str, dry_run: bool = False) -> Report:
-    """Deploy a stored release, rolling back automatically (`ci.delivery.deploy`)."""
+async def deploy(executor: Executor, env_name: str, given: credentials.Given, ref: str, dry_run: bool = False,
+                 from_given: credentials.Given = NO_CREDENTIALS, override_reason: str = "") -> Report:
+    """Deploy a stored release, rolling back automatically (`ci.delivery.deploy`); an environment with
+    `promote_from` first checks that environment's record of the release (read with `from_given`) and copies it
+    from there."""
     if not ref.strip():
         raise UsageError("--release: name the release to deploy, its id (the commit's full SHA) or a tag")
-    ctx, aws = await _connected(executor, env_name, given)
-    request = deploying.Request(ref, dry_run)
+    config = await load(executor)
+    environment = target.environment(config, env_name)
+    upstream = environment.promote_from
+    if upstream is None and from_given != NO_CREDENTIALS:
+        raise UsageError(f"--from-aws-*: environments.{env_name} has no promote_from, so nothing is read from "
+                         "another account; drop them")
+    if override_reason.strip() and not environment.safeguards.protect_stack:
+        raise UsageError(f"--override-reason: environments.{env_name}.safeguards.protect_stack is off, so there is "
+                         "no stack policy to override; drop it")
+    ctx, aws = await anyio.to_thread.run_sync(connect, config, env_name, given)
+    source = None if upstream is None else await anyio.to_thread.run_sync(connect, config, upstream, from_given)
+    request = deploying.Request(ref, dry_run, override_reason.strip(), source)
     return await anyio.to_thread.run_sync(deploying.deploy, aws, ctx, request, PhaseLog())
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from botocore.validate import validate_parameters
 
 from ci.config import load_config
 from ci.delivery import lock, release, stack, state
@@ -63,6 +65,24 @@ def _summary(status: str) -> dict:
             "commitId": "manual", "commitMessage": "Manual deployment", "commitTime": NOW, "startTime": NOW, "status": status, "jobType": "MANUAL"}
 
 
+def answered(client, operation: str, response: dict, calls: list[dict]) -> None:
+    """`operation` answered here instead of by the server (a call moto lacks), as Stubber answers: the call's
+    parameters validated by botocore against the service model (and recorded in `calls`), `response` validated here
+    against the operation's output shape, or, with an `Error` key, its code checked against the operation's
+    errors and raised as a ClientError; every other call still goes to moto."""
+    model = client.meta.service_model.operation_model(operation)
+    if "Error" in response:
+        assert response["Error"]["Code"] in {e.name for e in model.error_shapes}, response
+        status = 400
+    else:
+        validate_parameters(response, model.output_shape)
+        status = 200
+    event = f"{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(f"before-parameter-build.{event}", lambda params, **_: calls.append(dict(params)))
+    client.meta.events.register(f"before-call.{event}",
+                                lambda **_: (AWSResponse("https://answered.invalid", status, {}, None), response))
+
+
 @dataclass
 class World:
     """One environment and what a test does to it."""
@@ -79,6 +99,10 @@ class World:
     fake: FakeTime = field(default_factory=FakeTime)
     stack_name: str = ""
     bucket: str = ""
+    safeguards: str = ""
+    """environments.NAME.safeguards as YAML flow text, e.g. `{backup_tables: [ListingsTable], protect_stack: true}`."""
+    upstream: World | None = None
+    """The promote_from environment: its block goes into this one's pipeline.yaml."""
 
     def __post_init__(self) -> None:
         self._aws, self._clients = None, {}
@@ -110,10 +134,17 @@ class World:
 
     @property
     def config_text(self) -> str:
+        return "environments:\n" + self.block + (self.upstream.block if self.upstream else "")
+
+    @property
+    def block(self) -> str:
+        """This environment's entry under `environments:`."""
         amplify = f"\n    amplify: {{app_id: {APP}, branch: {BRANCH}}}" if self.amplify else ""
         alarms = f"\n    alarms: [{self.alarm_name}]" if self.alarm else ""
-        return (f"environments:\n  {self.name}:\n    region: {REGION}\n    stack_name: {self.stack_name}\n"
-                f"    artifacts_bucket: {self.bucket}\n    endpoint_url: {self.url}{amplify}{alarms}\n"
+        guarded = f"\n    safeguards: {self.safeguards}" if self.safeguards else ""
+        guarded += f"\n    promote_from: {self.upstream.name}" if self.upstream else ""
+        return (f"  {self.name}:\n    region: {REGION}\n    stack_name: {self.stack_name}\n"
+                f"    artifacts_bucket: {self.bucket}\n    endpoint_url: {self.url}{amplify}{alarms}{guarded}\n"
                 f"    monitoring_minutes: {self.monitoring_minutes}\n"
                 f"    smoke:\n      - {{url: '{self.health_url}', contains: ok, retries: {self.retries}, backoff_s: 1}}\n"
                 f"      - {{table: ListingsTable}}\n"
@@ -141,10 +172,11 @@ class World:
             self._clients[service] = moto_client(self.url, service)
         return self._clients[service]
 
-    def store(self, commit: str, body: dict, frontend: bytes | None = None, tags: tuple[str, ...] = ()) -> str:
-        """A release as `package` stores it; its id."""
+    def store(self, commit: str, body: dict, frontend: bytes | None = None, tags: tuple[str, ...] = (),
+              also: tuple[str, ...] = ()) -> str:
+        """A release as `package` stores it (with parameters for the environments `also` names too); its id."""
         files = {release.TEMPLATE: json.dumps(release.portable(body, self.bucket)).encode(),
-                 release.PARAMETERS: json.dumps({self.name: {}}).encode()}
+                 release.PARAMETERS: json.dumps({name: {} for name in (self.name, *also)}).encode()}
         if frontend is not None:
             files[release.FRONTEND] = frontend
         return release.store(self.s3, self.bucket, commit, tags, files, NOW).release_id

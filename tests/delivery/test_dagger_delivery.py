@@ -12,8 +12,12 @@ import dagger
 import pytest
 from dagger import dag
 
+from ci.delivery.aws import connect
+from ci.delivery.deploy import Request, deploy
+from ci.delivery.phase_log import PhaseLog
 from ci.executors.dagger import DaggerExecutor
 from ci.main import Ci, GateFailed
+from ci.pipeline import deliver
 from tests import chain
 from tests.delivery.deploy_world import COMMITS, World, template
 from tests.delivery.local_http import Answer
@@ -142,3 +146,32 @@ def test_plan_package_shows_the_step_under_the_release_prefix_with_secret_names_
 @pytest.mark.parametrize("function", ["deploy", "rollback", "smoke", "history", "promote"])
 def test_plan_of_a_delivery_function_without_steps_is_empty(world, function):
     assert json.loads(asyncio.run(Ci().plan(source=dag.directory(), function=function))) == []
+
+
+FROM_KEY, FROM_SECRET = "AKIAPLANTEDUPSTREAM9", "planted-upstream-secret-77e2"
+
+
+def test_deploy_promotes_from_its_upstream_with_the_from_credentials_through_the_dagger_face(world, monkeypatch):
+    staging = World(world.url, "staging", alarm=False, retries=0)
+    world.upstream = staging  # the dagger environment now has promote_from: staging
+    rid = staging.store(COMMITS[5], template(staging.stack_name, 30), also=(world.name,))
+    assert deploy(staging.aws(), staging.context(), Request(rid), PhaseLog(lambda line: None)).outcome == "deployed"
+    connected = []
+
+    def recording(config, env_name, given):
+        connected.append((env_name, given.access_key_id, given.secret_access_key))
+        return connect(config, env_name, given)
+
+    monkeypatch.setattr(deliver, "connect", recording)
+    text = _call("deploy", env=world.name, release=rid, format="json",
+                 from_aws_access_key_id=dag.set_secret("from-key", FROM_KEY),
+                 from_aws_secret_access_key=dag.set_secret("from-secret", FROM_SECRET))
+    found = json.loads(text)
+    assert found["outcome"] == "deployed"
+    assert "deploy/promotion" in [s["id"] for s in found["steps"]]
+    assert connected == [(world.name, KEY_ID, SECRET), ("staging", FROM_KEY, FROM_SECRET)]
+    stored = [w.s3.get_object(Bucket=w.bucket, Key=o["Key"])["Body"].read() for w in (world, staging)
+              for o in w.s3.list_objects_v2(Bucket=w.bucket)["Contents"]]
+    for value in (FROM_KEY, FROM_SECRET, KEY_ID, SECRET):
+        assert value not in text and all(value.encode() not in data for data in stored)
+    staging.close()

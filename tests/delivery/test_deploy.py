@@ -72,9 +72,9 @@ def test_deploys_stack_and_frontend_with_its_runtime_config_then_records_it(worl
     world.expect_frontend(polls=2)
     found, lines = _deploy(world, second)
     assert (found.outcome, found.passed, exit_code(found)) == ("deployed", True, 0)
-    assert [s.id for s in found.steps] == ["deploy/lock", "deploy/state", "deploy/preflight", "deploy/change-set",
-                                            "deploy/execute", "deploy/frontend", "deploy/smoke", "deploy/alarms",
-                                            "deploy/record"]
+    assert [s.id for s in found.steps] == ["deploy/lock", "deploy/state", "deploy/preflight", "deploy/safeguards",
+                                            "deploy/change-set", "deploy/execute", "deploy/frontend", "deploy/smoke",
+                                            "deploy/alarms", "deploy/record"]
     assert ("Modify", "Jobs") in {(row[0], row[1]) for row in found.tables[0].rows}
     assert any("Modify  Jobs" in line for line in lines)
     assert _config_of(world.uploads[1][1])["release"] == second

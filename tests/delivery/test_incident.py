@@ -8,7 +8,7 @@ import pytest
 from ci.core.report import Table
 from ci.delivery import history
 from ci.delivery.incident import markdown
-from ci.delivery.state import Attempt, Deployment, EnvState, Incident, Store
+from ci.delivery.state import Attempt, Backup, Deployment, EnvState, Incident, Safeguards, Store
 from tests.delivery.conftest import moto_client
 
 SHARES_MOTO = True
@@ -78,7 +78,7 @@ STATE = EnvState(
 
 
 def test_history_tables():
-    deployments, incidents, summary = history.tables(STATE)
+    deployments, incidents, summary, backups = history.tables(STATE)
     assert deployments == Table(
         "deployments, newest first", ("started", "kind", "release", "outcome", "previous", "reason"),
         (("2026-12-02T02:00:00Z", "deploy", "bbbbbbbbbbbb", "rolled_back", "aaaaaaaaaaaa", "smoke: 500"),
@@ -89,6 +89,7 @@ def test_history_tables():
     assert summary == Table(
         "last known good", ("environment", "last known good", "current", "attempt in progress"),
         (("dev", A, A, "rollback 0123456789ab at change-set (run r3, since 2026-12-02T03:00:00Z)"),), "history/dev")
+    assert backups == Table("backups, newest first (none)", history.BACKUP_COLUMNS, (), "history/dev")
 
 
 @pytest.mark.parametrize("environment", ["dev", "production"])
@@ -96,7 +97,8 @@ def test_history_of_a_fresh_environment(environment):
     assert [(t.title, t.rows, t.step) for t in history.tables(EnvState(environment=environment))] == [
         ("deployments, newest first (none yet)", (), f"history/{environment}"),
         ("incidents, newest first (none)", (), f"history/{environment}"),
-        ("last known good", ((environment, None, None, None),), f"history/{environment}")]
+        ("last known good", ((environment, None, None, None),), f"history/{environment}"),
+        ("backups, newest first (none)", (), f"history/{environment}")]
 
 
 def test_history_of_the_stored_state(moto_url):
@@ -105,3 +107,30 @@ def test_history_of_the_stored_state(moto_url):
     store = Store(s3, "history-art", "dev")
     store.save(STATE, None)
     assert history.tables(store.load()[0]) == history.tables(STATE)
+
+
+def test_history_lists_the_backups_newest_first_with_their_snapshot_and_override():
+    def backup(logical: str) -> Backup:
+        return Backup(logical_id=logical, table=f"t-{logical}-1", name=f"bayon-prod-{logical}-20261202T020000Z",
+                      arn=f"arn:aws:dynamodb:us-east-1:123456789012:table/t-{logical}-1/backup/1", status="AVAILABLE",
+                      created="2026-12-02T02:00:00Z")
+
+    def deployed(release: str, at: str, guard: Safeguards | None) -> Deployment:
+        return Deployment(release=release, kind="deploy", outcome="deployed", started=at, finished=at, run_id="r",
+                          previous=None, safeguards=guard)
+
+    found = EnvState(environment="prod", history=(
+        deployed(A, "2026-12-01T10:00:00Z", None),
+        deployed(B, "2026-12-02T02:00:00Z", Safeguards(snapshot="bayon/snapshots/prod/r1/", protected=True)),
+        deployed(C, "2026-12-02T03:00:00Z", Safeguards(snapshot="bayon/snapshots/prod/r2/", protected=True,
+                                                      backups=(backup("Listings"), backup("Users")),
+                                                      override_reason="rebuild the GSI"))))
+    backups = history.tables(found)[3]
+    assert backups.columns == ("started", "release", "table", "backup", "arn", "snapshot", "override reason")
+    assert [row[:4] + row[5:] for row in backups.rows] == [
+        ("2026-12-02T03:00:00Z", C[:12], "Listings", "bayon-prod-Listings-20261202T020000Z",
+         "bayon/snapshots/prod/r2/", "rebuild the GSI"),
+        ("2026-12-02T03:00:00Z", C[:12], "Users", "bayon-prod-Users-20261202T020000Z",
+         "bayon/snapshots/prod/r2/", "rebuild the GSI"),
+        ("2026-12-02T02:00:00Z", B[:12], None, None, "bayon/snapshots/prod/r1/", None)]
+    assert backups.rows[0][4].endswith("t-Listings-1/backup/1")

@@ -11,8 +11,8 @@ from botocore.stub import Stubber
 from pydantic import ValidationError
 
 from ci.delivery import state
-from ci.delivery.state import (Attempt, Deployment, EnvState, Incident, StateConflict, StateCorrupt, StateError,
-                               StateTooNew, Store)
+from ci.delivery.state import (Attempt, Backup, Deployment, EnvState, Incident, Safeguards, StateConflict,
+                               StateCorrupt, StateError, StateTooNew, Store)
 
 SHARES_MOTO = True
 
@@ -147,7 +147,7 @@ def test_save_then_load_round_trips_sorted_indented_json(s3, bucket):
     body = stored(s3, bucket)
     assert body == (json.dumps(written.model_dump(mode="json"), sort_keys=True, indent=2) + "\n").encode()
     assert list(json.loads(body)) == sorted(json.loads(body)) and body.startswith(b'{\n  "attempt": {\n')
-    assert json.loads(body)["schema_version"] == 1
+    assert json.loads(body)["schema_version"] == 2
 
 
 def test_save_is_conditional_on_the_etag_read(s3, bucket):
@@ -193,9 +193,9 @@ def test_save_refuses_another_environments_state(s3, bucket):
     (b"{not json", r"\(not JSON: Expecting property name"),
     (b"\xff\xfe", r"\(not JSON: "),
     (b"[1, 2]", r"\(a JSON list, not an object\)"),
-    (b'{"schema_version": "1", "environment": "dev"}', r'\(schema_version is "1", not 1\)'),
-    (b'{"schema_version": true, "environment": "dev"}', r"\(schema_version is true, not 1\)"),
-    (b'{"environment": "dev"}', r"\(schema_version is null, not 1\)"),
+    (b'{"schema_version": "1", "environment": "dev"}', r'\(schema_version is "1", not one of 1, 2\)'),
+    (b'{"schema_version": true, "environment": "dev"}', r"\(schema_version is true, not one of 1, 2\)"),
+    (b'{"environment": "dev"}', r"\(schema_version is null, not one of 1, 2\)"),
     (b'{"schema_version": 1, "environment": "prod"}', r"\(it is the state of environment 'prod'\)"),
     (b'{"schema_version": 1, "environment": "dev", "current": "abc"}', r"\(current: String should match pattern"),
     (b'{"schema_version": 1, "environment": "dev", "current": 2, "last_known_good": 3}',
@@ -209,8 +209,8 @@ def test_corrupt_states_are_refused_with_what_is_wrong(s3, bucket, body, detail)
 
 
 def test_a_newer_schema_says_upgrade_and_is_not_corrupt(s3, bucket):
-    plant(s3, bucket, b'{"schema_version": 2, "environment": "dev", "future": true}')
-    with pytest.raises(StateTooNew, match=r"has schema_version 2, newer than this bayon's 1: upgrade bayon") as caught:
+    plant(s3, bucket, b'{"schema_version": 3, "environment": "dev", "future": true}')
+    with pytest.raises(StateTooNew, match=r"has schema_version 3, newer than this bayon's 2: upgrade bayon") as caught:
         Store(s3, bucket, "dev").load()
     assert not isinstance(caught.value, StateCorrupt)
 
@@ -257,3 +257,24 @@ def test_an_unreachable_bucket_is_a_state_error_with_the_fix(s3):
                                          r"s3:GetObject$") as caught:
         Store(s3, "no-such-bucket-x", "dev").load()
     assert not isinstance(caught.value, StateCorrupt)
+
+
+def test_a_version_1_state_still_loads_and_is_written_back_as_version_2(s3, bucket):
+    """Version 1 deployments have no `safeguards`: they load as None, and the next write upgrades the file."""
+    v1 = {"schema_version": 1, "environment": "dev", "last_known_good": A, "current": A, "attempt": None,
+          "incidents": [], "history": [{"release": A, "kind": "deploy", "outcome": "deployed", "started": T0,
+                                        "finished": T1, "run_id": "run-1", "previous": None, "reason": ""}]}
+    plant(s3, bucket, json.dumps(v1).encode())
+    store = Store(s3, bucket, "dev")
+    found, etag = store.load()
+    assert (found.schema_version, found.history[0].safeguards, found.last_known_good) == (1, None, A)
+    backup = Backup(logical_id="ListingsTable", table="t-ListingsTable-1", name="bayon-dev-ListingsTable-x",
+                    arn="arn:aws:dynamodb:us-east-1:123456789012:table/t/backup/1", status="AVAILABLE", created=T0)
+    guarded = deployment(B, previous=A).model_copy(update={"safeguards": Safeguards(
+        snapshot="bayon/snapshots/dev/run-2/", backups=(backup,), protected=True, override_reason="drop the index")})
+    store.save(found.recorded(guarded), etag)
+    body = json.loads(stored(s3, bucket))
+    assert body["schema_version"] == 2 and body["history"][0]["safeguards"] is None
+    assert body["history"][1]["safeguards"]["backups"][0]["arn"].endswith("/backup/1")
+    again = store.load()[0]
+    assert again.schema_version == 2 and again.history[1].safeguards.override_reason == "drop the index"

@@ -1,0 +1,200 @@
+"""Production safeguards against the moto server: before a change, the stack's template and parameters copied to the
+bucket and an on-demand DynamoDB backup of each configured table, recorded in the state and listed by `history`;
+a backup that fails stops the deploy before any change set exists; termination protection and a stack policy
+denying the replacement or deletion of the stateful resources, lifted for one execution by --override-reason.
+
+moto has set_stack_policy/get_stack_policy (stored, not enforced), create_backup/describe_backup, and no
+UpdateTerminationProtection: that call is answered in the test (`answered`: parameters validated by botocore's
+model, the answer by its output shape) on clients with AWS's profile (no emulator endpoint)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from ci.delivery import safeguards
+from ci.delivery.clients import Target
+from ci.delivery.deploy import Request, deploy
+from ci.delivery.history import tables
+from ci.delivery.phase_log import PhaseLog
+from ci.output.render import failure_line
+from ci.pipeline.deliver import exit_code
+from tests.delivery.conftest import REGION
+from tests.delivery.deploy_world import COMMITS, NOW, World, answered, template
+from tests.delivery.local_http import Answer
+
+SHARES_MOTO = True
+
+V1, V2 = 30, 45
+GUARDED = "{backup_tables: [ListingsTable], protect_stack: true}"
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/guarded/1"
+
+
+@pytest.fixture
+def world(moto_url, request):
+    made = World(moto_url, request.node.name.removeprefix("test_")[:16].replace("_", "-"), alarm=False, retries=0,
+                 safeguards=GUARDED)
+    yield made
+    made.close()
+
+
+def _as_on_aws(world: World) -> tuple[object, list[dict]]:
+    """The clients with AWS's profile (the templates go untranslated), UpdateTerminationProtection answered here."""
+    aws = replace(world.aws(fresh=True), where=Target(REGION))
+    calls: list[dict] = []
+    answered(aws.cloudformation, "UpdateTerminationProtection", {"StackId": STACK_ID}, calls)
+    return aws, calls
+
+
+def _deploy(world: World, ref: str, aws, reason: str = ""):
+    return deploy(aws, world.context(), Request(ref, override_reason=reason), PhaseLog(lambda line: None,
+                                                                                       world.fake.clock))
+
+
+def _step(found, step_id):
+    return next(s for s in found.steps if s.id == step_id)
+
+
+def _policy(world: World) -> dict:
+    return json.loads(world.client("cloudformation").get_stack_policy(StackName=world.stack_name)["StackPolicyBody"])
+
+
+def _change_sets(world: World) -> set[str]:
+    listed = world.client("cloudformation").list_change_sets(StackName=world.stack_name)["Summaries"]
+    return {c["ChangeSetName"] for c in listed if c["StackName"] == world.stack_name}  # moto lists every stack's
+
+
+def _first(world: World, aws) -> tuple[str, tuple[int, str]]:
+    first = world.store(COMMITS[0], template(world.stack_name, V1))
+    found = _deploy(world, first, aws)
+    assert found.outcome == "deployed", found.steps
+    assert _step(found, "deploy/safeguards").status == "skipped"  # no stack yet: nothing to copy or back up
+    world.put_items()
+    return first, world.items()
+
+
+def test_backups_and_snapshot_before_the_change_protection_after_it_all_in_the_state(world):
+    aws, protections = _as_on_aws(world)
+    first, items = _first(world, aws)
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws)
+    assert (found.outcome, exit_code(found)) == ("deployed", 0)
+    ids = [s.id for s in found.steps]
+    assert ids.index("deploy/preflight") < ids.index("deploy/safeguards") < ids.index("deploy/change-set")
+    assert ids.index("deploy/execute") < ids.index("deploy/protect")
+    assert "1 backup(s) AVAILABLE: ListingsTable" in _step(found, "deploy/safeguards").reason
+    assert _step(found, "deploy/protect").reason == (
+        "termination protection on; the stack policy denies replacing or deleting ListingsTable")
+
+    record = world.state().history[-1].safeguards
+    (backup,) = record.backups
+    assert (record.protected, record.override_reason, backup.logical_id, backup.table, backup.status) == (
+        True, "", "ListingsTable", world.table_name(), "AVAILABLE")
+    described = world.client("dynamodb").describe_backup(BackupArn=backup.arn)["BackupDescription"]
+    assert described["SourceTableDetails"]["TableName"] == world.table_name()
+    assert described["BackupDetails"]["BackupName"] == backup.name
+    assert described["SourceTableDetails"]["ItemCount"] == items[0]
+
+    snap = {name: world.s3.get_object(Bucket=world.bucket, Key=f"{record.snapshot}{name}")["Body"].read()
+            for name in ("template.json", "parameters.json")}
+    assert record.snapshot == f"bayon/snapshots/{world.name}/run-test/"
+    assert json.loads(snap["template.json"])["Resources"]["Jobs"]["Properties"]["VisibilityTimeout"] == V1
+    assert json.loads(snap["parameters.json"]) == []
+
+    assert [c["EnableTerminationProtection"] for c in protections] == [True, True, True]  # after 1st; before+after 2nd
+    assert {c["StackName"] for c in protections} == {world.stack_name}
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    (row,) = tables(world.state())[3].rows
+    assert row[1:5] == (second[:12], "ListingsTable", backup.name, backup.arn)
+
+
+@pytest.mark.parametrize("fault", ["refused", "slow", "ghost"])
+def test_a_failed_backup_stops_the_deploy_before_any_change_set(world, fault):
+    aws, _ = _as_on_aws(world)
+    first, items = _first(world, aws)
+    if fault == "refused":
+        answered(aws.dynamodb, "CreateBackup", {"Error": {"Code": "LimitExceededException", "Message": "There is "
+                                                          "a limit of 50 concurrent backups"}}, [])
+    elif fault == "slow":  # never AVAILABLE: the wait ends at timeouts.backup (fake time)
+        details = {"BackupArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/backup/1", "BackupName": "bayon-slow",
+                   "BackupStatus": "CREATING", "BackupType": "USER", "BackupCreationDateTime": NOW}
+        answered(aws.dynamodb, "CreateBackup", {"BackupDetails": details}, [])
+        answered(aws.dynamodb, "DescribeBackup", {"BackupDescription": {"BackupDetails": details}}, [])
+    else:
+        world.safeguards = "{backup_tables: [ListingsTable, Ghost], protect_stack: true}"
+    before = _change_sets(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws)
+
+    assert (found.outcome, found.passed, exit_code(found)) == ("unchanged", False, 1)
+    assert _step(found, "deploy/safeguards").status == "failed"
+    assert "deploy/change-set" not in [s.id for s in found.steps]
+    line = failure_line(found)
+    assert "\n" not in line and "this deploy changed nothing" in line
+    expected = {"refused": "the on-demand backup of ListingsTable", "ghost": "has no DynamoDB table Ghost",
+                "slow": "was still CREATING after 600 s; raise environments."}[fault]
+    assert expected in line and ("timeouts.backup" if fault == "slow" else "safeguards.backup_tables") in line
+    assert _change_sets(world) == before  # no change set was created
+    world.assert_at(first, V1, items)  # the stack, its table and the state as they were; the lock released
+    last = world.state().history[-1]
+    assert (last.release, last.outcome) == (second, "unchanged")
+    assert last.safeguards.snapshot and len(last.safeguards.backups) == (1 if fault == "ghost" else 0)
+
+
+def test_override_reason_lifts_the_policy_for_its_execution_only_and_is_recorded(world):
+    aws = world.aws(fresh=True)  # the emulator profile: termination protection left out, said so
+    first, _ = _first(world, aws)
+    at_execution = []
+    aws.cloudformation.meta.events.register("before-call.cloudformation.ExecuteChangeSet",
+                                            lambda **_: at_execution.append(_policy(world)))
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws, reason="replace the listings table on purpose (ticket 42)")
+    assert found.outcome == "deployed", found.steps
+    assert at_execution == [{"Statement": [safeguards.ALLOW_UPDATES]}]
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    reason = _step(found, "deploy/protect").reason
+    assert safeguards.EMULATOR_LACKS in reason and "override: replace the listings table" in reason
+    record = world.state().history[-1].safeguards
+    assert (record.override_reason, record.protected) == ("replace the listings table on purpose (ticket 42)", True)
+    assert tables(world.state())[3].rows[0][-1] == "replace the listings table on purpose (ticket 42)"
+
+
+def test_a_lifted_policy_is_put_back_after_the_rollback_of_a_failed_deploy(world):
+    aws = world.aws(fresh=True)
+    first, items = _first(world, aws)
+    world.health = [Answer(500, b"boom"), Answer(200, b"ok")]  # the smoke test fails after the execution
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws, reason="drop the old index")
+    assert (found.outcome, exit_code(found)) == ("rolled_back", 4)
+    world.assert_at(first, V1, items)
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    record = world.state().history[-1].safeguards
+    assert (record.override_reason, record.protected, len(record.backups)) == ("drop the old index", True, 1)
+
+
+def test_a_policy_that_cannot_be_lifted_stops_the_deploy_and_deletes_its_change_set(world):
+    aws = world.aws(fresh=True)
+    first, items = _first(world, aws)
+    lifted = json.dumps({"Statement": [safeguards.ALLOW_UPDATES]})
+
+    def deny_the_lift(params, **_):  # only the lift is refused (AccessDenied), the protection before it goes through
+        if params["body"].get("StackPolicyBody") == lifted:
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform SetStackPolicy"}}
+            return AWSResponse("https://answered.invalid", 403, {}, None), error
+        return None
+
+    aws.cloudformation.meta.events.register("before-call.cloudformation.SetStackPolicy", deny_the_lift)
+    before = _change_sets(world)
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    found = _deploy(world, second, aws, reason="rename the table")
+    assert (found.outcome, exit_code(found)) == ("unchanged", 1)
+    line = failure_line(found)
+    assert "lifting" in line and "allow cloudformation:SetStackPolicy" in line and "changed nothing" in line
+    assert _change_sets(world) == before  # the change set made for it is gone, never executed
+    world.assert_at(first, V1, items)
+    assert _policy(world) == safeguards.policy(["ListingsTable"])
+    assert world.state().history[-1].safeguards.override_reason == "rename the table"
