@@ -22,6 +22,7 @@ from ci.integrations.github_comments import PullRequest
 from ci.integrations.github_rest import API_URL, Client
 from ci.output.render import failure_line, render
 from ci.pipeline import accept as accepting, adoption, approval, deliver, deployment_plan, github_setup, routing, runner
+from ci.pipeline.announce import Audience
 from ci.stages.tests.unit import MERGE_INPUTS
 
 Source = Annotated[
@@ -134,6 +135,16 @@ AcceptTag = Annotated[str, Doc("The release candidate's tag (rc-X.Y.Z[.N]; in Ac
                                "--github-token its GitHub release is published as ready once everything passed")]
 ReleaseToken = Annotated[dagger.Secret | None, Doc("A token that may write the repository's releases (contents: "
                                                    "write; in Actions: env://GITHUB_TOKEN)")]
+DeployToken = Annotated[dagger.Secret | None, Doc("A token for the GitHub records: the deployment and its statuses "
+                                                  "(deployments: write) and the run's timing for the approval "
+                                                  "timeout (actions: read); in Actions: env://GITHUB_TOKEN")]
+SlackWebhook = Annotated[dagger.Secret | None, Doc("Slack incoming webhook URL (notifications.slack): the outcome "
+                                                   "posted; a failed post is a warning, never a failed deploy")]
+PagerDutyKey = Annotated[dagger.Secret | None, Doc("PagerDuty Events API v2 routing key (notifications.pagerduty): "
+                                                   "failures and rollbacks page")]
+DeployRunId = Annotated[str, Doc("The workflow run's id (in Actions: github.run_id): the approval timeout's start "
+                                 "and the run's own GitHub deployment")]
+DeployJob = Annotated[str, Doc("This job's name in the run (its `name:`): the approval timeout's end")]
 RecordsRepository = Annotated[str, Doc("The repository the GitHub records go to, owner/name (in Actions: "
                                        "github.repository)")]
 PlanEnv = Annotated[str, Doc("The environment the release is about to be deployed to (its stack, state, artifacts "
@@ -234,6 +245,13 @@ async def _github_client(token: dagger.Secret | None, repository: str, api_url: 
     if token is None:
         return None
     return Client(repository, await token.plaintext(), api_url=api_url or API_URL)
+
+
+async def _audience(github_token: dagger.Secret | None, repository: str, api_url: str, run_id: str, job: str,
+                    slack_webhook: dagger.Secret | None, pagerduty_key: dagger.Secret | None) -> Audience:
+    """Where a deploy or rollback is announced; the secrets' plaintext read here for those HTTP calls only."""
+    return Audience(await _github_client(github_token, repository, api_url), run_id, job, await _plain(slack_webhook),
+                    await _plain(pagerduty_key))
 
 
 async def _coverage_files(directory: dagger.Directory) -> dict[str, bytes]:
@@ -486,14 +504,20 @@ class Ci:
                      from_aws_access_key_id: UpstreamAccessKeyId = None,
                      from_aws_secret_access_key: UpstreamSecretAccessKey = None,
                      from_aws_session_token: UpstreamSessionToken = None, from_aws_role_arn: UpstreamRoleArn = "",
-                     oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None) -> str:
-        """Deploy a stored release to the environment: its lock; with promote_from, the release must have been
+                     oidc_request_url: OidcRequestUrl = "", oidc_request_token: OidcRequestToken = None,
+                     github_token: DeployToken = None, github_repository: RecordsRepository = "",
+                     github_api_url: GitHubApiUrl = "", github_run_id: DeployRunId = "", github_job: DeployJob = "",
+                     slack_webhook: SlackWebhook = None, pagerduty_routing_key: PagerDutyKey = None) -> str:
+        """Deploy a stored release to the environment: with approval_timeout_hours, the run's wait for its approvals
+        checked first; its lock; with promote_from, the release must have been
         deployed there successfully and is copied from there (checksums verified, never rebuilt); a preflight; the
         safeguards (template and parameters copied, DynamoDB backups, stack protection); the change set printed
         and executed; the frontend zip to Amplify with the environment's config.json, smoke tests, the alarms
         watched; any failure after the change set ran restores the last known good release (the error's first
-        line says `rolled back to RELEASE` or `NOT at a known release`; the JSON report's `outcome`). Never
-        cached."""
+        line says `rolled back to RELEASE` or `NOT at a known release`; the JSON report's `outcome`); with a token
+        its GitHub deployment and statuses, and the notifications (never failing it). Never cached."""
+        audience = await _audience(github_token, github_repository, github_api_url, github_run_id, github_job,
+                                   slack_webhook, pagerduty_routing_key)
         from_given = await _given(from_aws_access_key_id, from_aws_secret_access_key, from_aws_session_token,
                                   from_aws_role_arn, oidc_request_url if from_aws_role_arn else "",
                                   oidc_request_token if from_aws_role_arn else None)
@@ -501,7 +525,7 @@ class Ci:
                              oidc_request_url if aws_role_arn or not from_aws_role_arn else "",
                              oidc_request_token if aws_role_arn or not from_aws_role_arn else None)
         report = await deliver.deploy(_executor(source, None), env, given, release, dry_run, from_given,
-                                      override_reason)
+                                      override_reason, audience)
         return _verdict(report, format, repo_path)
 
     @function(cache="never")
@@ -509,13 +533,18 @@ class Ci:
                        repo_path: RepoPath = "", aws_access_key_id: AwsAccessKeyId = None,
                        aws_secret_access_key: AwsSecretAccessKey = None, aws_session_token: AwsSessionToken = None,
                        aws_role_arn: AwsRoleArn = "", oidc_request_url: OidcRequestUrl = "",
-                       oidc_request_token: OidcRequestToken = None) -> str:
+                       oidc_request_token: OidcRequestToken = None, github_token: DeployToken = None,
+                       github_repository: RecordsRepository = "", github_api_url: GitHubApiUrl = "",
+                       github_run_id: DeployRunId = "", slack_webhook: SlackWebhook = None,
+                       pagerduty_routing_key: PagerDutyKey = None) -> str:
         """Bring the environment back to a release it ran before (the stored template, parameters and frontend zip,
-        then the smoke tests): --to names it, by default the last known good before the current one. Never
-        cached."""
+        then the smoke tests): --to names it, by default the last known good before the current one; with a token
+        its GitHub deployment and statuses, and the notifications (never failing it). Never cached."""
+        audience = await _audience(github_token, github_repository, github_api_url, github_run_id, "",
+                                   slack_webhook, pagerduty_routing_key)
         given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
                              oidc_request_url, oidc_request_token)
-        report = await deliver.rollback(_executor(source, None), env, given, to)
+        report = await deliver.rollback(_executor(source, None), env, given, to, audience)
         return _verdict(report, format, repo_path)
 
     @function(cache="never")

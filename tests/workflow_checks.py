@@ -22,19 +22,6 @@ FLAG = re.compile(r"(?:^|[\s'+])(--[a-z][a-z0-9-]*)")
 DAGGER_CALL_FLAGS = {"-o", "--output"}
 """`dagger call`'s own flags the workflows use: -o writes the result to a file (the job summary)."""
 
-PENDING = {
-    # Registered by the other parts of issue 11 (B: check-approval and ci's pull-request comment; C: deploy's
-    # --from-aws-*; D: deployment-plan and the notification flags; the lead: accept and deploy/rollback's GitHub
-    # records). Empty this once they are merged: the test then insists on every one.
-    ("ci", "--github-token"), ("ci", "--github-repository"), ("ci", "--pull-request"), ("ci", "--from-fork"),
-    ("check-approval", ""), ("deployment-plan", ""), ("accept", ""),
-    *((fn, flag) for fn in ("deploy", "rollback") for flag in (
-        "--github-token", "--github-repository", "--slack-webhook", "--pagerduty-routing-key")),
-    ("deploy", "--github-run-id"), ("deploy", "--github-job"), ("deploy", "--from-aws-role-arn"),
-}
-"""(function, flag) the workflows use that this branch does not register yet ("" as flag: the whole function)."""
-
-
 def actionlint(paths: list[Path]) -> list[dict]:
     """actionlint's findings (its JSON), none when clean; its exit code must agree with what it printed."""
     ran = subprocess.run([ACTIONLINT, "-no-color", "-format", "{{json .}}", *map(str, paths)], capture_output=True,

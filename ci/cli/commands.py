@@ -23,6 +23,7 @@ from ci.integrations.github_comments import PullRequest
 from ci.integrations.github_rest import API_URL, Client as GitHubClient
 from ci.output.render import failure_line, render
 from ci.pipeline import accept as accepting, adoption, approval, deliver, deployment_plan, github_setup, routing, runner
+from ci.pipeline.announce import Audience
 from ci.pipeline.registry import FIXERS, OUTPUTS
 from ci.stages.tests.unit import MERGE_INPUTS
 
@@ -64,19 +65,21 @@ def _pull_request(args: argparse.Namespace) -> PullRequest | None:
     return PullRequest(args.github_repository, args.pull_request, token, args.from_fork).check()
 
 
+def _read(ref: str | None) -> str | None:
+    """A secret reference's value (env://NAME, file://PATH), None when none was given."""
+    return resolve(ref) if ref else None
+
+
 def _given(args: argparse.Namespace, prefix: str = "") -> credentials.Given:
     """The AWS credential flags (`prefix`: promote's and deploy's `from_` ones), their references read now for the
     AWS client (none given: the usual AWS environment, read by boto3 itself); the OIDC request goes with a role ARN
     (without one, to the environment's own credentials unless only a `from_` role takes it)."""
-    def read(ref: str | None) -> str | None:
-        return resolve(ref) if ref else None
-
     role = getattr(args, f"{prefix}aws_role_arn")
     oidc = role or not prefix and args.command != "promote" and not getattr(args, "from_aws_role_arn", "")
-    return credentials.Given(read(getattr(args, f"{prefix}aws_access_key_id")),
-                             read(getattr(args, f"{prefix}aws_secret_access_key")),
-                             read(getattr(args, f"{prefix}aws_session_token")), role,
-                             args.oidc_request_url if oidc else "", read(args.oidc_request_token) if oidc else None)
+    return credentials.Given(_read(getattr(args, f"{prefix}aws_access_key_id")),
+                             _read(getattr(args, f"{prefix}aws_secret_access_key")),
+                             _read(getattr(args, f"{prefix}aws_session_token")), role,
+                             args.oidc_request_url if oidc else "", _read(args.oidc_request_token) if oidc else None)
 
 
 def write_reports(report: Report, out: Path) -> int:
@@ -150,6 +153,12 @@ def _client(args: argparse.Namespace) -> GitHubClient | None:
                         api_url=getattr(args, "github_api_url", "") or API_URL)
 
 
+def _audience(args: argparse.Namespace) -> Audience:
+    """Where a deploy or rollback is announced, the secret references read now (for those HTTP calls only)."""
+    return Audience(_client(args), args.github_run_id, getattr(args, "github_job", ""), _read(args.slack_webhook),
+                    _read(args.pagerduty_routing_key))
+
+
 async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecutor, repo_path: str) -> int:
     """A delivery function: its report printed, the exit code its outcome says (4: rolled back, 5: at no known
     release); `history --incident ID` prints that incident's Markdown."""
@@ -166,9 +175,9 @@ async def _deliver(name: str, args: argparse.Namespace, executor: ProgressExecut
                                        source, given)
     elif name == "deploy":
         report = await deliver.deploy(executor, env, given, args.release or args.release_flag or "", args.dry_run,
-                                      _given(args, "from_"), args.override_reason)
+                                      _given(args, "from_"), args.override_reason, _audience(args))
     elif name == "rollback":
-        report = await deliver.rollback(executor, env, given, args.to)
+        report = await deliver.rollback(executor, env, given, args.to, _audience(args))
     elif name == "accept":
         report = await accepting.accept(executor, env, given, args.release or args.release_flag or "",
                                         flat(args.skip), args.runs, _client(args), args.tag)

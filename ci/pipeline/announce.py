@@ -44,8 +44,9 @@ class Audience:
 
 async def announced(function: Function, config: Config, env_name: str, ref: str, audience: Audience,
                     run: Callable[[], Awaitable[Report]]) -> Report:
-    """`run` (the deploy or rollback), its GitHub deployment marked in progress before and with its outcome after,
-    then the notifications; their findings added to the report."""
+    """`run` (the deploy or rollback), its GitHub deployment marked in progress before and with its outcome after
+    (`ref` empty: the run picks the release, the deployment is recorded after it), then the notifications; their
+    findings added to the report."""
     environment = config.environments[env_name]
     said: list[Finding] = []
     started = time.monotonic()
@@ -57,9 +58,15 @@ async def announced(function: Function, config: Config, env_name: str, ref: str,
             return _notified(config, function, env_name, audience, report, said)
         if environment.approval_timeout_hours is not None:
             said.append(_finding("github/approval", "info", waited.line))
-    deployment = await anyio.to_thread.run_sync(_started, function, environment.github_environment or env_name,
-                                                env_name, ref, audience, said)
-    report = await run()
+    github_env = environment.github_environment or env_name
+    if ref:
+        deployment = await anyio.to_thread.run_sync(_started, function, github_env, env_name, ref, audience, said)
+        report = await run()
+    else:  # the release is known once the run chose it (a rollback to the last known good): recorded after
+        report = await run()
+        chosen = report.delivery.get("release") or ""
+        deployment = (await anyio.to_thread.run_sync(_started, function, github_env, env_name, chosen, audience, said)
+                      if chosen else None)
     if deployment is not None:
         await anyio.to_thread.run_sync(_finished, audience, deployment, report, environment.site_url or "", said)
     return _notified(config, function, env_name, audience, report, said)

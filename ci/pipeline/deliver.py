@@ -15,6 +15,7 @@ from ci.delivery import credentials, deploy as deploying, observe, package as pa
 from ci.delivery import release, rollback as rolling_back, target
 from ci.delivery.aws import connect
 from ci.delivery.phase_log import PhaseLog
+from ci.pipeline.announce import Audience, announced
 from ci.pipeline.registry import OUTPUTS
 from ci.pipeline.runner import infra_templates, load, setup_of
 
@@ -69,10 +70,11 @@ async def promote(executor: Executor, from_env: str, to_env: str, ref: str, from
 
 
 async def deploy(executor: Executor, env_name: str, given: credentials.Given, ref: str, dry_run: bool = False,
-                 from_given: credentials.Given = NO_CREDENTIALS, override_reason: str = "") -> Report:
+                 from_given: credentials.Given = NO_CREDENTIALS, override_reason: str = "",
+                 audience: Audience = Audience()) -> Report:
     """Deploy a stored release, rolling back automatically (`ci.delivery.deploy`); an environment with
     `promote_from` first checks that environment's record of the release (read with `from_given`) and copies it
-    from there."""
+    from there. Unless a dry run: the approval timeout checked first, the run announced (`ci.pipeline.announce`)."""
     if not ref.strip():
         raise UsageError("--release: name the release to deploy, its id (the commit's full SHA) or a tag")
     config = await load(executor)
@@ -84,16 +86,27 @@ async def deploy(executor: Executor, env_name: str, given: credentials.Given, re
     if override_reason.strip() and not environment.safeguards.protect_stack:
         raise UsageError(f"--override-reason: environments.{env_name}.safeguards.protect_stack is off, so there is "
                          "no stack policy to override; drop it")
-    ctx, aws = await anyio.to_thread.run_sync(connect, config, env_name, given)
-    source = None if upstream is None else await anyio.to_thread.run_sync(connect, config, upstream, from_given)
-    request = deploying.Request(ref, dry_run, override_reason.strip(), source)
-    return await anyio.to_thread.run_sync(deploying.deploy, aws, ctx, request, PhaseLog())
+
+    async def run() -> Report:
+        ctx, aws = await anyio.to_thread.run_sync(connect, config, env_name, given)
+        source = None if upstream is None else await anyio.to_thread.run_sync(connect, config, upstream, from_given)
+        request = deploying.Request(ref, dry_run, override_reason.strip(), source)
+        return await anyio.to_thread.run_sync(deploying.deploy, aws, ctx, request, PhaseLog())
+
+    return await run() if dry_run else await announced("deploy", config, env_name, ref, audience, run)
 
 
-async def rollback(executor: Executor, env_name: str, given: credentials.Given, to: str = "") -> Report:
-    """Bring the environment back to a release it ran (`ci.delivery.rollback`)."""
-    ctx, aws = await _connected(executor, env_name, given)
-    return await anyio.to_thread.run_sync(rolling_back.rollback, aws, ctx, to, PhaseLog())
+async def rollback(executor: Executor, env_name: str, given: credentials.Given, to: str = "",
+                   audience: Audience = Audience()) -> Report:
+    """Bring the environment back to a release it ran (`ci.delivery.rollback`), announced (`ci.pipeline.announce`)."""
+    config = await load(executor)
+
+    async def run() -> Report:
+        ctx, aws = await anyio.to_thread.run_sync(connect, config, env_name, given)
+        return await anyio.to_thread.run_sync(rolling_back.rollback, aws, ctx, to, PhaseLog())
+
+    target.environment(config, env_name)
+    return await announced("rollback", config, env_name, to, audience, run)
 
 
 async def smoke(executor: Executor, env_name: str, given: credentials.Given) -> Report:
