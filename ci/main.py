@@ -153,9 +153,9 @@ PlanRelease = Annotated[str, Doc("The release to plan: its id (the commit's full
 PlanTag = Annotated[str, Doc("The git tag whose GitHub release holds the notes (in Actions: github.ref_name); default: "
                              "--release when it is a tag, else the release's first tag")]
 PlanFormat = Annotated[str, Doc("markdown (the job summary, the release's notes) or json (the evidence)")]
-ChecksToken = Annotated[dagger.Secret | None, Doc("A token that reads the commit's check runs and the tag's release "
-                                                  "(checks: read, contents: read; in Actions: env://GITHUB_TOKEN); "
-                                                  "without it those items are unknown")]
+ChecksToken = Annotated[dagger.Secret | None, Doc("A token that reads the commit's check runs and writes the plan "
+                                                  "into the tag's release notes (checks: read, contents: write; in "
+                                                  "Actions: env://GITHUB_TOKEN); without it those items are unknown")]
 ChecksRepository = Annotated[str, Doc("The repository of the check runs and releases, owner/name (in Actions: "
                                       "github.repository)")]
 EventName = Annotated[str, Doc("The GitHub event: push (a tag push too: refs/tags/...), pull_request, schedule or "
@@ -616,7 +616,8 @@ class Ci:
     @function(cache="never")
     async def deployment_plan(self, source: Source, repo: Repo, env: PlanEnv, release: PlanRelease, tag: PlanTag = "",
                               github_token: ChecksToken = None, github_repository: ChecksRepository = "",
-                              format: PlanFormat = "markdown", repo_path: RepoPath = "",
+                              github_api_url: GitHubApiUrl = "", format: PlanFormat = "markdown",
+                              repo_path: RepoPath = "",
                               aws_access_key_id: AwsAccessKeyId = None,
                               aws_secret_access_key: AwsSecretAccessKey = None,
                               aws_session_token: AwsSessionToken = None, aws_role_arn: AwsRoleArn = "",
@@ -633,7 +634,7 @@ class Ci:
                                   oidc_request_token if from_aws_role_arn else None)
         given = await _given(aws_access_key_id, aws_secret_access_key, aws_session_token, aws_role_arn,
                              oidc_request_url if aws_role_arn else "", oidc_request_token if aws_role_arn else None)
-        client = await _github_client(github_token, github_repository, "")
+        client = await _github_client(github_token, github_repository, github_api_url)
         return await deployment_plan.deployment_plan(_executor(source, None, repo, repo_path), env, release, given,
                                                      from_given, client, tag, format)
 

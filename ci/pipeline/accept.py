@@ -60,15 +60,24 @@ async def accept(executor: Executor, env_name: str, given: credentials.Given, re
     no_site = (None if url else f"environments.{env_name} has no url and no amplify app: nothing to audit; set "
                f"environments.{env_name}.url")
     parts.append(await _part(executor, config, audits, "lighthouse" in skip, "--skip lighthouse", no_site))
-    return await github_records.publish_ready(_combined(checked, parts), github, tag)
+    return await github_records.publish_ready(_combined(checked, parts), github, tag, tuple(skip))
 
 
 async def _part(executor: Executor, config, steps, skipped: bool, flag: str, why_not: str | None = None) -> Report:
-    """One part run on its own (Lighthouse never beside the tests), or its steps reported skipped."""
-    reason = f"left out by {flag}" if skipped else why_not
-    if reason:
-        return Report(FUNCTION, tuple(StepResult(s.id, s.tool, "skipped", reason=reason) for s in steps), ())
-    return await run_steps(FUNCTION, executor, steps, setup=setup_of(config))
+    """One part run on its own (Lighthouse never beside the tests), or its steps reported skipped when `flag` left
+    it out. A part that cannot run (`why_not`, or the app lacks its config) fails: an acceptance without evidence is
+    no acceptance; only the flag leaves a part out on purpose."""
+    if skipped:
+        return Report(FUNCTION, tuple(StepResult(s.id, s.tool, "skipped", reason=f"left out by {flag}")
+                                      for s in steps), ())
+    if why_not:
+        return Report(FUNCTION, tuple(StepResult(s.id, s.tool, "failed", reason=f"{why_not}, or pass {flag}")
+                                      for s in steps), ())
+    report = await run_steps(FUNCTION, executor, steps, setup=setup_of(config))
+    ids = {s.id for s in steps}
+    ran = tuple(replace(s, status="failed", reason=f"{s.reason}; add it, or pass {flag}")
+                if s.id in ids and s.status == "skipped" else s for s in report.steps)
+    return replace(report, steps=ran)
 
 
 def _combined(checked: Report, parts: list[Report]) -> Report:

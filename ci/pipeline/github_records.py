@@ -27,9 +27,10 @@ def rc_tag(tag: str) -> str:
     return tag
 
 
-async def publish_ready(report: Report, client: Client | None, tag: str) -> Report:
+async def publish_ready(report: Report, client: Client | None, tag: str, left_out: tuple[str, ...] = ()) -> Report:
     """The report with the step publishing the tag's GitHub release as ready (a draft prerelease created first when
-    missing), run only when everything else passed; without a tag, the report as it is."""
+    missing), run only when everything else passed, its reason naming the parts `--skip` left out; without a tag,
+    the report as it is."""
     if not tag:
         return report
     if client is None:
@@ -42,8 +43,9 @@ async def publish_ready(report: Report, client: Client | None, tag: str) -> Repo
         except GitHubError as exc:
             step = StepResult(RELEASE_ID, "github", "failed", reason=f"publishing {tag}'s release failed: {exc}")
         else:
+            skipped = f" (left out by --skip: {', '.join(left_out)})" if left_out else ""
             step = StepResult(RELEASE_ID, "github", "passed",
-                              reason=f"{tag}'s release published as ready (a prerelease): {published}")
+                              reason=f"{tag}'s release published as ready (a prerelease){skipped}: {published}")
     stages = {**report.stages, "github": (RELEASE_ID,)}
     return replace(report, steps=(*report.steps, step), stages=stages)
 

@@ -7,6 +7,7 @@ test runs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +122,7 @@ def test_with_a_token_the_rc_release_is_published_once_everything_passed(world, 
     world.api["status"] = 200
     code, report, out = _accept(world, capsys, release_id, *flags)
     assert code == 0 and report["steps"][-1]["id"] == "github/release"
+    assert "left out by --skip: lighthouse" in report["steps"][-1]["reason"]
     (made,) = github.bodies("POST", "/releases")
     assert (made["tag_name"], made["draft"], made["prerelease"]) == ("rc-1.4.0", True, True)
     (published,) = github.bodies("PATCH", f"/releases/{github.releases[0]['id']}")
@@ -131,3 +133,20 @@ def test_with_a_token_the_rc_release_is_published_once_everything_passed(world, 
 def test_accept_takes_only_a_release_candidates_tag(world, capsys):
     code = main(["accept", "--env", "acc", "--release", COMMITS[0], "--tag", "v1.4.0", "--source", world.source])
     assert code == 2 and "--tag v1.4.0: accept publishes a release candidate's GitHub release" in capsys.readouterr().err
+
+
+def test_a_part_that_cannot_run_fails_the_acceptance_unless_skipped_on_purpose(world, capsys):
+    release_id = _deployed(world, capsys, COMMITS[0])
+    (Path(world.source) / "jest.deployed.config.mjs").unlink()
+    code = main(["accept", "--env", "acc", "--release", release_id, "--format", "json", "--source", world.source])
+    steps = {s["id"]: s for s in json.loads(capsys.readouterr().out)["steps"]}
+    assert code == 1
+    assert steps["tests/deployed/acc"]["status"] == "failed" and steps["tests/deployed/acc"]["reason"].endswith(
+        "add it, or pass --skip integration")
+    assert steps["performance/lighthouse/acc"] == {**steps["performance/lighthouse/acc"], "status": "failed",
+                                                   "reason": "environments.acc has no url and no amplify app: nothing "
+                                                   "to audit; set environments.acc.url, or pass --skip lighthouse"}
+    code = main(["accept", "--env", "acc", "--release", release_id, "--skip", "integration", "--skip", "lighthouse",
+                 "--source", world.source])
+    capsys.readouterr()
+    assert code == 0
