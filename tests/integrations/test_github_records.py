@@ -46,6 +46,19 @@ def test_the_deployment_the_actions_job_made_for_this_run_is_reused(world: World
     assert "environment=staging" in listing.url and f"sha={SHA}" in listing.url
 
 
+def test_a_run_id_matches_whole_run_12_is_not_run_123(world: World):
+    run_12 = {"id": 21, "sha": SHA, "ref": "rc-1.4.0", "environment": "staging", "payload": {}}
+    run_123 = {"id": 22, "sha": SHA, "ref": "rc-1.4.0", "environment": "staging", "payload": {}}
+    world.deployments += [run_12, run_123]  # listed newest first: run 123's comes first
+    world.statuses[21] = [{"id": 1, "state": "in_progress", "log_url": "https://github.com/o/r/actions/runs/12"}]
+    world.statuses[22] = [{"id": 2, "state": "in_progress", "log_url": "https://github.com/o/r/actions/runs/123/job/4"}]
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "12", "deploy") == 21
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "123", "deploy") == 22
+    world.statuses[21] = [{"id": 3, "state": "queued", "log_url": "https://github.com/o/r/actions/runs/12?pr=1"}]
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "12", "deploy") == 21
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "1", "deploy") not in (21, 22)
+
+
 def test_without_one_a_deployment_is_created_without_auto_merge_or_required_checks_and_found_again(world: World):
     world.refs["v1.4.0"] = SHA
     made = github_deployments.find_or_create(client(world), "production", SHA, "v1.4.0", RUN,
