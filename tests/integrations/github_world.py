@@ -397,7 +397,10 @@ class World:
         return _json(200, self._release_object(release))
 
     def _comment_object(self, comment: dict[str, Any]) -> dict[str, Any]:
-        return self.spec.make("issue-comment", **comment, user=self._simple_user("github-actions[bot]", 41898282))
+        """A comment as GitHub gives it; its author: `comment["user"]` (login, id, type), else the Actions bot."""
+        login, user_id, kind = comment.get("user") or ("github-actions[bot]", 41898282, "Bot")
+        return self.spec.make("issue-comment", **{**comment, "user": self.spec.make(
+            "simple-user", login=login, id=user_id, type=kind)})
 
     def _comments(self, number, body, query) -> Response:
         return _json(200, [self._comment_object(c) for c in _page(self.comments.get(int(number), []), query)])

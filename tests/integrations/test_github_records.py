@@ -136,6 +136,27 @@ def test_the_comment_is_created_once_then_updated_in_place(world: World):
     assert len(world.writes) == writes
 
 
+PERSON = ("octo-dev", 12, "User")
+
+
+def test_a_persons_comment_quoting_the_marker_is_never_overwritten(world: World):
+    quoted = f"Why does {marker('ci-summary')} show up here?"
+    starts = f"{marker('ci-summary')}\nI copied bayon's comment to show a colleague"
+    world.comments[7] = [{"id": 5, "body": quoted, "user": PERSON}, {"id": 6, "body": starts, "user": PERSON}]
+    assert github_comments.upsert(client(world), 7, "ci-summary", "first") == (1000, True)
+    assert [c["body"] for c in world.comments[7]][:2] == [quoted, starts]  # the person's two comments unchanged
+    assert github_comments.upsert(client(world), 7, "ci-summary", "second") == (1000, False)
+    assert world.writes[-1] == ("PATCH", f"/repos/{REPO}/issues/comments/1000")
+
+
+def test_only_a_bots_comment_that_starts_with_the_marker_is_reused(world: World):
+    world.comments[7] = [{"id": 5, "body": f"see {marker('ci-summary')}"},  # a bot's, marker not first
+                         {"id": 6, "body": f"{marker('ci-summary')}\r\nolder run"}]
+    assert github_comments.upsert(client(world), 7, "ci-summary", "now") == (6, False)
+    world.comments[8] = [{"id": 9, "body": f"{marker('ci-summary')}\nby a PAT", "user": PERSON}]
+    assert github_comments.upsert(client(world), 8, "ci-summary", "now") == (1000, True)  # a person's: not reused
+
+
 def test_a_comment_over_githubs_limit_is_cut(world: World):
     github_comments.upsert(client(world), 7, "ci-summary", "z" * 70000)
     assert len(world.comments[7][0]["body"]) == github_comments.MAX_BODY
