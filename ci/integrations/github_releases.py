@@ -45,13 +45,16 @@ def publish(client: Client, release: dict[str, Any]) -> dict[str, Any]:
 
 def with_section(body: str, name: str, markdown: str) -> str:
     """`body` with the section `name` (between its marker lines) replaced by `markdown`, or appended to it; the
-    section is cut so the body stays within GitHub's limit."""
+    section is cut so the body stays within GitHub's limit. A start marker without its end (someone deleted the
+    end line) is dropped before appending, the text after it kept: a second start marker would make the next run
+    replace from the first one, deleting what people wrote in between."""
     start, end = marker(name), _end(name)
     head, found, rest = body.partition(start)
     if found and end in rest:
         tail = rest.partition(end)[2]
     else:
-        head, tail = (f"{body.rstrip()}\n\n" if body.strip() else ""), ""
+        kept = body.replace(f"{start}\n", "").replace(start, "")
+        head, tail = (f"{kept.rstrip()}\n\n" if kept.strip() else ""), ""
     room = MAX_BODY - len(head) - len(tail) - len(start) - len(end) - 2
     text = markdown.strip("\n")
     if len(text) > room:

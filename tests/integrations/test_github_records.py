@@ -118,6 +118,18 @@ def test_a_section_is_appended_then_replaced_in_place_the_notes_kept(world: Worl
     assert len(world.writes) == writes  # unchanged: nothing sent
 
 
+def test_a_start_marker_without_its_end_is_dropped_so_the_next_run_deletes_nothing_people_wrote():
+    start = marker("deployment-plan")
+    edited = f"Notes.\n\n{start}\n## Plan v1 (its end line deleted by hand)\n\nPS from a person"
+    body = github_releases.with_section(edited, "deployment-plan", "## Plan v2")
+    assert body == (f"Notes.\n\n## Plan v1 (its end line deleted by hand)\n\nPS from a person\n\n{start}\n## Plan v2\n"
+                    "<!-- /bayon:deployment-plan -->")
+    again = github_releases.with_section(body, "deployment-plan", "## Plan v3")
+    assert again.count(start) == 1 and again.startswith("Notes.\n\n## Plan v1") and "PS from a person" in again
+    assert again.endswith(f"{start}\n## Plan v3\n<!-- /bayon:deployment-plan -->")
+    assert github_releases.with_section(start, "deployment-plan", "x") == f"{start}\nx\n<!-- /bayon:deployment-plan -->"
+
+
 def test_a_section_is_cut_to_githubs_limit():
     body = github_releases.with_section("notes", "plan", "y" * 200000)
     assert len(body) <= github_releases.MAX_BODY and body.endswith("cut to GitHub's limit on release notes\n"
