@@ -104,6 +104,32 @@ def test_a_missing_release_is_made_a_draft_prerelease_once_then_published_not_la
     assert github_releases.ensure_release(client(world), "rc-1.4.0", "x", "")["id"] == draft["id"]
 
 
+def test_find_release_is_the_published_one_else_a_draft_else_none_and_reads_only(world: World):
+    assert github_releases.find_release(client(world), "rc-1.4.0") is None
+    world.releases += [{"id": 31, "tag_name": "rc-1.4.0", "name": "x", "body": "draft notes", "draft": True,
+                        "prerelease": True}]
+    assert github_releases.find_release(client(world), "rc-1.4.0")["id"] == 31  # the tags route hides drafts
+    world.releases += [{"id": 32, "tag_name": "v1.4.0", "name": "x", "body": "b", "draft": False, "prerelease": False}]
+    requests = len(world.requests)
+    assert github_releases.find_release(client(world), "v1.4.0")["id"] == 32 and len(world.requests) == requests + 1
+    assert world.writes == []
+
+
+def test_ensure_release_and_the_plans_release_notes_share_find_release(world: World, monkeypatch: pytest.MonkeyPatch):
+    from ci.integrations import github_evidence
+
+    asked: list[tuple[str, str]] = []
+
+    def found(client_, tag, permission=github_releases.CONTENTS_READ):
+        asked.append((tag, permission))
+        return {"id": 41, "tag_name": tag, "body": None, "draft": True}
+
+    monkeypatch.setattr(github_releases, "find_release", found)
+    assert github_releases.ensure_release(client(world), "rc-1.4.0", "rc-1.4.0", "")["id"] == 41
+    assert github_evidence.release_notes(client(world), "rc-1.4.0") == ""
+    assert asked == [("rc-1.4.0", "contents: write"), ("rc-1.4.0", "contents: read")] and world.requests == []
+
+
 def test_a_section_is_appended_then_replaced_in_place_the_notes_kept(world: World):
     release = github_releases.ensure_release(client(world), "v1.4.0", "v1.4.0", "Written by people.")
     release = github_releases.set_section(client(world), release, "deployment-plan", "## Plan\n- [x] staging\n")
