@@ -50,9 +50,10 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _upload(args: argparse.Namespace) -> github.Upload | None:
-    """Where `--github-token` sends the merged SARIF, checked before anything runs; None without a token."""
-    if not getattr(args, "github_token", None) or not hasattr(args, "commit_sha"):
-        return None  # a function without --commit-sha (deployment-plan) reads GitHub, uploads nothing
+    """Where `security`'s `--github-token` sends the merged SARIF, checked before anything runs; None without a
+    token."""
+    if not args.github_token:
+        return None
     return github.Upload(args.github_repository, args.commit_sha, args.ref,
                          resolve(args.github_token), args.repo_path).check()
 

@@ -1,5 +1,5 @@
-"""One pull-request comment per purpose, updated in place: the comment is found again by a marker line it holds
-(`<!-- bayon:ci-summary -->`), so every run of `ci` edits the same comment instead of adding one."""
+"""One pull-request comment per purpose, updated in place: the comment is found again by the marker line it starts
+with (`<!-- bayon:ci-summary -->`), so every run of `ci` edits the same comment instead of adding one."""
 
 from __future__ import annotations
 
@@ -52,13 +52,22 @@ def _fitted(text: str) -> str:
     return text[:MAX_BODY - len(note)] + note
 
 
+def _ours(comment: dict, name: str) -> bool:
+    """Whether the comment is bayon's of `name`: it starts with the marker line (as upsert writes it) and a bot
+    wrote it (a person quoting the marker keeps their comment)."""
+    lines = (comment.get("body") or "").splitlines()
+    return bool(lines) and lines[0].strip() == marker(name) and (comment.get("user") or {}).get("type") == "Bot"
+
+
 def upsert(client: Client, number: int, name: str, body: str) -> tuple[int, bool]:
     """The comment of `name` on issue or pull request `number` set to `body` (marked); its id, and whether it was
-    created. An unchanged body writes nothing."""
+    created. An unchanged body writes nothing. Only a bot's comment is reused (the workflow's GITHUB_TOKEN writes
+    as github-actions[bot], a GitHub App as its bot): with a person's token (a PAT) each run adds a new comment,
+    since a person's comment that starts with the marker may be one they wrote."""
     text = _fitted(f"{marker(name)}\n{body}")
     path = f"{{repo}}/issues/{number}/comments"
     for comment in client.pages(path, permission=PULL_REQUESTS_WRITE):
-        if marker(name) in (comment.get("body") or ""):
+        if _ours(comment, name):
             if comment.get("body") != text:
                 client.call("PATCH", f"{{repo}}/issues/comments/{comment['id']}", {"body": text}, ok=(200,),
                             permission=PULL_REQUESTS_WRITE)

@@ -8,6 +8,7 @@ already checked the commit).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ci.integrations.github_rest import Client
@@ -28,9 +29,9 @@ def _of_run(client: Client, deployment: dict[str, Any], run_id: str) -> bool:
     payload = deployment.get("payload")
     if isinstance(payload, dict) and str(payload.get("run_id", "")) == str(run_id):
         return True
-    link = f"/actions/runs/{run_id}"
+    link = re.compile(f"/actions/runs/{re.escape(str(run_id))}(?:[/?#]|$)")  # run 12 is not run 123
     statuses = client.pages(f"{{repo}}/deployments/{deployment['id']}/statuses", permission=DEPLOYMENTS_WRITE)
-    return any(link in (s.get("log_url") or "") or link in (s.get("target_url") or "") for s in statuses)
+    return any(link.search(s.get("log_url") or "") or link.search(s.get("target_url") or "") for s in statuses)
 
 
 def find_or_create(client: Client, environment: str, sha: str, ref: str, run_id: str, description: str,

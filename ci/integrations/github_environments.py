@@ -19,8 +19,12 @@ from ci.integrations.github_rest import Client, GitHubError
 ADMINISTRATION = ("Administration: write on the repository, from a fine-grained personal access token or a GitHub "
                   "App; the workflow's GITHUB_TOKEN can never have it")
 READ_USERS = "read access to the user or the organization's teams"
-PAID_PLAN_RULE = ("GitHub Free, Pro and Team plans offer required reviewers and wait timers only on public "
-                  "repositories: on a private one they need GitHub Enterprise (or make the repository public)")
+PAID_PLAN_RULE = ("on a private repository, environments and their branch and tag policies need GitHub Pro, Team "
+                  "or Enterprise, and required reviewers and wait timers need GitHub Enterprise (GitHub Free, Pro "
+                  "and Team offer them on public repositories only)")
+"""GitHub's plans (docs: data/reusables/gated-features/environments.md): "If you are on a GitHub Free, GitHub Pro,
+or GitHub Team plan, other deployment protection rules, such as a wait timer or required reviewers, are only
+available for public repositories"."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,7 @@ def reconcile(client: Client, wanted: list[Wanted], dry_run: bool = False) -> Ou
             try:
                 client.call("PUT", _path(env.name), body, ok=(200,), permission=ADMINISTRATION)
             except GitHubError as exc:
-                gated = private and (env.reviewers or env.wait_timer)
-                raise GitHubError(f"{exc}; {PAID_PLAN_RULE}" if gated else str(exc)) from None
+                raise GitHubError(f"{exc}; {PAID_PLAN_RULE}" if private else str(exc)) from None
         lines += _patterns(client, env, current is not None, dry_run)
         changes += [Change(env.name, line) for line in lines]
     return Outcome(tuple(changes), private)

@@ -3,9 +3,9 @@ jobs that ran on it) and the notes of its tag's GitHub release (a draft one too,
 
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass
 
+from ci.integrations import github_releases
 from ci.integrations.github_rest import Client
 
 CHECKS_PERMISSION = "checks: read"
@@ -30,11 +30,7 @@ def check_runs(client: Client, sha: str) -> list[CheckRun]:
 
 
 def release_notes(client: Client, tag: str) -> str | None:
-    """The body of the tag's GitHub release ("" when it has none); None when there is no release of the tag."""
-    answer = client.call("GET", f"{{repo}}/releases/tags/{urllib.parse.quote(tag, safe='')}", ok=(200, 404),
-                         permission=CONTENTS_PERMISSION)
-    if answer.status == 200:
-        return answer.data.get("body") or ""
-    draft = next((r for r in client.pages("{repo}/releases", permission=CONTENTS_PERMISSION)
-                  if r.get("tag_name") == tag), None)
-    return None if draft is None else draft.get("body") or ""
+    """The body of the tag's GitHub release ("" when it has none; a draft's too); None when there is no release of
+    the tag."""
+    release = github_releases.find_release(client, tag, CONTENTS_PERMISSION)
+    return None if release is None else release.get("body") or ""

@@ -10,6 +10,7 @@ from typing import Any
 from ci.integrations.github_comments import marker
 from ci.integrations.github_rest import Client
 
+CONTENTS_READ = "contents: read"
 CONTENTS_WRITE = "contents: write"
 MAX_BODY = 125000
 """GitHub's limit on a release body, in characters."""
@@ -20,16 +21,22 @@ def _end(name: str) -> str:
     return f"<!-- /bayon:{name} -->"
 
 
-def ensure_release(client: Client, tag: str, name: str, body: str, prerelease: bool = True) -> dict[str, Any]:
-    """The release of `tag`: the published one, else a draft of it (the tags endpoint never shows drafts), else a
-    new draft (a prerelease for a release candidate)."""
+def find_release(client: Client, tag: str, permission: str = CONTENTS_READ) -> dict[str, Any] | None:
+    """The release of `tag`: the published one, else a draft of it (the tags endpoint never shows drafts, the
+    listing does), else None. `permission`: what the caller's token needs, named when GitHub refuses."""
     answer = client.call("GET", "{repo}/releases/tags/" + urllib.parse.quote(tag, safe=""), ok=(200, 404),
-                         permission=CONTENTS_WRITE)
+                         permission=permission)
     if answer.status == 200:
         return answer.data
-    for release in client.pages("{repo}/releases", permission=CONTENTS_WRITE):
-        if release.get("tag_name") == tag and release.get("draft"):
-            return release
+    return next((release for release in client.pages("{repo}/releases", permission=permission)
+                 if release.get("tag_name") == tag and release.get("draft")), None)
+
+
+def ensure_release(client: Client, tag: str, name: str, body: str, prerelease: bool = True) -> dict[str, Any]:
+    """The release of `tag` (find_release), else a new draft (a prerelease for a release candidate)."""
+    found = find_release(client, tag, CONTENTS_WRITE)
+    if found is not None:
+        return found
     new = {"tag_name": tag, "name": name, "body": body[:MAX_BODY], "draft": True, "prerelease": prerelease}
     return client.call("POST", "{repo}/releases", new, ok=(201,), permission=CONTENTS_WRITE).data
 
@@ -45,13 +52,16 @@ def publish(client: Client, release: dict[str, Any]) -> dict[str, Any]:
 
 def with_section(body: str, name: str, markdown: str) -> str:
     """`body` with the section `name` (between its marker lines) replaced by `markdown`, or appended to it; the
-    section is cut so the body stays within GitHub's limit."""
+    section is cut so the body stays within GitHub's limit. A start marker without its end (someone deleted the
+    end line) is dropped before appending, the text after it kept: a second start marker would make the next run
+    replace from the first one, deleting what people wrote in between."""
     start, end = marker(name), _end(name)
     head, found, rest = body.partition(start)
     if found and end in rest:
         tail = rest.partition(end)[2]
     else:
-        head, tail = (f"{body.rstrip()}\n\n" if body.strip() else ""), ""
+        kept = body.replace(f"{start}\n", "").replace(start, "")
+        head, tail = (f"{kept.rstrip()}\n\n" if kept.strip() else ""), ""
     room = MAX_BODY - len(head) - len(tail) - len(start) - len(end) - 2
     text = markdown.strip("\n")
     if len(text) > room:

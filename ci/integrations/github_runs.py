@@ -2,7 +2,8 @@
 
 GitHub fails a job that waits for approval only after 30 days, so a shorter approval timeout is enforced by the
 deploy itself from what the Actions API says: the run's `run_started_at` (its `created_at` when absent) and the
-job's `started_at` in the run's latest attempt (a re-run attempt starts its clock from the same run).
+job's `started_at`, both of the run's latest attempt. GitHub resets `run_started_at` when a run is re-run, so a
+re-run attempt starts its own clock: a run refused for waiting too long is re-run and approved in time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _time(value: object, what: str) -> datetime:
 
 
 def approval_wait(client: Client, run_id: str, job_name: str) -> float:
-    """Seconds between the run's start and the start of its job `job_name` (latest attempt)."""
+    """Seconds between the start of the run's latest attempt and the start of its job `job_name` in that attempt."""
     if not str(run_id).isdigit():
         raise UsageError(f"--github-run-id {run_id!r}: give the run's number (in Actions: ${{{{ github.run_id }}}})")
     run = client.call("GET", f"{{repo}}/actions/runs/{run_id}", ok=(200,), permission=ACTIONS_READ).data

@@ -88,7 +88,8 @@ async def configure_github(executor: Executor, token: str, repository: str, dry_
     step = StepResult(STEP_ID, "github", "passed", reason=reason, duration_s=time.monotonic() - started)
     gated = [w.name for w in wanted_now if w.reviewers or w.wait_timer]
     findings = (Finding(STEP_ID, "github", "github/paid-plan", "warning", None, None, None,
-                        f"{repository} is private and {', '.join(gated)} use(s) required reviewers or a wait timer: "
+                        f"if this repository's plan is not Enterprise, the required reviewers or wait timers of "
+                        f"{', '.join(gated)} are not available: {repository} is private; "
                         f"{environments.PAID_PLAN_RULE}"),) if outcome.private and gated else ()
     rows = tuple((c.environment, c.what) for c in outcome.changes)
     title = "changes (dry run: none made)" if dry_run else "changes"

@@ -115,9 +115,26 @@ class Environment:
 
 @dataclass
 class Run:
+    """A workflow run: `run_started_at` of its first attempt (None: absent), and of each re-run attempt in
+    `reruns` (attempt number -> when it started; GitHub resets run_started_at on a re-run); its jobs carry their
+    `run_attempt` (default 1)."""
+
     run_started_at: str | None
     created_at: str
     jobs: list[dict[str, Any]]
+    reruns: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def attempt(self) -> int:
+        return max([*(j.get("run_attempt", 1) for j in self.jobs), *self.reruns, 1])
+
+    def started(self) -> str | None:
+        """The run's run_started_at as GitHub gives it: that of its latest attempt."""
+        if self.attempt == 1:
+            return self.run_started_at
+        if self.attempt not in self.reruns:
+            raise AssertionError(f"attempt {self.attempt} has jobs but no start: give Run.reruns[{self.attempt}]")
+        return self.reruns[self.attempt]
 
 
 class World:
@@ -309,13 +326,13 @@ class World:
         run = self.runs.get(int(run_id))
         if run is None:
             return _error(404, "Not Found")
-        started = {"run_started_at": run.run_started_at} if run.run_started_at else {}  # absent, never null
-        return _json(200, self.spec.make("workflow-run", id=int(run_id), created_at=run.created_at, **started))
+        started = {"run_started_at": run.started()} if run.started() else {}  # absent, never null
+        return _json(200, self.spec.make("workflow-run", id=int(run_id), created_at=run.created_at,
+                                         run_attempt=run.attempt, **started))
 
     def _jobs(self, run_id, body, query) -> Response:
-        run = self.runs[int(run_id)]
-        attempt = max((j.get("run_attempt", 1) for j in run.jobs), default=1)
-        chosen = [j for j in run.jobs if j.get("run_attempt", 1) == attempt or query.get("filter") == "all"]
+        run = self.runs[int(run_id)]  # filter=latest (GitHub's default): the latest attempt's jobs only
+        chosen = [j for j in run.jobs if j.get("run_attempt", 1) == run.attempt or query.get("filter") == "all"]
         items = [self.spec.make("job", run_id=int(run_id), **job) for job in chosen]
         return _json(200, {"total_count": len(items), "jobs": _page(items, query)})
 
@@ -380,7 +397,10 @@ class World:
         return _json(200, self._release_object(release))
 
     def _comment_object(self, comment: dict[str, Any]) -> dict[str, Any]:
-        return self.spec.make("issue-comment", **comment, user=self._simple_user("github-actions[bot]", 41898282))
+        """A comment as GitHub gives it; its author: `comment["user"]` (login, id, type), else the Actions bot."""
+        login, user_id, kind = comment.get("user") or ("github-actions[bot]", 41898282, "Bot")
+        return self.spec.make("issue-comment", **{**comment, "user": self.spec.make(
+            "simple-user", login=login, id=user_id, type=kind)})
 
     def _comments(self, number, body, query) -> Response:
         return _json(200, [self._comment_object(c) for c in _page(self.comments.get(int(number), []), query)])

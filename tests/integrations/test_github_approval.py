@@ -55,10 +55,21 @@ def test_the_wait_is_the_deploy_jobs_start_minus_the_runs_start(world: World):
         str(RUN), "jobs"}
 
 
-def test_a_re_run_counts_its_latest_attempt_and_a_missing_run_start_falls_back_to_creation(world: World):
-    world.runs[RUN] = Run(None, "2026-12-01T08:00:00Z", [job("deploy", "2026-12-01T09:00:00Z", 1, 3),
-                                                         job("deploy", "2026-12-03T09:00:00Z", 2, 4)])
-    assert approval_wait(client(world), str(RUN), "deploy") == 49 * 3600
+def test_a_missing_run_start_falls_back_to_the_runs_creation(world: World):
+    world.runs[RUN] = Run(None, "2026-12-01T08:00:00Z", [job("deploy", "2026-12-01T09:00:00Z", 1, 3)])
+    assert approval_wait(client(world), str(RUN), "deploy") == 3600
+
+
+def test_a_re_run_resets_the_wait_to_its_own_attempt(world: World):
+    world.runs[RUN].jobs[-1]["started_at"] = "2026-12-03T09:00:00Z"
+    assert approval_check(PRODUCTION, "production", client(world), str(RUN), "deploy").over  # 49 h: refused
+    world.runs[RUN].reruns[2] = "2026-12-03T10:00:00Z"  # re-run: GitHub resets run_started_at
+    world.runs[RUN].jobs.append(job("deploy", "2026-12-03T10:02:00Z", 2, 4))
+    assert approval_wait(client(world), str(RUN), "deploy") == 120
+    waited = approval_check(PRODUCTION, "production", client(world), str(RUN), "deploy")
+    assert not waited.over and waited.line == "waited 2 min of 48 h"
+    (jobs,) = [r for r in world.requests[-2:] if r.url.split("?")[0].endswith("/jobs")]
+    assert "filter=latest" in jobs.url
 
 
 def test_within_the_limit_says_how_long_of_how_long(world: World):
@@ -67,7 +78,7 @@ def test_within_the_limit_says_how_long_of_how_long(world: World):
 
 
 def test_over_the_limit_refuses_with_one_line_and_the_fix(world: World):
-    world.runs[RUN].jobs.append(job("deploy", "2026-12-03T08:00:01Z", 2, 9))
+    world.runs[RUN].jobs[-1]["started_at"] = "2026-12-03T08:00:01Z"
     waited = approval_check(PRODUCTION, "production", client(world), str(RUN), "deploy")
     assert waited.over and waited.line == ("the run waited 48 h for its approvals, over production's approval "
                                            "timeout of 48 h; start a new run (re-run the workflow) and approve it "

@@ -20,7 +20,7 @@ from ci.config import load_config
 from ci.core.errors import UsageError
 from ci.executors.dagger import DaggerExecutor
 from ci.integrations import github_environments as environments
-from ci.integrations.github_environments import Pattern, Wanted
+from ci.integrations.github_environments import PAID_PLAN_RULE, Pattern, Wanted
 from ci.integrations.github_rest import Client, GitHubError
 from ci.main import Ci
 from ci.output.render import dumps
@@ -195,8 +195,22 @@ def test_a_422_is_one_line_with_githubs_message_and_on_a_private_repository_the_
         run(world)
     said = one_line(error)
     assert said.startswith(f"GitHub refused PUT /repos/{REPO}/environments/staging (422: Failed to create the "
-                           "environment); GitHub could not process the request: see its message; GitHub Free, Pro "
-                           "and Team plans offer required reviewers and wait timers only on public repositories")
+                           "environment); GitHub could not process the request: see its message; on a private "
+                           "repository, environments and their branch and tag policies need GitHub Pro, Team or "
+                           "Enterprise, and required reviewers and wait timers need GitHub Enterprise (GitHub Free, "
+                           "Pro and Team offer them on public repositories only)")
+
+
+def test_on_a_private_repository_any_refused_environment_gets_the_plan_rule(world: World):
+    world.private = True
+    world.fail.append(("PUT", f"/repos/{REPO}/environments/development", 422, "Failed to create the environment"))
+    with pytest.raises(GitHubError) as error:
+        run(world)  # development has no reviewers or wait timer: on GitHub Free a private repo has no environments
+    assert one_line(error).endswith("; " + PAID_PLAN_RULE)
+    world.private = False
+    with pytest.raises(GitHubError) as error:
+        run(world)
+    assert PAID_PLAN_RULE not in one_line(error)
 
 
 def test_a_303_for_a_pattern_that_exists_is_accepted(world: World):
@@ -236,8 +250,11 @@ def test_a_private_repository_gets_the_paid_plan_warning_in_the_report(world: Wo
     (tmp_path / "pipeline.yaml").write_text((COAGENT / "pipeline.yaml").read_text())
     report = asyncio.run(github_setup.configure_github(_Files(tmp_path), TOKEN, REPO, transport=world))
     (finding,) = report.findings
-    assert finding.severity == "warning" and "staging, production, production-approval use(s) required reviewers" \
-        in finding.message and "GitHub Enterprise" in finding.message
+    assert finding.severity == "warning" and finding.message == (
+        "if this repository's plan is not Enterprise, the required reviewers or wait timers of staging, production, "
+        f"production-approval are not available: {REPO} is private; on a private repository, environments and their "
+        "branch and tag policies need GitHub Pro, Team or Enterprise, and required reviewers and wait timers need "
+        "GitHub Enterprise (GitHub Free, Pro and Team offer them on public repositories only)")
     assert report.passed and len(report.tables[0].rows) == 8 and TOKEN not in dumps(report)
     schema = json.loads((Path(__file__).parents[2] / "ci" / "schemas" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(json.loads(dumps(report)))  # the one report shape

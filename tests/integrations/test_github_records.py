@@ -46,6 +46,19 @@ def test_the_deployment_the_actions_job_made_for_this_run_is_reused(world: World
     assert "environment=staging" in listing.url and f"sha={SHA}" in listing.url
 
 
+def test_a_run_id_matches_whole_run_12_is_not_run_123(world: World):
+    run_12 = {"id": 21, "sha": SHA, "ref": "rc-1.4.0", "environment": "staging", "payload": {}}
+    run_123 = {"id": 22, "sha": SHA, "ref": "rc-1.4.0", "environment": "staging", "payload": {}}
+    world.deployments += [run_12, run_123]  # listed newest first: run 123's comes first
+    world.statuses[21] = [{"id": 1, "state": "in_progress", "log_url": "https://github.com/o/r/actions/runs/12"}]
+    world.statuses[22] = [{"id": 2, "state": "in_progress", "log_url": "https://github.com/o/r/actions/runs/123/job/4"}]
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "12", "deploy") == 21
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "123", "deploy") == 22
+    world.statuses[21] = [{"id": 3, "state": "queued", "log_url": "https://github.com/o/r/actions/runs/12?pr=1"}]
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "12", "deploy") == 21
+    assert github_deployments.find_or_create(client(world), "staging", SHA, "rc-1.4.0", "1", "deploy") not in (21, 22)
+
+
 def test_without_one_a_deployment_is_created_without_auto_merge_or_required_checks_and_found_again(world: World):
     world.refs["v1.4.0"] = SHA
     made = github_deployments.find_or_create(client(world), "production", SHA, "v1.4.0", RUN,
@@ -91,6 +104,32 @@ def test_a_missing_release_is_made_a_draft_prerelease_once_then_published_not_la
     assert github_releases.ensure_release(client(world), "rc-1.4.0", "x", "")["id"] == draft["id"]
 
 
+def test_find_release_is_the_published_one_else_a_draft_else_none_and_reads_only(world: World):
+    assert github_releases.find_release(client(world), "rc-1.4.0") is None
+    world.releases += [{"id": 31, "tag_name": "rc-1.4.0", "name": "x", "body": "draft notes", "draft": True,
+                        "prerelease": True}]
+    assert github_releases.find_release(client(world), "rc-1.4.0")["id"] == 31  # the tags route hides drafts
+    world.releases += [{"id": 32, "tag_name": "v1.4.0", "name": "x", "body": "b", "draft": False, "prerelease": False}]
+    requests = len(world.requests)
+    assert github_releases.find_release(client(world), "v1.4.0")["id"] == 32 and len(world.requests) == requests + 1
+    assert world.writes == []
+
+
+def test_ensure_release_and_the_plans_release_notes_share_find_release(world: World, monkeypatch: pytest.MonkeyPatch):
+    from ci.integrations import github_evidence
+
+    asked: list[tuple[str, str]] = []
+
+    def found(client_, tag, permission=github_releases.CONTENTS_READ):
+        asked.append((tag, permission))
+        return {"id": 41, "tag_name": tag, "body": None, "draft": True}
+
+    monkeypatch.setattr(github_releases, "find_release", found)
+    assert github_releases.ensure_release(client(world), "rc-1.4.0", "rc-1.4.0", "")["id"] == 41
+    assert github_evidence.release_notes(client(world), "rc-1.4.0") == ""
+    assert asked == [("rc-1.4.0", "contents: write"), ("rc-1.4.0", "contents: read")] and world.requests == []
+
+
 def test_a_section_is_appended_then_replaced_in_place_the_notes_kept(world: World):
     release = github_releases.ensure_release(client(world), "v1.4.0", "v1.4.0", "Written by people.")
     release = github_releases.set_section(client(world), release, "deployment-plan", "## Plan\n- [x] staging\n")
@@ -103,6 +142,18 @@ def test_a_section_is_appended_then_replaced_in_place_the_notes_kept(world: Worl
     writes = len(world.writes)
     github_releases.set_section(client(world), release, "deployment-plan", "## Plan v2")
     assert len(world.writes) == writes  # unchanged: nothing sent
+
+
+def test_a_start_marker_without_its_end_is_dropped_so_the_next_run_deletes_nothing_people_wrote():
+    start = marker("deployment-plan")
+    edited = f"Notes.\n\n{start}\n## Plan v1 (its end line deleted by hand)\n\nPS from a person"
+    body = github_releases.with_section(edited, "deployment-plan", "## Plan v2")
+    assert body == (f"Notes.\n\n## Plan v1 (its end line deleted by hand)\n\nPS from a person\n\n{start}\n## Plan v2\n"
+                    "<!-- /bayon:deployment-plan -->")
+    again = github_releases.with_section(body, "deployment-plan", "## Plan v3")
+    assert again.count(start) == 1 and again.startswith("Notes.\n\n## Plan v1") and "PS from a person" in again
+    assert again.endswith(f"{start}\n## Plan v3\n<!-- /bayon:deployment-plan -->")
+    assert github_releases.with_section(start, "deployment-plan", "x") == f"{start}\nx\n<!-- /bayon:deployment-plan -->"
 
 
 def test_a_section_is_cut_to_githubs_limit():
@@ -121,6 +172,27 @@ def test_the_comment_is_created_once_then_updated_in_place(world: World):
     writes = len(world.writes)
     github_comments.upsert(client(world), 7, "ci-summary", "second")
     assert len(world.writes) == writes
+
+
+PERSON = ("octo-dev", 12, "User")
+
+
+def test_a_persons_comment_quoting_the_marker_is_never_overwritten(world: World):
+    quoted = f"Why does {marker('ci-summary')} show up here?"
+    starts = f"{marker('ci-summary')}\nI copied bayon's comment to show a colleague"
+    world.comments[7] = [{"id": 5, "body": quoted, "user": PERSON}, {"id": 6, "body": starts, "user": PERSON}]
+    assert github_comments.upsert(client(world), 7, "ci-summary", "first") == (1000, True)
+    assert [c["body"] for c in world.comments[7]][:2] == [quoted, starts]  # the person's two comments unchanged
+    assert github_comments.upsert(client(world), 7, "ci-summary", "second") == (1000, False)
+    assert world.writes[-1] == ("PATCH", f"/repos/{REPO}/issues/comments/1000")
+
+
+def test_only_a_bots_comment_that_starts_with_the_marker_is_reused(world: World):
+    world.comments[7] = [{"id": 5, "body": f"see {marker('ci-summary')}"},  # a bot's, marker not first
+                         {"id": 6, "body": f"{marker('ci-summary')}\r\nolder run"}]
+    assert github_comments.upsert(client(world), 7, "ci-summary", "now") == (6, False)
+    world.comments[8] = [{"id": 9, "body": f"{marker('ci-summary')}\nby a PAT", "user": PERSON}]
+    assert github_comments.upsert(client(world), 8, "ci-summary", "now") == (1000, True)  # a person's: not reused
 
 
 def test_a_comment_over_githubs_limit_is_cut(world: World):
