@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 from apps import COAGENT, ROOT, run_local
-from workflow_checks import (actionlint, call_flags, dagger_steps, load, schema_errors, shape_problems,
-                             unregistered)
+from workflow_checks import (actionlint, call_flags, dagger_steps, load, missing_repo_path, schema_errors,
+                             shape_problems, takes_the_repository, unregistered)
 
 from ci.adoption import workflows as rendered
 from ci.cli import signature
 from ci.config import load_config
 from ci.core.sources import glob_source
-from ci.core.text import kebab
 from ci.delivery import routing
 from ci.pipeline import runner
 
@@ -84,8 +83,7 @@ def test_only_the_security_job_may_write_security_events_and_it_uploads_with_the
         assert flag in call
 
 
-TAKE_THE_REPOSITORY = {kebab(name) for name, fn in signature.load().items()
-                       if any(p["kind"] == "repository" for p in fn["parameters"])}
+TAKE_THE_REPOSITORY = takes_the_repository()
 """The functions whose `repo` argument (the repository with its `.git`) enters the engine."""
 
 
@@ -214,6 +212,22 @@ def test_the_committed_workflows_are_the_rendered_templates():
 def test_every_dagger_call_names_a_registered_function_and_flags():
     missing = set().union(*(unregistered(load(p)) for p in pipeline_workflows()))
     assert missing == set(), "a workflow calls what the module does not register"
+
+
+def dagger_call(call: str) -> dict:
+    """A workflow of one job `j` whose dagger step calls `call`."""
+    return {"jobs": {"j": {"steps": [{"uses": "dagger/dagger-for-github@v8.4.1", "with": {"call": call}}]}}}
+
+
+def test_every_call_that_takes_the_repository_names_where_the_app_sits_in_it():
+    """The sample app is examples/coagent: without --repo-path the function looks for it at the repository's root."""
+    assert {"deployment-plan", "ci", "security"} <= TAKE_THE_REPOSITORY
+    for path in pipeline_workflows():
+        assert missing_repo_path(load(path)) == [], path.name
+    assert missing_repo_path(dagger_call("deployment-plan --source examples/coagent --env staging")) == [
+        "j: deployment-plan --source examples/coagent without --repo-path"]
+    assert missing_repo_path(dagger_call("deployment-plan --source . --env staging")) == []  # an app at the root
+    assert missing_repo_path(dagger_call("deploy --source examples/coagent --env dev")) == []  # no repository
 
 
 def test_the_flag_parser_reads_flags_in_expressions_and_parameter_expansions():

@@ -86,5 +86,25 @@ def unregistered(workflow: dict) -> set[tuple[str, str]]:
     return missing
 
 
+def takes_the_repository() -> set[str]:
+    """The functions (kebab names) with a `repo` argument: the repository with its `.git`, beside `--source`."""
+    return {kebab(name) for name, fn in signature.load().items()
+            if any(p["kind"] == "repository" for p in fn["parameters"])}
+
+
+def missing_repo_path(workflow: dict) -> list[str]:
+    """Jobs calling a function that takes the repository with an app that is not at its root (`--source` other than
+    `.`) without `--repo-path`: the function would look for the app at the repository's root and refuse."""
+    repository = takes_the_repository()
+    problems = []
+    for name, step in dagger_steps(workflow).items():
+        call = step["with"]["call"]
+        function, flags = call_flags(call)
+        source = re.search(r"--source[= ](\S+)", call)
+        if function in repository and (source is None or source[1] != ".") and "--repo-path" not in flags:
+            problems.append(f"{name}: {function} --source {source[1] if source else '(none)'} without --repo-path")
+    return problems
+
+
 def load(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
