@@ -256,10 +256,15 @@ def test_the_approval_gates_are_the_environments_pipeline_yaml_names_in_order():
             assert jobs(workflow)[after]["needs"] == before
 
 
-def test_deploys_and_rollbacks_share_the_environments_concurrency_group_and_are_never_cancelled():
+def test_deploys_acceptance_and_rollbacks_share_the_environments_group_without_cancel_in_progress():
+    """`cancel-in-progress: false` lets the job running finish; GitHub still cancels an older job that is pending in
+    the group when a newer one queues."""
     for workflow, env in (("deploy-dev.yml", "dev"), ("deploy-staging.yml", "staging"),
                           ("deploy-production.yml", "production")):
         assert jobs(workflow)["deploy"]["concurrency"] == {"group": f"environment-{env}", "cancel-in-progress": False}
+    # a rollback during acceptance would test another release than the one accepted
+    assert jobs("deploy-staging.yml")["accept"]["concurrency"] == {"group": "environment-staging",
+                                                                   "cancel-in-progress": False}
     rollback = load(WORKFLOWS / "rollback.yml")
     assert rollback["jobs"]["rollback"]["concurrency"] == {"group": "environment-${{ inputs.environment }}",
                                                            "cancel-in-progress": False}
