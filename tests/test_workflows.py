@@ -11,7 +11,7 @@ import pytest
 import yaml
 from apps import COAGENT, ROOT, run_local
 from workflow_checks import (actionlint, call_flags, dagger_steps, load, missing_repo_path, schema_errors,
-                             shape_problems, takes_the_repository, unregistered)
+                             shape_problems, spliced_text, takes_the_repository, unregistered)
 
 from ci.adoption import workflows as rendered
 from ci.cli import signature
@@ -74,12 +74,12 @@ def test_only_the_security_job_may_write_security_events_and_it_uploads_with_the
     assert job["permissions"] == {"contents": "read", "security-events": "write"}
     checkout, dagger = job["steps"]
     assert checkout["with"]["fetch-depth"] == 0, "the secrets scan reads the whole history"
-    assert dagger["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
+    assert dagger["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}", "REF": "${{ github.ref }}"}
     call = dagger["with"]["call"]
     assert call.startswith("security --source examples/coagent --repo-path examples/coagent")
     assert "'--github-token env://GITHUB_TOKEN'" in call and "!github.event.pull_request.head.repo.fork" in call
     for flag in ("--github-repository ${{ github.repository }}", "--commit-sha ${{ github.sha }}",
-                 "--ref ${{ github.ref }}", "--base=${{ github.event.pull_request.base.sha"):
+                 '--ref "$REF"', "--base=${{ github.event.pull_request.base.sha"):
         assert flag in call
 
 
@@ -304,7 +304,9 @@ def test_tag_workflows_route_first_and_run_nothing_for_another_environment():
         assert loaded[True]["push"] == {"tags": tags} and "workflow_dispatch" in loaded[True]
         route = loaded["jobs"]["route"]
         call = route["steps"][1]["with"]["call"]
-        assert call.startswith("route --source examples/coagent --event ${{ github.event_name }} --ref ${{ github.ref }}")
+        assert call.startswith('route --source examples/coagent --event ${{ github.event_name }} --ref "$REF"')
+        assert route["steps"][1]["env"] == {"REF": "${{ github.ref }}"}
+        assert route["outputs"]["tag"] == "${{ fromJSON(steps.route.outputs.output).release.tag }}"
         assert route["outputs"]["environment"] == "${{ fromJSON(steps.route.outputs.output).environment }}"
         first = [name for name, job in loaded["jobs"].items() if job.get("needs") == "route"]
         assert first and all(loaded["jobs"][n]["if"] == f"needs.route.outputs.environment == '{env}'" for n in first)
@@ -318,8 +320,26 @@ def test_production_promotes_with_stagings_role_and_never_packages():
         assert "--from-aws-role-arn ${{ vars.AWS_ROLE_ARN_STAGING }}" in call
         assert "--aws-role-arn ${{ vars.AWS_ROLE_ARN_PRODUCTION }}" in call
     assert "--env production --release ${{ github.sha }}" in production["deploy"]["steps"][1]["with"]["call"]
-    staging = jobs("deploy-staging.yml")
-    assert "--tag ${{ needs.route.outputs.tag }}" in staging["package"]["steps"][1]["with"]["call"]
+
+def test_the_tag_reaches_every_call_as_the_one_route_validated():
+    tagged = [(jobs("deploy-staging.yml"), ("package", "plan", "accept")), (jobs("deploy-production.yml"), ("plan",))]
+    for workflow, names in tagged:
+        for name in names:
+            assert "--tag ${{ needs.route.outputs.tag }}" in workflow[name]["steps"][1]["with"]["call"], name
+            assert "route" in workflow[name]["needs"], f"{name}: needs.route is there only for a job needing route"
+
+
+def test_no_call_splices_pusher_chosen_text_into_the_script():
+    """dagger-for-github pastes `call:` into a bash script: a tag or branch name may hold ; $ or backticks."""
+    for path in pipeline_workflows():
+        assert spliced_text(load(path)) == [], path.name
+    assert spliced_text(dagger_call("route --source . --event push --ref ${{ github.ref }}")) == [
+        "j: github.ref spliced into the script; pass it in the step's env"]
+    for text in ("github.ref_name", "github.head_ref", "github.event.head_commit.message",
+                 "github.event.pull_request.head.repo.full_name != 'x'"):
+        assert spliced_text(dagger_call(f"accept --source . --tag ${{{{ {text} }}}}")), text
+    typed = "ci --source . --pull-request ${{ github.event.pull_request.number || 0 }} --base=${{ github.event.before }}"
+    assert spliced_text(dagger_call(typed)) == [] and spliced_text(dagger_call('route --ref "$REF"')) == []
 
 
 def test_the_deployment_plan_goes_to_the_job_summary():
@@ -343,8 +363,9 @@ def test_ci_passes_the_pull_request_comment_flags():
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
     call = job["steps"][1]["with"]["call"]
     assert "--pull-request ${{ github.event.pull_request.number || 0 }}" in call
-    assert ("--from-fork=${{ github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name "
-            "!= github.repository }}") in call  # a bool flag takes its value after `=`; a push is no fork
+    assert '--from-fork="$FROM_FORK"' in call  # a bool flag takes its value after `=`
+    assert job["steps"][1]["env"]["FROM_FORK"] == ("${{ github.event_name == 'pull_request' && "
+                                                  "github.event.pull_request.head.repo.full_name != github.repository }}")
     assert "--github-token env://GITHUB_TOKEN --github-repository ${{ github.repository }}" in call
 
 

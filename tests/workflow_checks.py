@@ -106,5 +106,23 @@ def missing_repo_path(workflow: dict) -> list[str]:
     return problems
 
 
+PUSHER_TEXT = re.compile(r"github\.(?:ref_name|ref|head_ref|base_ref)\b|github\.event\.(?P<path>[\w.]+)")
+TYPED_EVENT_FIELDS = {"sha", "before", "number", "fork", "created", "forced"}
+"""Event fields GitHub gives as a commit SHA, a number or a boolean: nothing a pusher can turn into shell syntax."""
+
+
+def spliced_text(workflow: dict) -> list[str]:
+    """Jobs whose `call:` splices pusher-chosen text into the script dagger-for-github runs (it pastes `call:` into
+    bash): github.ref, ref_name, head_ref, base_ref, any github.event field but a SHA, number or boolean. Such a
+    value belongs in the step's `env:`, the call naming it quoted ("$REF")."""
+    problems = []
+    for name, step in dagger_steps(workflow).items():
+        for expression in EXPRESSION.findall(step["with"]["call"]):
+            for found in PUSHER_TEXT.finditer(expression):
+                if found["path"] is None or found["path"].rsplit(".", 1)[-1] not in TYPED_EVENT_FIELDS:
+                    problems.append(f"{name}: {found[0]} spliced into the script; pass it in the step's env")
+    return problems
+
+
 def load(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
