@@ -312,6 +312,30 @@ def test_tag_workflows_route_first_and_run_nothing_for_another_environment():
         assert first and all(loaded["jobs"][n]["if"] == f"needs.route.outputs.environment == '{env}'" for n in first)
 
 
+def functions(workflow: dict) -> list[str]:
+    """The functions a workflow's jobs call, in the jobs' order."""
+    return [call_flags(step["with"]["call"])[0] for step in dagger_steps(workflow).values()]
+
+
+@pytest.mark.parametrize("workflow,ref", [("deploy-staging.yml", "refs/tags/rc-1.4.0"),
+                                          ("deploy-production.yml", "refs/tags/v1.4.0"),
+                                          ("deploy-dev.yml", "refs/heads/develop")])
+def test_each_deploy_workflow_runs_the_stages_route_names_for_its_push(workflow: str, ref: str):
+    """The trigger table (route) and the workflows cannot drift apart; a branch push's `ci` is ci.yml's job."""
+    ci = load(WORKFLOWS / "ci.yml")
+    assert ci[True]["push"]["branches"] == ["**"] and functions(ci) == ["ci"]
+    stages = routing.route(CONFIG, "push", ref).stages
+    expected = [s for s in stages if not (ref.startswith("refs/heads/") and s == "ci")]
+    assert [f for f in functions(load(WORKFLOWS / workflow)) if f != "route"] == expected
+
+
+def test_each_scheduled_workflow_runs_the_stage_route_names_for_its_schedule():
+    scheduled = {p.stem: functions(load(p)) for p in pipeline_workflows() if "schedule" in load(p)[True]}
+    assert set(scheduled) == set(routing.SCHEDULES) == {"security", "performance"}
+    for name, called in scheduled.items():
+        assert called == routing.route(CONFIG, "schedule", "refs/heads/main", schedule=name).stages, name
+
+
 def test_production_promotes_with_stagings_role_and_never_packages():
     production = jobs("deploy-production.yml")
     assert "package" not in production
@@ -338,7 +362,8 @@ def test_no_call_splices_pusher_chosen_text_into_the_script():
     for text in ("github.ref_name", "github.head_ref", "github.event.head_commit.message",
                  "github.event.pull_request.head.repo.full_name != 'x'"):
         assert spliced_text(dagger_call(f"accept --source . --tag ${{{{ {text} }}}}")), text
-    typed = "ci --source . --pull-request ${{ github.event.pull_request.number || 0 }} --base=${{ github.event.before }}"
+    typed = ("ci --source . --pull-request ${{ github.event.pull_request.number || 0 }} "
+             "--base=${{ github.event.before }}")
     assert spliced_text(dagger_call(typed)) == [] and spliced_text(dagger_call('route --ref "$REF"')) == []
 
 
@@ -364,8 +389,9 @@ def test_ci_passes_the_pull_request_comment_flags():
     call = job["steps"][1]["with"]["call"]
     assert "--pull-request ${{ github.event.pull_request.number || 0 }}" in call
     assert '--from-fork="$FROM_FORK"' in call  # a bool flag takes its value after `=`
-    assert job["steps"][1]["env"]["FROM_FORK"] == ("${{ github.event_name == 'pull_request' && "
-                                                  "github.event.pull_request.head.repo.full_name != github.repository }}")
+    from_fork = job["steps"][1]["env"]["FROM_FORK"]
+    assert from_fork == ("${{ github.event_name == 'pull_request' && "
+                         "github.event.pull_request.head.repo.full_name != github.repository }}")
     assert "--github-token env://GITHUB_TOKEN --github-repository ${{ github.repository }}" in call
 
 
