@@ -166,7 +166,7 @@ BaseRef = Annotated[str, Doc("A pull request's target branch (in Actions: github
 DispatchEnv = Annotated[str, Doc("A manual dispatch's environment input: deploy this environment of pipeline.yaml")]
 DispatchRelease = Annotated[str, Doc("A manual dispatch's release input: a release tag (vX.Y.Z, rc-X.Y.Z[.N]) or a "
                                      "commit's full SHA")]
-ScheduleName = Annotated[str, Doc("Which scheduled run: security, performance, dependency-update, drift or cost")]
+ScheduleName = Annotated[str, Doc("Which scheduled run: security or performance")]
 RouteFormat = Annotated[str, Doc("How to print the route: table or json")]
 ModuleRef = Annotated[str, Doc("This module's Git reference pinned to a version, which the workflows call (`dagger -m "
                               "REF call ... --source .`), e.g. github.com/ORG/bayon-pipeline@v0.1.0")]

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 from apps import COAGENT, ROOT, run_local
-from workflow_checks import (actionlint, call_flags, dagger_steps, load, schema_errors, shape_problems,
-                             unregistered)
+from workflow_checks import (actionlint, call_flags, dagger_steps, load, missing_repo_path, schema_errors,
+                             shape_problems, spliced_text, takes_the_repository, unregistered)
 
 from ci.adoption import workflows as rendered
 from ci.cli import signature
 from ci.config import load_config
 from ci.core.sources import glob_source
-from ci.core.text import kebab
 from ci.delivery import routing
 from ci.pipeline import runner
 
@@ -75,17 +74,16 @@ def test_only_the_security_job_may_write_security_events_and_it_uploads_with_the
     assert job["permissions"] == {"contents": "read", "security-events": "write"}
     checkout, dagger = job["steps"]
     assert checkout["with"]["fetch-depth"] == 0, "the secrets scan reads the whole history"
-    assert dagger["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
+    assert dagger["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}", "REF": "${{ github.ref }}"}
     call = dagger["with"]["call"]
     assert call.startswith("security --source examples/coagent --repo-path examples/coagent")
     assert "'--github-token env://GITHUB_TOKEN'" in call and "!github.event.pull_request.head.repo.fork" in call
     for flag in ("--github-repository ${{ github.repository }}", "--commit-sha ${{ github.sha }}",
-                 "--ref ${{ github.ref }}", "--base=${{ github.event.pull_request.base.sha"):
+                 '--ref "$REF"', "--base=${{ github.event.pull_request.base.sha"):
         assert flag in call
 
 
-TAKE_THE_REPOSITORY = {kebab(name) for name, fn in signature.load().items()
-                       if any(p["kind"] == "repository" for p in fn["parameters"])}
+TAKE_THE_REPOSITORY = takes_the_repository()
 """The functions whose `repo` argument (the repository with its `.git`) enters the engine."""
 
 
@@ -216,6 +214,22 @@ def test_every_dagger_call_names_a_registered_function_and_flags():
     assert missing == set(), "a workflow calls what the module does not register"
 
 
+def dagger_call(call: str) -> dict:
+    """A workflow of one job `j` whose dagger step calls `call`."""
+    return {"jobs": {"j": {"steps": [{"uses": "dagger/dagger-for-github@v8.4.1", "with": {"call": call}}]}}}
+
+
+def test_every_call_that_takes_the_repository_names_where_the_app_sits_in_it():
+    """The sample app is examples/coagent: without --repo-path the function looks for it at the repository's root."""
+    assert {"deployment-plan", "ci", "security"} <= TAKE_THE_REPOSITORY
+    for path in pipeline_workflows():
+        assert missing_repo_path(load(path)) == [], path.name
+    assert missing_repo_path(dagger_call("deployment-plan --source examples/coagent --env staging")) == [
+        "j: deployment-plan --source examples/coagent without --repo-path"]
+    assert missing_repo_path(dagger_call("deployment-plan --source . --env staging")) == []  # an app at the root
+    assert missing_repo_path(dagger_call("deploy --source examples/coagent --env dev")) == []  # no repository
+
+
 def test_the_flag_parser_reads_flags_in_expressions_and_parameter_expansions():
     function, flags = call_flags("security --source a ${{ !x && '--github-token env://T' || '' }} "
                                  '${URL:+--url "$URL"} --base=${{ y }}')
@@ -242,10 +256,15 @@ def test_the_approval_gates_are_the_environments_pipeline_yaml_names_in_order():
             assert jobs(workflow)[after]["needs"] == before
 
 
-def test_deploys_and_rollbacks_share_the_environments_concurrency_group_and_are_never_cancelled():
+def test_deploys_acceptance_and_rollbacks_share_the_environments_group_without_cancel_in_progress():
+    """`cancel-in-progress: false` lets the job running finish; GitHub still cancels an older job that is pending in
+    the group when a newer one queues."""
     for workflow, env in (("deploy-dev.yml", "dev"), ("deploy-staging.yml", "staging"),
                           ("deploy-production.yml", "production")):
         assert jobs(workflow)["deploy"]["concurrency"] == {"group": f"environment-{env}", "cancel-in-progress": False}
+    # a rollback during acceptance would test another release than the one accepted
+    assert jobs("deploy-staging.yml")["accept"]["concurrency"] == {"group": "environment-staging",
+                                                                   "cancel-in-progress": False}
     rollback = load(WORKFLOWS / "rollback.yml")
     assert rollback["jobs"]["rollback"]["concurrency"] == {"group": "environment-${{ inputs.environment }}",
                                                            "cancel-in-progress": False}
@@ -285,10 +304,36 @@ def test_tag_workflows_route_first_and_run_nothing_for_another_environment():
         assert loaded[True]["push"] == {"tags": tags} and "workflow_dispatch" in loaded[True]
         route = loaded["jobs"]["route"]
         call = route["steps"][1]["with"]["call"]
-        assert call.startswith("route --source examples/coagent --event ${{ github.event_name }} --ref ${{ github.ref }}")
+        assert call.startswith('route --source examples/coagent --event ${{ github.event_name }} --ref "$REF"')
+        assert route["steps"][1]["env"] == {"REF": "${{ github.ref }}"}
+        assert route["outputs"]["tag"] == "${{ fromJSON(steps.route.outputs.output).release.tag }}"
         assert route["outputs"]["environment"] == "${{ fromJSON(steps.route.outputs.output).environment }}"
         first = [name for name, job in loaded["jobs"].items() if job.get("needs") == "route"]
         assert first and all(loaded["jobs"][n]["if"] == f"needs.route.outputs.environment == '{env}'" for n in first)
+
+
+def functions(workflow: dict) -> list[str]:
+    """The functions a workflow's jobs call, in the jobs' order."""
+    return [call_flags(step["with"]["call"])[0] for step in dagger_steps(workflow).values()]
+
+
+@pytest.mark.parametrize("workflow,ref", [("deploy-staging.yml", "refs/tags/rc-1.4.0"),
+                                          ("deploy-production.yml", "refs/tags/v1.4.0"),
+                                          ("deploy-dev.yml", "refs/heads/develop")])
+def test_each_deploy_workflow_runs_the_stages_route_names_for_its_push(workflow: str, ref: str):
+    """The trigger table (route) and the workflows cannot drift apart; a branch push's `ci` is ci.yml's job."""
+    ci = load(WORKFLOWS / "ci.yml")
+    assert ci[True]["push"]["branches"] == ["**"] and functions(ci) == ["ci"]
+    stages = routing.route(CONFIG, "push", ref).stages
+    expected = [s for s in stages if not (ref.startswith("refs/heads/") and s == "ci")]
+    assert [f for f in functions(load(WORKFLOWS / workflow)) if f != "route"] == expected
+
+
+def test_each_scheduled_workflow_runs_the_stage_route_names_for_its_schedule():
+    scheduled = {p.stem: functions(load(p)) for p in pipeline_workflows() if "schedule" in load(p)[True]}
+    assert set(scheduled) == set(routing.SCHEDULES) == {"security", "performance"}
+    for name, called in scheduled.items():
+        assert called == routing.route(CONFIG, "schedule", "refs/heads/main", schedule=name).stages, name
 
 
 def test_production_promotes_with_stagings_role_and_never_packages():
@@ -299,8 +344,27 @@ def test_production_promotes_with_stagings_role_and_never_packages():
         assert "--from-aws-role-arn ${{ vars.AWS_ROLE_ARN_STAGING }}" in call
         assert "--aws-role-arn ${{ vars.AWS_ROLE_ARN_PRODUCTION }}" in call
     assert "--env production --release ${{ github.sha }}" in production["deploy"]["steps"][1]["with"]["call"]
-    staging = jobs("deploy-staging.yml")
-    assert "--tag ${{ needs.route.outputs.tag }}" in staging["package"]["steps"][1]["with"]["call"]
+
+def test_the_tag_reaches_every_call_as_the_one_route_validated():
+    tagged = [(jobs("deploy-staging.yml"), ("package", "plan", "accept")), (jobs("deploy-production.yml"), ("plan",))]
+    for workflow, names in tagged:
+        for name in names:
+            assert "--tag ${{ needs.route.outputs.tag }}" in workflow[name]["steps"][1]["with"]["call"], name
+            assert "route" in workflow[name]["needs"], f"{name}: needs.route is there only for a job needing route"
+
+
+def test_no_call_splices_pusher_chosen_text_into_the_script():
+    """dagger-for-github pastes `call:` into a bash script: a tag or branch name may hold ; $ or backticks."""
+    for path in pipeline_workflows():
+        assert spliced_text(load(path)) == [], path.name
+    assert spliced_text(dagger_call("route --source . --event push --ref ${{ github.ref }}")) == [
+        "j: github.ref spliced into the script; pass it in the step's env"]
+    for text in ("github.ref_name", "github.head_ref", "github.event.head_commit.message",
+                 "github.event.pull_request.head.repo.full_name != 'x'"):
+        assert spliced_text(dagger_call(f"accept --source . --tag ${{{{ {text} }}}}")), text
+    typed = ("ci --source . --pull-request ${{ github.event.pull_request.number || 0 }} "
+             "--base=${{ github.event.before }}")
+    assert spliced_text(dagger_call(typed)) == [] and spliced_text(dagger_call('route --ref "$REF"')) == []
 
 
 def test_the_deployment_plan_goes_to_the_job_summary():
@@ -324,8 +388,10 @@ def test_ci_passes_the_pull_request_comment_flags():
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
     call = job["steps"][1]["with"]["call"]
     assert "--pull-request ${{ github.event.pull_request.number || 0 }}" in call
-    assert ("--from-fork=${{ github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name "
-            "!= github.repository }}") in call  # a bool flag takes its value after `=`; a push is no fork
+    assert '--from-fork="$FROM_FORK"' in call  # a bool flag takes its value after `=`
+    from_fork = job["steps"][1]["env"]["FROM_FORK"]
+    assert from_fork == ("${{ github.event_name == 'pull_request' && "
+                         "github.event.pull_request.head.repo.full_name != github.repository }}")
     assert "--github-token env://GITHUB_TOKEN --github-repository ${{ github.repository }}" in call
 
 

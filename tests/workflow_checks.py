@@ -86,5 +86,43 @@ def unregistered(workflow: dict) -> set[tuple[str, str]]:
     return missing
 
 
+def takes_the_repository() -> set[str]:
+    """The functions (kebab names) with a `repo` argument: the repository with its `.git`, beside `--source`."""
+    return {kebab(name) for name, fn in signature.load().items()
+            if any(p["kind"] == "repository" for p in fn["parameters"])}
+
+
+def missing_repo_path(workflow: dict) -> list[str]:
+    """Jobs calling a function that takes the repository with an app that is not at its root (`--source` other than
+    `.`) without `--repo-path`: the function would look for the app at the repository's root and refuse."""
+    repository = takes_the_repository()
+    problems = []
+    for name, step in dagger_steps(workflow).items():
+        call = step["with"]["call"]
+        function, flags = call_flags(call)
+        source = re.search(r"--source[= ](\S+)", call)
+        if function in repository and (source is None or source[1] != ".") and "--repo-path" not in flags:
+            problems.append(f"{name}: {function} --source {source[1] if source else '(none)'} without --repo-path")
+    return problems
+
+
+PUSHER_TEXT = re.compile(r"github\.(?:ref_name|ref|head_ref|base_ref)\b|github\.event\.(?P<path>[\w.]+)")
+TYPED_EVENT_FIELDS = {"sha", "before", "number", "fork", "created", "forced"}
+"""Event fields GitHub gives as a commit SHA, a number or a boolean: nothing a pusher can turn into shell syntax."""
+
+
+def spliced_text(workflow: dict) -> list[str]:
+    """Jobs whose `call:` splices pusher-chosen text into the script dagger-for-github runs (it pastes `call:` into
+    bash): github.ref, ref_name, head_ref, base_ref, any github.event field but a SHA, number or boolean. Such a
+    value belongs in the step's `env:`, the call naming it quoted ("$REF")."""
+    problems = []
+    for name, step in dagger_steps(workflow).items():
+        for expression in EXPRESSION.findall(step["with"]["call"]):
+            for found in PUSHER_TEXT.finditer(expression):
+                if found["path"] is None or found["path"].rsplit(".", 1)[-1] not in TYPED_EVENT_FIELDS:
+                    problems.append(f"{name}: {found[0]} spliced into the script; pass it in the step's env")
+    return problems
+
+
 def load(path: Path) -> dict:
     return yaml.safe_load(path.read_text())

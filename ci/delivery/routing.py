@@ -19,9 +19,8 @@ from ci.config import Config
 from ci.core.errors import UsageError
 
 EVENTS = ("push", "pull_request", "schedule", "workflow_dispatch")
-SCHEDULES = {"security": "security", "performance": "lighthouse", "dependency-update": "dependency-update",
-             "drift": "drift", "cost": "cost"}
-"""A scheduled run's name (--schedule) -> the one stage it runs."""
+SCHEDULES = {"security": "security", "performance": "lighthouse"}
+"""A scheduled run's name (--schedule; its workflow's file name) -> the one stage it runs, a registered function."""
 MAIN_BRANCHES = ("main",)
 """Long-lived branches that get the security scan and infrastructure validation besides ci (with every branch an
 environment's trigger names, e.g. develop)."""

@@ -10,9 +10,11 @@ from apps import COAGENT, run_local
 from dagger import dag
 
 from ci import Ci
+from ci.cli import signature
 from ci.cli.app import main
 from ci.config import load_config
 from ci.core.errors import UsageError
+from ci.core.text import kebab
 from ci.delivery import routing
 from ci.executors.dagger import DaggerExecutor
 from ci.pipeline import runner
@@ -44,9 +46,6 @@ TABLE = [
     ("pull_request", "refs/pull/9/merge", {"base_ref": "feature/big"}, ["ci"], None, None),
     ("schedule", "refs/heads/main", {"schedule": "security"}, ["security"], None, None),
     ("schedule", "refs/heads/main", {"schedule": "performance"}, ["lighthouse"], None, None),
-    ("schedule", "refs/heads/main", {"schedule": "drift"}, ["drift"], None, None),
-    ("schedule", "refs/heads/main", {"schedule": "dependency-update"}, ["dependency-update"], None, None),
-    ("schedule", "refs/heads/main", {"schedule": "cost"}, ["cost"], None, None),
     ("workflow_dispatch", "refs/heads/develop", {"environment": "dev"}, ["deploy"], "dev", None),
     ("workflow_dispatch", "refs/heads/main", {"environment": "staging", "release": "rc-2.0.0.2"}, ["deploy"],
      "staging", ("rc-2.0.0.2", "rc", "2.0.0-rc.2")),
@@ -73,6 +72,15 @@ def test_the_table_covers_every_event_and_at_least_twenty_rows():
     assert len(TABLE) >= 20 and {row[0] for row in TABLE} == set(routing.EVENTS)
 
 
+def test_every_stage_a_route_can_name_is_a_registered_function():
+    """A route's stages are what the workflows call: a name nothing registers would be a stage that never runs."""
+    registered = {kebab(name) for name in signature.load()}
+    named = {*routing.SCHEDULES.values(), *routing.CHECKS, *routing.INTEGRATION_CHECKS, *routing.DISPATCHED,
+             "preview-changes", *(s for stages in routing.DEPLOYS.values() for s in stages)}
+    named |= {s for row in TABLE for s in row[3]}
+    assert named - registered == set()
+
+
 @pytest.mark.parametrize("tag", MALFORMED)
 def test_a_malformed_release_tag_is_a_usage_error(tag: str):
     with pytest.raises(UsageError, match=rf"^tag {tag}: not a release tag; name a release vX\.Y\.Z"):
@@ -95,6 +103,8 @@ def test_release_tags_compare_as_semantic_versions():
     ("pull_request", "refs/pull/1/merge", {}, "--base-ref: name the pull request's target branch"),
     ("schedule", "refs/heads/main", {}, r"--schedule \(none\): name the scheduled run"),
     ("schedule", "refs/heads/main", {"schedule": "nightly"}, "--schedule nightly: name the scheduled run"),
+    *[("schedule", "refs/heads/main", {"schedule": s}, f"--schedule {s}: name the scheduled run, one of security, "
+       r"performance\Z") for s in ("drift", "dependency-update", "cost")],  # no such function
     ("push", "refs/heads/main", {"schedule": "security"}, "--schedule security: only --event schedule"),
     ("push", "refs/heads/main", {"environment": "dev"}, "only --event workflow_dispatch takes them"),
     ("workflow_dispatch", "refs/heads/main", {"environment": "qa"}, "--environment qa: no such environment"),

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from apps import COAGENT, copy_app, run_local
 from dagger import dag
-from workflow_checks import actionlint, load, schema_errors, shape_problems, unregistered
+from workflow_checks import (actionlint, load, missing_repo_path, schema_errors, shape_problems, spliced_text,
+                             unregistered)
 
 from ci import Ci
 from ci.adoption import workflows
@@ -59,6 +60,7 @@ def check_written(app: Path, expected: set[str]) -> dict:
         workflow = load(path)
         assert shape_problems(workflow, ENGINE, module=MODULE) == [], path.name
         assert unregistered(workflow) == set(), path.name
+        assert missing_repo_path(workflow) == [] and spliced_text(workflow) == [], path.name
         assert "examples/coagent" not in path.read_text()
         for job in workflow["jobs"].values():
             gate = job.get("environment")
