@@ -76,7 +76,8 @@ CHECKS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """Each checklist item about the commit and the names of the workflow jobs (check runs) that answer it: the first
 name with any check run decides; a matrix job's runs (`name (22)`) all count."""
-PASSING = frozenset({"success", "skipped", "neutral"})
+PASSING = frozenset({"success"})
+"""Only a green run passes: a skipped job (its `if:` false, a failed need) or a neutral one checked nothing."""
 
 
 def _named(runs: Sequence[CheckRun], name: str) -> list[CheckRun]:

@@ -148,6 +148,16 @@ def test_check_runs_tick_only_when_every_run_of_the_job_finished_green():
     assert plan.check_items([], RELEASE)[2].detail == "no check run named security"
 
 
+@pytest.mark.parametrize("conclusion", ["skipped", "neutral"])
+def test_only_a_green_run_ticks_a_skipped_or_neutral_job_checked_nothing(conclusion):
+    runs = [CheckRun("checks", "completed", "success"), CheckRun("security", "completed", conclusion)]
+    security = plan.check_items(runs, RELEASE)[2]
+    assert (security.answer, security.detail) == ("no", f"security: {conclusion}")
+    made = assemble("production", planted(), None, "", plan.check_items(runs, RELEASE), plan.notes_item("t", "N."))
+    assert f"- [ ] Security scans passed (audit, secrets, SAST, licenses): **no** (security: {conclusion})" in (
+        plan.markdown(made))
+
+
 def test_release_notes_do_not_count_the_pipelines_own_sections():
     ours = "<!-- bayon:deployment-plan -->\n## Deployment plan\n<!-- /bayon:deployment-plan -->"
     assert plan.notes_item("v1.4.0", ours).answer == "no"
