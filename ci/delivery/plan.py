@@ -61,10 +61,14 @@ class Plan:
     """Where the change set came from and that it was deleted, or why none could be made."""
 
     @property
-    def overall(self) -> Level:
+    def overall(self) -> str:
+        """The highest level of the risks; with some unknown, `unknown (at least LEVEL)` of the known ones (just
+        `unknown` when they are none; `high` stays high: nothing is above it)."""
         known = [r.level for r in self.risks if r.level != "unknown"]
-        top = max(known, key=LEVELS.index) if known else "unknown"
-        return "unknown" if top == "none" and len(known) < len(self.risks) else top
+        top = max(known, key=LEVELS.index) if known else "none"
+        if self.risks and len(known) == len(self.risks) or top == "high":
+            return top
+        return "unknown" if top == "none" else f"unknown (at least {top})"
 
 
 # checks of the commit

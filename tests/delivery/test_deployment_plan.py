@@ -105,6 +105,37 @@ def test_what_could_not_be_read_is_unknown_never_ticked():
     assert "| Breaking changes | unknown | plan/history crashed: the deployed release's commit is not in" in text
 
 
+def test_a_lockfile_at_neither_commit_is_unknown_with_why_never_unchanged():
+    made = assemble("production", planted(changes=()), history(None, None, PLANTED_COMMITS[2:]), "",
+                    plan.check_items(GREEN, RELEASE), plan.notes_item("rc-1.4.0", "Notes."))
+    risks = {r.label: r for r in made.risks}
+    assert risks["Dependency updates"].level == "unknown"
+    assert risks["Dependency updates"].summary == (
+        f"no package-lock.json in the app's directory at {DEPLOYED[:12]} or at {RELEASE[:12]}: the wrong --repo-path, "
+        "or the app keeps no lockfile")
+    assert risks["Breaking changes"].level == "none"  # the commits were read
+    assert made.overall == "unknown"  # the known ones are none
+    added = assemble("production", planted(changes=()), history(None, lock(next="15.0.1"), ()), "",
+                     plan.check_items(GREEN, RELEASE), plan.notes_item("rc-1.4.0", "Notes."))
+    assert [r.rows for r in added.risks if r.label == "Dependency updates"] == [("added next 15.0.1",)]
+
+
+@pytest.mark.parametrize("levels, overall", [
+    (("low", "unknown"), "unknown (at least low)"),
+    (("medium", "low", "unknown"), "unknown (at least medium)"),
+    (("none", "unknown"), "unknown"),
+    (("unknown", "unknown"), "unknown"),
+    (("high", "unknown"), "high"),
+    (("none", "low"), "low"),
+    (("none", "none"), "none"),
+])
+def test_the_overall_risk_never_reads_lower_than_what_could_not_be_read(levels, overall):
+    made = plan.Plan("production", RELEASE, DEPLOYED, (), tuple(plan.Risk(f"r{i}", level, "s", "src")
+                                                                for i, level in enumerate(levels)))
+    assert made.overall == overall
+    assert f"Overall risk: **{overall}**." in plan.markdown(made)
+
+
 def test_a_first_deploy_has_nothing_to_compare_or_roll_back_to():
     found = planted(deployed=None)
     made = assemble("dev", found, plan_history.History(None, RELEASE, None, lock(next="15.0.1"), ()), "",
