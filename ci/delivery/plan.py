@@ -15,6 +15,7 @@ from typing import Literal
 
 from ci.delivery.replacement import Change
 from ci.delivery.stateful import STATEFUL
+from ci.integrations import github_releases
 from ci.integrations.github_evidence import CheckRun
 
 Answer = Literal["yes", "no", "unknown", "n/a"]
@@ -25,7 +26,12 @@ SAYS = {"yes": "", "no": "**no**", "unknown": "**unknown**", "n/a": "not applica
 TABLE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"})
 CONVENTIONAL = re.compile(r"^(?P<type>[a-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?: (?P<text>.+)$")
 BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE: (?P<text>.+)$", re.MULTILINE)
-SECTION = re.compile(r"<!-- bayon:(?P<m>[\w-]+) -->.*?<!-- /bayon:(?P=m) -->", re.DOTALL)
+_SLOT = "\x00"
+_OPEN, _CLOSE = (line.split(_SLOT) for line in github_releases.with_section("", _SLOT, "").split("\n\n"))
+SECTION = re.compile(rf"{re.escape(_OPEN[0])}(?P<m>[\w-]+){re.escape(_OPEN[1])}.*?"
+                     rf"{re.escape(_CLOSE[0])}(?P=m){re.escape(_CLOSE[1])}", re.DOTALL)
+"""A section the pipeline writes into release notes, any name: the marker lines around it taken from what
+`github_releases.with_section` writes (its start line is `github_comments.marker`), never spelled here."""
 
 
 @dataclass(frozen=True)

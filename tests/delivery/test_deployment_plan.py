@@ -14,6 +14,7 @@ import pytest
 
 from ci.delivery import plan, plan_history
 from ci.delivery.replacement import Change
+from ci.integrations import github_releases
 from ci.integrations.github_evidence import CheckRun
 from ci.pipeline.deployment_plan import assemble
 from ci.delivery.plan_evidence import Found
@@ -194,6 +195,15 @@ def test_release_notes_do_not_count_the_pipelines_own_sections():
     assert plan.notes_item("v1.4.0", ours).answer == "no"
     assert plan.notes_item("v1.4.0", f"Adds owners.\n{ours}").answer == "yes"
     assert plan.notes_item("v1.4.0", None).detail == "no such GitHub release"
+
+
+def test_the_sections_ignored_are_exactly_what_the_release_notes_writer_writes():
+    written = github_releases.with_section("", "deployment-plan", "## Deployment plan\n\n- [x] ok")
+    written = github_releases.with_section(written, "accept-report", "all green")
+    assert plan.notes_item("v1.4.0", written).answer == "no"
+    people = github_releases.with_section("Adds owners.", "deployment-plan", "## Deployment plan")
+    assert (plan.notes_item("v1.4.0", people).answer, plan.notes_item("v1.4.0", people).detail) == (
+        "yes", "12 characters")
 
 
 # 3. the git history script, on a real repository
