@@ -15,6 +15,7 @@ from typing import Literal
 
 from ci.delivery.replacement import Change
 from ci.delivery.stateful import STATEFUL
+from ci.integrations import github_releases
 from ci.integrations.github_evidence import CheckRun
 
 Answer = Literal["yes", "no", "unknown", "n/a"]
@@ -25,7 +26,12 @@ SAYS = {"yes": "", "no": "**no**", "unknown": "**unknown**", "n/a": "not applica
 TABLE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"})
 CONVENTIONAL = re.compile(r"^(?P<type>[a-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?: (?P<text>.+)$")
 BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE: (?P<text>.+)$", re.MULTILINE)
-SECTION = re.compile(r"<!-- bayon:(?P<m>[\w-]+) -->.*?<!-- /bayon:(?P=m) -->", re.DOTALL)
+_SLOT = "\x00"
+_OPEN, _CLOSE = (line.split(_SLOT) for line in github_releases.with_section("", _SLOT, "").split("\n\n"))
+SECTION = re.compile(rf"{re.escape(_OPEN[0])}(?P<m>[\w-]+){re.escape(_OPEN[1])}.*?"
+                     rf"{re.escape(_CLOSE[0])}(?P=m){re.escape(_CLOSE[1])}", re.DOTALL)
+"""A section the pipeline writes into release notes, any name: the marker lines around it taken from what
+`github_releases.with_section` writes (its start line is `github_comments.marker`), never spelled here."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,14 @@ class Plan:
     """Where the change set came from and that it was deleted, or why none could be made."""
 
     @property
-    def overall(self) -> Level:
+    def overall(self) -> str:
+        """The highest level of the risks; with some unknown, `unknown (at least LEVEL)` of the known ones (just
+        `unknown` when they are none; `high` stays high: nothing is above it)."""
         known = [r.level for r in self.risks if r.level != "unknown"]
-        top = max(known, key=LEVELS.index) if known else "unknown"
-        return "unknown" if top == "none" and len(known) < len(self.risks) else top
+        top = max(known, key=LEVELS.index) if known else "none"
+        if self.risks and len(known) == len(self.risks) or top == "high":
+            return top
+        return "unknown" if top == "none" else f"unknown (at least {top})"
 
 
 # checks of the commit
@@ -76,7 +86,8 @@ CHECKS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """Each checklist item about the commit and the names of the workflow jobs (check runs) that answer it: the first
 name with any check run decides; a matrix job's runs (`name (22)`) all count."""
-PASSING = frozenset({"success", "skipped", "neutral"})
+PASSING = frozenset({"success"})
+"""Only a green run passes: a skipped job (its `if:` false, a failed need) or a neutral one checked nothing."""
 
 
 def _named(runs: Sequence[CheckRun], name: str) -> list[CheckRun]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ci.core.text import fit
 from ci.integrations.github_rest import Client
 
 DEPLOYMENTS_WRITE = "deployments: write"
@@ -20,8 +21,7 @@ MAX_DESCRIPTION = 140
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_DESCRIPTION else text[:MAX_DESCRIPTION - 1] + "…"
+    return fit(" ".join(text.split()), MAX_DESCRIPTION)
 
 
 def _of_run(client: Client, deployment: dict[str, Any], run_id: str) -> bool:

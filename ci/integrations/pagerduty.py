@@ -54,5 +54,6 @@ def trigger(routing_key: str, alert: Alert, timeout_s: float, api_url: str | Non
         raise PagerDutyError(f"the Events API answered {exc.response.status_code}") from None
     except Exception as exc:  # noqa: BLE001 - the network's failures are one reason, the key left out
         cause = exc.__cause__ or exc  # the library wraps the network's error in its own
-        said = " ".join(str(cause).replace(routing_key, "***").split())[:300] if routing_key else ""
+        said = str(cause).replace(routing_key, "***") if routing_key else str(cause)  # "" would replace everywhere
+        said = " ".join(said.split())[:300]
         raise PagerDutyError(f"the Events API could not be reached ({type(cause).__name__}: {said})") from None

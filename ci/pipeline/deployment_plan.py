@@ -96,18 +96,22 @@ def assemble(env_name: str, found: plan_evidence.Found, history: plan_history.Hi
     """The plan from its evidence (pure)."""
     source = (f"git: {plan_history.LOCKFILE} and commits {found.deployed[:12]}..{found.release_id[:12]}"
               if found.deployed else "git")
-    lock, commits = None, None
+    lock, commits, lock_why = None, None, why
     if history is not None and history.base:
         commits = history.commits
-        try:
-            lock = plan.lock_diff(history.before or "{}", history.after or "{}")
-        except (ValueError, AttributeError) as exc:
-            why = f"{plan_history.LOCKFILE} could not be read: {exc}"
+        if history.before is None and history.after is None:
+            lock_why = (f"no {plan_history.LOCKFILE} in the app's directory at {history.base[:12]} or at "
+                        f"{history.head[:12]}: the wrong --repo-path, or the app keeps no lockfile")
+        else:
+            try:
+                lock = plan.lock_diff(history.before or "{}", history.after or "{}")
+            except (ValueError, AttributeError) as exc:
+                lock_why = f"{plan_history.LOCKFILE} could not be read: {exc}"
     elif history is not None:
-        why = ""  # a first deploy: nothing to compare with
+        why = lock_why = ""  # a first deploy: nothing to compare with
     changes_why = found.change_set if found.changes is None else ""
     risks = (plan.database_risk(found.changes, changes_why), plan.infrastructure_risk(found.changes, changes_why),
-             plan.downtime_risk(found.changes, changes_why), plan.dependency_risk(lock, source, why),
+             plan.downtime_risk(found.changes, changes_why), plan.dependency_risk(lock, source, lock_why),
              plan.breaking_risk(commits, source, why))
     return plan.Plan(env_name, found.release_id, found.deployed, (*checks, found.staging, notes, found.rollback),
                      risks, found.changes or (), found.change_set)

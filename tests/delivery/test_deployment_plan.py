@@ -14,6 +14,7 @@ import pytest
 
 from ci.delivery import plan, plan_history
 from ci.delivery.replacement import Change
+from ci.integrations import github_releases
 from ci.integrations.github_evidence import CheckRun
 from ci.pipeline.deployment_plan import assemble
 from ci.delivery.plan_evidence import Found
@@ -105,6 +106,37 @@ def test_what_could_not_be_read_is_unknown_never_ticked():
     assert "| Breaking changes | unknown | plan/history crashed: the deployed release's commit is not in" in text
 
 
+def test_a_lockfile_at_neither_commit_is_unknown_with_why_never_unchanged():
+    made = assemble("production", planted(changes=()), history(None, None, PLANTED_COMMITS[2:]), "",
+                    plan.check_items(GREEN, RELEASE), plan.notes_item("rc-1.4.0", "Notes."))
+    risks = {r.label: r for r in made.risks}
+    assert risks["Dependency updates"].level == "unknown"
+    assert risks["Dependency updates"].summary == (
+        f"no package-lock.json in the app's directory at {DEPLOYED[:12]} or at {RELEASE[:12]}: the wrong --repo-path, "
+        "or the app keeps no lockfile")
+    assert risks["Breaking changes"].level == "none"  # the commits were read
+    assert made.overall == "unknown"  # the known ones are none
+    added = assemble("production", planted(changes=()), history(None, lock(next="15.0.1"), ()), "",
+                     plan.check_items(GREEN, RELEASE), plan.notes_item("rc-1.4.0", "Notes."))
+    assert [r.rows for r in added.risks if r.label == "Dependency updates"] == [("added next 15.0.1",)]
+
+
+@pytest.mark.parametrize("levels, overall", [
+    (("low", "unknown"), "unknown (at least low)"),
+    (("medium", "low", "unknown"), "unknown (at least medium)"),
+    (("none", "unknown"), "unknown"),
+    (("unknown", "unknown"), "unknown"),
+    (("high", "unknown"), "high"),
+    (("none", "low"), "low"),
+    (("none", "none"), "none"),
+])
+def test_the_overall_risk_never_reads_lower_than_what_could_not_be_read(levels, overall):
+    made = plan.Plan("production", RELEASE, DEPLOYED, (), tuple(plan.Risk(f"r{i}", level, "s", "src")
+                                                                for i, level in enumerate(levels)))
+    assert made.overall == overall
+    assert f"Overall risk: **{overall}**." in plan.markdown(made)
+
+
 def test_a_first_deploy_has_nothing_to_compare_or_roll_back_to():
     found = planted(deployed=None)
     made = assemble("dev", found, plan_history.History(None, RELEASE, None, lock(next="15.0.1"), ()), "",
@@ -148,11 +180,30 @@ def test_check_runs_tick_only_when_every_run_of_the_job_finished_green():
     assert plan.check_items([], RELEASE)[2].detail == "no check run named security"
 
 
+@pytest.mark.parametrize("conclusion", ["skipped", "neutral"])
+def test_only_a_green_run_ticks_a_skipped_or_neutral_job_checked_nothing(conclusion):
+    runs = [CheckRun("checks", "completed", "success"), CheckRun("security", "completed", conclusion)]
+    security = plan.check_items(runs, RELEASE)[2]
+    assert (security.answer, security.detail) == ("no", f"security: {conclusion}")
+    made = assemble("production", planted(), None, "", plan.check_items(runs, RELEASE), plan.notes_item("t", "N."))
+    assert f"- [ ] Security scans passed (audit, secrets, SAST, licenses): **no** (security: {conclusion})" in (
+        plan.markdown(made))
+
+
 def test_release_notes_do_not_count_the_pipelines_own_sections():
     ours = "<!-- bayon:deployment-plan -->\n## Deployment plan\n<!-- /bayon:deployment-plan -->"
     assert plan.notes_item("v1.4.0", ours).answer == "no"
     assert plan.notes_item("v1.4.0", f"Adds owners.\n{ours}").answer == "yes"
     assert plan.notes_item("v1.4.0", None).detail == "no such GitHub release"
+
+
+def test_the_sections_ignored_are_exactly_what_the_release_notes_writer_writes():
+    written = github_releases.with_section("", "deployment-plan", "## Deployment plan\n\n- [x] ok")
+    written = github_releases.with_section(written, "accept-report", "all green")
+    assert plan.notes_item("v1.4.0", written).answer == "no"
+    people = github_releases.with_section("Adds owners.", "deployment-plan", "## Deployment plan")
+    assert (plan.notes_item("v1.4.0", people).answer, plan.notes_item("v1.4.0", people).detail) == (
+        "yes", "12 characters")
 
 
 # 3. the git history script, on a real repository

@@ -233,6 +233,15 @@ def test_a_configured_channel_without_its_secret_is_a_warning_and_sends_nothing(
     assert "--slack-webhook" in findings[0].message and "--pagerduty-routing-key" in findings[1].message
 
 
+@pytest.mark.parametrize("key", ["", ROUTING_KEY])
+def test_why_the_events_api_could_not_be_reached_is_said_with_or_without_a_key(key):
+    alert = pagerduty.Alert("deploy failed", "bayon", "critical", "k", "2026-12-01T10:00:00Z")
+    with pytest.raises(pagerduty.PagerDutyError) as refused:
+        pagerduty.trigger(key, alert, 1.0, api_url="http://127.0.0.1:9")  # the library refuses it before sending
+    assert str(refused.value) == ("the Events API could not be reached (UrlError: API base URL must use scheme "
+                                  "https://)")
+
+
 def assert_no_secret(findings) -> None:
     text = json.dumps([f.to_json() for f in findings])
     assert "s3cretWebh00k" not in text and ROUTING_KEY not in text

@@ -1,6 +1,6 @@
 """A stand-in GitHub repository for tests: a transport (`ci.integrations.github_rest.Transport`) that checks every
 request against GitHub's OpenAPI description (@octokit/openapi), answers it from its own state (environments and
-their name patterns, users and teams, workflow runs and jobs, deployments and statuses, releases, issue comments)
+their name patterns, users and teams, workflow runs and jobs, deployments and statuses, releases, issue comments, check runs)
 and checks its answer against the description too, so neither side can drift from GitHub's API.
 
 It is a test double of GitHub's REST answers, nothing more: `fail` plants an answer for a call (401, 404, 422...),
@@ -149,6 +149,8 @@ class World:
         self.deployments: list[dict[str, Any]] = []
         self.statuses: dict[int, list[dict[str, Any]]] = {}
         self.releases: list[dict[str, Any]] = []
+        self.check_runs: dict[str, list[dict[str, Any]]] = {}
+        """Check runs by commit, as planted and in that order (the API's order is not documented)."""
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.refs: dict[str, str] = {}
         """Tags and branches by name: the commit a deployment of that ref gets."""
@@ -220,6 +222,7 @@ class World:
             ("GET {repo}/issues/(\\d+)/comments", self._comments),
             ("POST {repo}/issues/(\\d+)/comments", self._add_comment),
             ("PATCH {repo}/issues/comments/(\\d+)", self._update_comment),
+            ("GET {repo}/commits/([^/]+)/check-runs", self._check_runs),
         ]
 
     # answers
@@ -417,6 +420,11 @@ class World:
                     comment["body"] = body["body"]
                     return _json(200, self._comment_object(comment))
         return _error(404, "Not Found")
+
+    def _check_runs(self, ref, body, query) -> Response:
+        items = [self.spec.make("check-run", head_sha=self.refs.get(ref, ref), **run)
+                 for run in self.check_runs.get(self.refs.get(ref, ref), [])]
+        return _json(200, {"total_count": len(items), "check_runs": _page(items, query)})
 
 
 def _page(items: list[Any], query: dict[str, str]) -> list[Any]:
