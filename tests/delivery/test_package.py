@@ -50,6 +50,7 @@ def _configured(app: Path, url: str) -> None:
         "emu": {**base, "stack_name": STACK, "artifacts_bucket": BUCKET, "amplify": {"app_id": APP, "branch": BRANCH},
                 "parameters": {}},
         "next": {**base, "stack_name": f"{STACK}-next", "artifacts_bucket": PROMOTED}}
+    config.pop("notifications")  # the sample's name its own environments, replaced here
     (app / "pipeline.yaml").write_text(yaml.safe_dump(config))
 
 

@@ -56,6 +56,7 @@ def _with_environment(app: Path, url: str, **extra) -> None:
     config = yaml.safe_load((app / "pipeline.yaml").read_text())
     config["environments"] = {"emu": {"region": REGION, "stack_name": STACK, "artifacts_bucket": BUCKET,
                                       "endpoint_url": url, **extra}}
+    config.pop("notifications")  # the sample's name its own environments, replaced here
     (app / "pipeline.yaml").write_text(yaml.safe_dump(config))
 
 
