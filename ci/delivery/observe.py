@@ -43,12 +43,17 @@ def smoke(aws: Aws, ctx: Context, log: PhaseLog) -> Report:
     return report("smoke", ctx, log)
 
 
-def running(aws: Aws, ctx: Context, ref: str, log: PhaseLog) -> dict[str, str] | None:
+def running(aws: Aws, ctx: Context, ref: str, log: PhaseLog, tag: str = "") -> dict[str, str] | None:
     """The stack's outputs when the environment runs release `ref` now (its state's current release, deployed
-    successfully); None when it does not or cannot be read (the phase `accept/target` says why)."""
+    successfully) and `tag`, if given, names that release; None when not, or when it cannot be read (the phase
+    `accept/target` says why)."""
     try:
         with log.phase("accept/target", "s3") as said:
             release_id = actions.resolve(aws, ctx, ref, "accept")
+            tagged = actions.resolve(aws, ctx, tag, "accept") if tag else release_id
+            if tagged != release_id:
+                raise PhaseFailed("accept", f"tag {tag} names release {tagged[:12]}, not {release_id[:12]}: accept "
+                                  f"the release the tag names (--release {tag})", ())
             found = _state(aws, ctx)
             if found.current != release_id:
                 now = (found.current or "no known release")[:12]

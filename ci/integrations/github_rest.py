@@ -8,6 +8,7 @@ status, naming the token permission the call needs; the token is in no message, 
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -60,8 +61,8 @@ def urllib_transport(request: Request, timeout_s: float = TIMEOUT_S) -> Response
             return Response(answer.status, answer.read())
     except urllib.error.HTTPError as exc:
         return Response(exc.code, exc.read())
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
         raise GitHubError(f"could not reach the GitHub API ({reason}); check the network and the API URL") from None
 
 
@@ -110,6 +111,14 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client({self.repository!r})"
+
+    @property
+    def web_url(self) -> str:
+        """The web address of the repository's server: https://github.com for the public API, else the API URL
+        without GitHub Enterprise Server's /api/v3."""
+        if self._api_url == API_URL:
+            return "https://github.com"
+        return self._api_url.removesuffix("/api/v3")
 
     def url(self, path: str, query: Mapping[str, Any] | None = None) -> str:
         """The full URL of an API path; `{repo}` in it stands for /repos/OWNER/NAME."""

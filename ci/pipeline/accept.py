@@ -46,7 +46,7 @@ async def accept(executor: Executor, env_name: str, given: credentials.Given, re
     config = with_runs(await load(executor), runs)
     ctx, aws = await anyio.to_thread.run_sync(connect, config, env_name, given)
     log = PhaseLog()
-    outputs = await anyio.to_thread.run_sync(observe.running, aws, ctx, ref, log)
+    outputs = await anyio.to_thread.run_sync(observe.running, aws, ctx, ref, log, tag)
     checked = delivery_report(FUNCTION, ctx, log)
     if outputs is None:
         return await github_records.publish_ready(checked, github, tag)

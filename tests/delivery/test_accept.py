@@ -1,8 +1,9 @@
 """`accept` through `bayon` against the moto server: the sample app's real deployed-stack Jest suite run against a
 deployed release (its ApiUrl output is a local HTTP server standing in for API Gateway, since moto runs no Lambda),
 the stack outputs reaching it as STACK_<OutputKey>, the environment's credentials only as that step's environment;
-a failing API fails the report at the test's line; a release the environment does not run is refused before any
-test runs."""
+a failing API fails the report at the test's line and publishes nothing; a passing one publishes the rc's GitHub
+release (the stand-in repository, checked against GitHub's OpenAPI description); a release the environment does not
+run, or a tag of another release, is refused before any test runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ci.cli.app import main
 from tests.apps import copy_app
 from tests.delivery.deploy_world import COMMITS, World, template
 from tests.delivery.local_http import Answer, serve
+from tests.integrations.github_world import World as GitHub, served
 
 SHARES_MOTO = True
 SECRET = "planted-accept-secret-7d41"
@@ -43,10 +45,10 @@ def _api(status: int, path: str) -> Answer:
     return Answer(404, b'{"message":"listing not found"}')
 
 
-def _deployed(world: World, capsys, commit: str) -> str:
+def _deployed(world: World, capsys, commit: str, tags: tuple[str, ...] = ()) -> str:
     body = template(world.stack_name)
     body["Outputs"]["ApiUrl"] = {"Value": f"{world.api_base}/Prod/"}
-    release_id = world.store(commit, body)
+    release_id = world.store(commit, body, tags=tags)
     code = main(["deploy", "--env", "acc", "--release", release_id, "--source", world.source])
     capsys.readouterr()
     assert code == 0
@@ -66,9 +68,30 @@ def _accept(world: World, capsys, release_id: str, *flags: str) -> tuple[int, di
     return code, json.loads(out.out), out.err
 
 
-def test_the_deployed_stack_tests_run_against_its_outputs(world, capsys):
-    release_id = _deployed(world, capsys, COMMITS[0])
-    code, report, _ = _accept(world, capsys, release_id)
+@pytest.fixture
+def github(github_spec):
+    made = GitHub(github_spec)
+    with served(made) as url:
+        made.url = url
+        yield made
+    assert made.errors == []
+
+
+def test_the_deployed_stack_tests_run_against_its_outputs_and_then_the_rc_is_published(world, github, capsys,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("PLANTED_GH_TOKEN", "ghs_plantedaccepttoken0001")
+    release_id = _deployed(world, capsys, COMMITS[0], tags=("rc-1.4.0",))
+    flags = ["--tag", "rc-1.4.0", "--github-token", "env://PLANTED_GH_TOKEN", "--github-repository",
+             github.repository, "--github-api-url", github.url]
+    world.api["status"] = 500  # the deployed API fails: a finding at the test's line, nothing published
+    code, report, _ = _accept(world, capsys, release_id, *flags)
+    assert code == 1 and not report["passed"] and github.writes == []
+    (finding,) = [f for f in report["findings"] if f["tool"] == "jest"]
+    assert finding["file"] == "backend/deployed/listings.deployed.test.mjs" and finding["line"] > 0
+    assert "lists listings as JSON" in finding["message"] and report["steps"][-1]["status"] == "skipped"
+
+    world.api["status"] = 200
+    code, report, out = _accept(world, capsys, release_id, *flags)
     steps = {s["id"]: s for s in report["steps"]}
     assert code == 0 and report["passed"]
     assert steps["accept/target"]["status"] == "passed" and "ApiUrl" in steps["accept/target"]["reason"]
@@ -77,57 +100,25 @@ def test_the_deployed_stack_tests_run_against_its_outputs(world, capsys):
                                                    "reason": "left out by --skip lighthouse"}
     paths = [path for _, path, _, _ in world.api_seen.requests]
     assert "/Prod/listings" in paths and any(p.startswith("/Prod/listings/") for p in paths)
-
-
-def test_a_failing_deployed_api_fails_at_the_tests_line(world, capsys):
-    release_id = _deployed(world, capsys, COMMITS[0])
-    world.api["status"] = 500
-    code, report, err = _accept(world, capsys, release_id)
-    assert code == 1 and not report["passed"]
-    (finding,) = [f for f in report["findings"] if f["tool"] == "jest"]
-    assert finding["file"] == "backend/deployed/listings.deployed.test.mjs" and finding["line"] > 0
-    assert "lists listings as JSON" in finding["message"]
-
-
-def test_a_release_the_environment_does_not_run_is_refused_before_any_test(world, capsys):
-    running = _deployed(world, capsys, COMMITS[0])
-    other = world.store(COMMITS[1], template(world.stack_name, 45))
-    before = len(world.api_seen.requests)
-    code, report, err = _accept(world, capsys, other)
-    assert code == 1 and [s["id"] for s in report["steps"]] == ["accept/target"]
-    assert f"acc runs {running[:12]}, not {other[:12]}: deploy it first" in err
-    assert len(world.api_seen.requests) == before
-
-
-@pytest.fixture
-def github(github_spec):
-    from tests.integrations.github_world import World as GitHub, served
-
-    made = GitHub(github_spec)
-    with served(made) as url:
-        made.url = url
-        yield made
-    assert made.errors == []
-
-
-def test_with_a_token_the_rc_release_is_published_once_everything_passed(world, github, capsys, monkeypatch):
-    monkeypatch.setenv("PLANTED_GH_TOKEN", "ghs_plantedaccepttoken0001")
-    release_id = _deployed(world, capsys, COMMITS[0])
-    flags = ["--tag", "rc-1.4.0", "--github-token", "env://PLANTED_GH_TOKEN", "--github-repository",
-             github.repository, "--github-api-url", github.url]
-    world.api["status"] = 500
-    code, report, _ = _accept(world, capsys, release_id, *flags)
-    assert code == 1 and report["steps"][-1]["status"] == "skipped" and github.writes == []
-
-    world.api["status"] = 200
-    code, report, out = _accept(world, capsys, release_id, *flags)
-    assert code == 0 and report["steps"][-1]["id"] == "github/release"
+    assert report["steps"][-1]["id"] == "github/release"
     assert "left out by --skip: lighthouse" in report["steps"][-1]["reason"]
     (made,) = github.bodies("POST", "/releases")
     assert (made["tag_name"], made["draft"], made["prerelease"]) == ("rc-1.4.0", True, True)
     (published,) = github.bodies("PATCH", f"/releases/{github.releases[0]['id']}")
     assert published == {"draft": False, "prerelease": True, "make_latest": "false"}
     assert "ghs_plantedaccepttoken0001" not in json.dumps(report) + out
+
+
+def test_a_release_the_environment_does_not_run_or_another_releases_tag_is_refused_before_any_test(world, capsys):
+    running = _deployed(world, capsys, COMMITS[0])
+    other = world.store(COMMITS[1], template(world.stack_name, 45), tags=("rc-2.0.0",))
+    before = len(world.api_seen.requests)
+    code, report, err = _accept(world, capsys, other)
+    assert code == 1 and [s["id"] for s in report["steps"]] == ["accept/target"]
+    assert f"acc runs {running[:12]}, not {other[:12]}: deploy it first" in err
+    code, report, err = _accept(world, capsys, running, "--tag", "rc-2.0.0")
+    assert code == 1 and f"tag rc-2.0.0 names release {other[:12]}, not {running[:12]}" in err
+    assert len(world.api_seen.requests) == before
 
 
 def test_accept_takes_only_a_release_candidates_tag(world, capsys):

@@ -5,20 +5,19 @@ runs; the notifications' findings join the report; no secret value reaches the r
 
 from __future__ import annotations
 
-import json
-
 import anyio
 import pytest
 
 from ci.config import load_config
 from ci.core.report import Report, StepResult
-from ci.integrations.github_rest import Client
+from ci.integrations.github_rest import Client, GitHubError
+from ci.output.render import dumps
 from ci.pipeline import announce
 from tests.integrations.github_world import Run, World
 
 REPO, RUN, SHA = "octo-org/coagent", 7001, "a" * 40
 TOKEN, WEBHOOK = "ghs_plantedannouncetoken01", "https://hooks.slack.test/services/T0/B0/planted-hook-secret"
-CONFIG = load_config("""
+CONFIG_TEXT = """
 environments:
   production:
     region: eu-west-1
@@ -29,7 +28,13 @@ environments:
     approval_timeout_hours: 48
 notifications:
   slack: {environments: [production], timeout_s: 1}
-""")
+"""
+CONFIG = load_config(CONFIG_TEXT)
+STAGING = """  staging:
+    region: eu-west-1
+    stack_name: coagent-staging
+    artifacts_bucket: coagent-artifacts-staging
+"""
 
 
 def job(name: str, started: str, job_id: int) -> dict:
@@ -49,7 +54,7 @@ def _report(outcome: str, passed: bool, reason: str = "") -> Report:
                   delivery={"environment": "production", "release": SHA, "reason": reason})
 
 
-def _announced(github: World, report: Report, webhook: str | None = None) -> tuple[Report, list[str]]:
+def _announced(github, report: Report, webhook: str | None = None) -> tuple[Report, list[str]]:
     ran: list[str] = []
 
     async def run() -> Report:
@@ -97,5 +102,43 @@ def test_github_refusing_the_deployment_is_a_warning_and_the_deploy_still_runs(g
     assert ran == ["deploy"] and report.passed
     (warning,) = [f for f in report.findings if f.rule == "github/deployment"]
     assert warning.severity == "warning" and "deployments: write" in warning.message
-    text = json.dumps(report.to_json() if hasattr(report, "to_json") else [f.message for f in report.findings])
+    text = dumps(report)
     assert TOKEN not in text and "planted-hook-secret" not in text
+
+
+def test_github_unreachable_for_the_approval_check_refuses_with_a_report():
+    def unreachable(request):
+        raise GitHubError("could not reach the GitHub API (timed out); check the network and the API URL")
+
+    report, ran = _announced(unreachable, _report("deployed", True))
+    assert ran == [] and report.outcome == "unchanged" and not report.passed
+    assert report.steps[0].reason.startswith("the approval timeout could not be checked: could not reach the GitHub")
+
+
+def test_a_run_that_raises_ends_its_deployment_in_error_and_is_heard_about_before_going_on_up(github):
+    async def run() -> Report:
+        raise KeyError("Outputs")
+
+    audience = announce.Audience(Client(REPO, TOKEN, github), str(RUN), "deploy", None, None)
+    with pytest.raises(KeyError):
+        anyio.run(announce.announced, "deploy", CONFIG, "production", SHA, audience, run)
+    final = github.bodies("POST", "/statuses")[-1]
+    assert final["state"] == "error" and "deploy crashed (KeyError" in final["description"]
+
+
+def test_the_last_environment_of_the_promotion_is_githubs_production_environment(github):
+    config = load_config(CONFIG_TEXT.replace("    approval_timeout_hours: 48\n", "    promote_from: staging\n")
+                         .replace("environments:\n", "environments:\n" + STAGING))
+    audience = announce.Audience(Client(REPO, TOKEN, github), "", "", None, None)
+
+    async def run() -> Report:
+        return _report("deployed", True)
+
+    for env in ("staging", "production"):
+        anyio.run(announce.announced, "deploy", config, env, SHA, audience, run)
+    assert [b["production_environment"] for b in github.bodies("POST", "/deployments")] == [False, True]
+
+
+def test_a_github_enterprise_run_links_to_its_own_server(github):
+    client = Client(REPO, TOKEN, github, api_url="https://ghe.example.com/api/v3")
+    assert announce.Audience(client, "9").run_url == f"https://ghe.example.com/{REPO}/actions/runs/9"
