@@ -85,6 +85,23 @@ def _of_type(resources: dict, kind: str) -> tuple[str, ...]:
     return tuple(sorted(k for k, v in resources.items() if isinstance(v, dict) and v.get("Type") == kind))
 
 
+def not_an_app(files: Mapping[str, str | None]) -> str | None:
+    """Why init cannot adopt this directory (no package.json, or no Next.js in it), with the fix; None when it can."""
+    if files.get("package.json") is None:
+        return ("init: this directory has no package.json; run init where the Next.js app's package.json is "
+                "(e.g. --source web)")
+    try:
+        parsed = json.loads(files["package.json"])
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        return "init: package.json is not a JSON object; fix it (npm refuses it too), then run init again"
+    if "next" not in {**_mapping(parsed, "dependencies"), **_mapping(parsed, "devDependencies")}:
+        return ("init: package.json has no next dependency, and Bayon Pipeline builds Next.js apps; run init in the "
+                "Next.js app's directory, or add next to its dependencies")
+    return None
+
+
 def detect(files: Mapping[str, str | None], templates: Mapping[str, str | None], default_name: str) -> App:
     """The app, from its files (path -> text, None when absent) and its templates (path -> text)."""
     package = _package(files.get("package.json"))

@@ -14,6 +14,9 @@ async def init(executor: Executor, module: str, force: bool = False) -> dict[str
     """Path -> text of pipeline.yaml and the workflows; files already there are refused unless `force`."""
     adopt.check_module(module)
     files = {path: await executor.read_source_file(path) for path in detect.FILES}
+    refused = detect.not_an_app(files)
+    if refused:
+        raise UsageError(refused)
     found = await infra_templates(executor, DEFAULT)
     app = detect.detect(files, {path: await executor.read_source_file(path) for path in found}, "app")
     written = adopt.written(app, module)

@@ -56,9 +56,15 @@ def _publish(client: Client, tag: str) -> str:
 
 
 def plan_notes(client: Client, tag: str, markdown: str) -> str:
-    """The plan written as the `deployment-plan` section of the tag's release notes (a draft release made when
-    the tag has none: a prerelease for an rc tag); what was done, one line."""
+    """The plan written as the `deployment-plan` section of the tag's release notes; what was done, one line. An rc
+    tag's release is made a draft prerelease when missing (accept publishes it once staging is green); a final
+    tag's release is the team's to write: the plan goes only into one that exists."""
     found = parse_tag(tag)
-    release = github_releases.ensure_release(client, tag, tag, "", prerelease=found is None or found.kind == "rc")
+    if found is not None and found.kind == "rc":
+        release = github_releases.ensure_release(client, tag, tag, "")
+    else:
+        release = github_releases.find_release(client, tag, github_releases.CONTENTS_WRITE)
+        if release is None:
+            return f"{tag} has no GitHub release yet: the plan is in the job summary only"
     github_releases.set_section(client, release, PLAN_SECTION, markdown)
     return f"the plan is in {tag}'s release notes: {release.get('html_url') or tag}"

@@ -117,7 +117,8 @@ def test_an_app_that_never_had_one_with_a_template_and_no_integration_tests(tmp_
 def test_an_app_without_a_template_gets_the_checks_only(tmp_path: Path):
     app = tmp_path / "site"
     app.mkdir()
-    (app / "package.json").write_text(json.dumps({"name": "site", "devDependencies": {"eslint": "9.0.0"}}))
+    (app / "package.json").write_text(json.dumps({"name": "site", "dependencies": {"next": "16.0.0"},
+                                                  "devDependencies": {"eslint": "9.0.0"}}))
     assert init(app) == 0
     config = check_written(app, {"ci.yml", "security.yml"})
     assert config.environments == {} and not config.tests.unit and config.quality.lint
@@ -181,8 +182,9 @@ def test_the_workflow_templates_render_for_both_callers():
         assert "module:" not in here[path]
 
 
-@pytest.mark.parametrize("package", ["{not json", "[]", '{"name": 7, "dependencies": ["next"], "scripts": "jest", '
-                                     '"engines": "node 20"}'])
+@pytest.mark.parametrize("package", ['{"name": 7, "devDependencies": {"next": "16.0.0"}, "dependencies": ["jest"], '
+                                     '"scripts": "jest", "engines": "node 20"}',
+                                     '{"dependencies": {"next": "16.0.0"}, "devDependencies": null, "scripts": []}'])
 def test_a_package_json_of_an_odd_shape_still_gets_a_loadable_pipeline_yaml(tmp_path: Path, package: str):
     app = tmp_path / "odd"
     app.mkdir()
@@ -190,3 +192,24 @@ def test_a_package_json_of_an_odd_shape_still_gets_a_loadable_pipeline_yaml(tmp_
     assert init(app) == 0
     config = load_config((app / "pipeline.yaml").read_text())
     assert not (config.quality.lint or config.tests.unit or config.tests.integration.enabled)
+
+
+@pytest.mark.parametrize("package, said", [
+    (None, "init: this directory has no package.json; run init where the Next.js app's package.json is"),
+    ("{not json", "init: package.json is not a JSON object; fix it"),
+    ("[]", "init: package.json is not a JSON object; fix it"),
+    ('{"dependencies": {"react-scripts": "4.0.1"}}', "init: package.json has no next dependency, and Bayon Pipeline "
+                                                     "builds Next.js apps"),
+])
+def test_a_directory_that_is_no_nextjs_app_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 package: str | None, said: str):
+    """As in aws-samples/lambda-refarch-webapp, whose root holds the SAM template and www/ a create-react-app."""
+    app = tmp_path / "repo"
+    app.mkdir()
+    (app / "template.yaml").write_text(TEMPLATE)
+    if package is not None:
+        (app / "package.json").write_text(package)
+    assert init(app) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"bayon: {said}") and err.count("\n") == 1
+    assert sorted(p.name for p in app.iterdir()) == ["package.json", "template.yaml"][package is None:]
