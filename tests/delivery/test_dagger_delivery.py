@@ -175,3 +175,36 @@ def test_deploy_promotes_from_its_upstream_with_the_from_credentials_through_the
     for value in (FROM_KEY, FROM_SECRET, KEY_ID, SECRET):
         assert value not in text and all(value.encode() not in data for data in stored)
     staging.close()
+
+
+def test_deploy_announces_through_the_dagger_face_with_the_token_and_webhook_as_secrets_only(world, github_spec,
+                                                                                              capfd):
+    from tests.delivery.local_http import serve
+    from tests.integrations.github_world import World as GitHub, served
+
+    token, hook = "ghs_planteddaggertoken0001", "planted-dagger-hook-91c2"
+    release_id = world.store(COMMITS[0], template(world.stack_name, 30))
+    github = GitHub(github_spec)
+    notified = world.config_text + "notifications:\n  slack: {timeout_s: 2}\n"
+    with served(github) as api, serve(lambda n, path: Answer(200, b"ok")) as (base, seen), \
+            pytest.MonkeyPatch.context() as patch:
+        async def read(self, path):
+            return notified if path == "pipeline.yaml" else None
+
+        patch.setattr(DaggerExecutor, "read_source_file", read)
+        text = _call("deploy", env=world.name, release=release_id, format="json",
+                     github_token=dag.set_secret("gh", token), github_repository=github.repository,
+                     github_api_url=api, github_run_id="7001",
+                     slack_webhook=dag.set_secret("hook", f"{base}/services/T0/B0/{hook}"))
+    report = json.loads(text)
+    assert report["outcome"] == "deployed"
+    assert [b["state"] for b in github.bodies("POST", "/statuses")] == ["in_progress", "success"]
+    assert all(r.headers["Authorization"] == f"Bearer {token}" for r in github.requests)
+    ((method, path, _, body),) = seen.requests
+    assert method == "POST" and path.endswith(hook) and json.loads(body)["blocks"]
+    out = capfd.readouterr()
+    stored = [world.s3.get_object(Bucket=world.bucket, Key=o["Key"])["Body"].read().decode(errors="replace")
+              for o in world.s3.list_objects_v2(Bucket=world.bucket)["Contents"]]
+    for value in (token, hook):
+        assert value not in text + out.out + out.err + "".join(stored)
+    assert github.errors == []
