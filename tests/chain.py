@@ -18,6 +18,12 @@ def fields(obj: Type) -> list[Field]:
     return list(obj._ctx.selections)
 
 
+async def planted_plaintext(secret: Type) -> str:
+    """`Secret.plaintext` without an engine: the value `dag.set_secret(name, VALUE)` put in the chain (the faces'
+    tests patch it in, so a function reads its secrets as it would in the engine)."""
+    return fields(secret)[-1].args["plaintext"]
+
+
 def names(obj: Type) -> list[str]:
     """The GraphQL field names of the chain, e.g. ["container", "from", "withEnvVariable", ...]."""
     return [f.name for f in fields(obj)]

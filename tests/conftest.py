@@ -38,3 +38,16 @@ def github_spec(bayon_cache: Path):
     from tests.integrations.github_world import Spec
 
     return Spec(bayon_cache)
+
+
+@pytest.fixture
+def served_github(github_spec):
+    """The stand-in repository behind a local HTTP server (`.url` its API URL), for the faces, which send with the
+    standard library; it must have accepted and answered every request validly."""
+    from tests.integrations.github_world import World, served
+
+    made = World(github_spec)
+    with served(made) as url:
+        made.url = url
+        yield made
+    assert made.errors == []

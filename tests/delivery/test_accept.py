@@ -16,7 +16,6 @@ from ci.cli.app import main
 from tests.apps import copy_app
 from tests.delivery.deploy_world import COMMITS, World, template
 from tests.delivery.local_http import Answer, serve
-from tests.integrations.github_world import World as GitHub, served
 
 SHARES_MOTO = True
 SECRET = "planted-accept-secret-7d41"
@@ -68,24 +67,15 @@ def _accept(world: World, capsys, release_id: str, *flags: str) -> tuple[int, di
     return code, json.loads(out.out), out.err
 
 
-@pytest.fixture
-def github(github_spec):
-    made = GitHub(github_spec)
-    with served(made) as url:
-        made.url = url
-        yield made
-    assert made.errors == []
-
-
-def test_the_deployed_stack_tests_run_against_its_outputs_and_then_the_rc_is_published(world, github, capsys,
-                                                                                       monkeypatch):
+def test_the_deployed_stack_tests_run_against_its_outputs_and_then_the_rc_is_published(world, served_github,
+                                                                                       capsys, monkeypatch):
     monkeypatch.setenv("PLANTED_GH_TOKEN", "ghs_plantedaccepttoken0001")
     release_id = _deployed(world, capsys, COMMITS[0], tags=("rc-1.4.0",))
     flags = ["--tag", "rc-1.4.0", "--github-token", "env://PLANTED_GH_TOKEN", "--github-repository",
-             github.repository, "--github-api-url", github.url]
+             served_github.repository, "--github-api-url", served_github.url]
     world.api["status"] = 500  # the deployed API fails: a finding at the test's line, nothing published
     code, report, _ = _accept(world, capsys, release_id, *flags)
-    assert code == 1 and not report["passed"] and github.writes == []
+    assert code == 1 and not report["passed"] and served_github.writes == []
     (finding,) = [f for f in report["findings"] if f["tool"] == "jest"]
     assert finding["file"] == "backend/deployed/listings.deployed.test.mjs" and finding["line"] > 0
     assert "lists listings as JSON" in finding["message"] and report["steps"][-1]["status"] == "skipped"
@@ -102,9 +92,9 @@ def test_the_deployed_stack_tests_run_against_its_outputs_and_then_the_rc_is_pub
     assert "/Prod/listings" in paths and any(p.startswith("/Prod/listings/") for p in paths)
     assert report["steps"][-1]["id"] == "github/release"
     assert "left out by --skip: lighthouse" in report["steps"][-1]["reason"]
-    (made,) = github.bodies("POST", "/releases")
+    (made,) = served_github.bodies("POST", "/releases")
     assert (made["tag_name"], made["draft"], made["prerelease"]) == ("rc-1.4.0", True, True)
-    (published,) = github.bodies("PATCH", f"/releases/{github.releases[0]['id']}")
+    (published,) = served_github.bodies("PATCH", f"/releases/{served_github.releases[0]['id']}")
     assert published == {"draft": False, "prerelease": True, "make_latest": "false"}
     assert "ghs_plantedaccepttoken0001" not in json.dumps(report) + out
 

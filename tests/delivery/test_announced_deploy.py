@@ -14,7 +14,6 @@ from ci.cli.app import main
 from ci.delivery.notify import GRACE_S
 from tests.delivery.deploy_world import COMMITS, World, template
 from tests.delivery.local_http import Answer, serve
-from tests.integrations.github_world import World as GitHub, served
 
 SHARES_MOTO = True
 TOKEN, HOOK_SECRET = "ghs_plantedannouncedeploy1", "planted-hook-7f3e"
@@ -33,21 +32,13 @@ def world(moto_url, tmp_path, monkeypatch):
     made.close()
 
 
-@pytest.fixture
-def github(github_spec):
-    made = GitHub(github_spec)
-    with served(made) as url:
-        made.url = url
-        yield made
-    assert made.errors == []
-
-
-def _deploy(world: World, github: GitHub, capsys) -> tuple[int, dict, str, float]:
+def _deploy(world: World, served_github, capsys) -> tuple[int, dict, str, float]:
     release_id = world.store(COMMITS[0], template(world.stack_name))
     started = time.monotonic()
     code = main(["deploy", "--env", "ann", "--release", release_id, "--source", world.source, "--format", "json",
-                 "--github-token", "env://PLANTED_GH_TOKEN", "--github-repository", github.repository,
-                 "--github-api-url", github.url, "--github-run-id", "7001", "--slack-webhook", "env://SLACK_HOOK"])
+                 "--github-token", "env://PLANTED_GH_TOKEN", "--github-repository", served_github.repository,
+                 "--github-api-url", served_github.url, "--github-run-id", "7001",
+                 "--slack-webhook", "env://SLACK_HOOK"])
     elapsed = time.monotonic() - started
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err and HOOK_SECRET not in out.out + out.err
@@ -56,15 +47,16 @@ def _deploy(world: World, github: GitHub, capsys) -> tuple[int, dict, str, float
 
 @pytest.mark.parametrize("answer, said", [(Answer(500, b"internal_error"), "slack notification failed"),
                                           (Answer(200, b"ok", delay_s=30), "timed out")])
-def test_a_dead_webhook_neither_fails_nor_holds_up_the_deploy(world, github, capsys, monkeypatch, answer, said):
+def test_a_dead_webhook_neither_fails_nor_holds_up_the_deploy(world, served_github, capsys, monkeypatch, answer,
+                                                              said):
     with serve(lambda n, path: answer) as (base, seen):
         monkeypatch.setenv("SLACK_HOOK", f"{base}/services/T0/B0/{HOOK_SECRET}")
-        code, report, _, elapsed = _deploy(world, github, capsys)
+        code, report, _, elapsed = _deploy(world, served_github, capsys)
     assert code == 0 and report["passed"] and report["outcome"] == "deployed"
     (warning,) = [f for f in report["findings"] if f["rule"] == "notify/failed"]
     assert warning["severity"] == "warning" and said in warning["message"]
     assert len(seen.requests) == 1 and json.loads(seen.requests[0][3])["blocks"]  # one post, Block Kit, no retry
     sent = max(s["started_s"] + s["duration_s"] for s in report["steps"])
     assert elapsed - sent <= TIMEOUT_S + GRACE_S + 1.0, "the webhook held the deploy up past its timeout"
-    states = [b["state"] for b in github.bodies("POST", "/statuses")]
+    states = [b["state"] for b in served_github.bodies("POST", "/statuses")]
     assert states == ["in_progress", "success"]

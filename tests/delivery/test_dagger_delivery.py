@@ -36,12 +36,10 @@ def world(moto_url, monkeypatch):
                                                                      "Resources: {}\n"}
         return texts.get(path)
 
-    async def plaintext(self):
-        return chain.fields(self)[-1].args["plaintext"]
 
     monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
     monkeypatch.setattr(DaggerExecutor, "source_paths", lambda self, patterns: _one_template())
-    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    monkeypatch.setattr(dagger.Secret, "plaintext", chain.planted_plaintext)
     yield made
     made.close()
 

@@ -381,11 +381,9 @@ def test_the_dagger_function_hands_the_runner_a_github_client_and_both_credentia
                     fmt=fmt)
         return "## plan\n"
 
-    async def plaintext(self):
-        return chain.fields(self)[-1].args["plaintext"]
 
     monkeypatch.setattr(deployment_plan, "deployment_plan", fake)
-    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    monkeypatch.setattr(dagger.Secret, "plaintext", chain.planted_plaintext)
     token = "ghs_" + "plantedplan" * 3
     text = asyncio.run(Ci().deployment_plan(
         source=dag.directory(), repo=dag.directory(), env="production", release=RELEASE, tag="v1.4.0",

@@ -220,8 +220,6 @@ def test_the_dagger_face_reads_the_secrets_for_boto3_only(first, app, moto_url, 
         return sorted(p.relative_to(app).as_posix() for pattern in patterns for p in app.glob(pattern)
                       if "node_modules" not in p.parts)
 
-    async def plaintext(self):
-        return chain.fields(self)[-1].args["plaintext"]
 
     async def exit_code(self):
         ran.append(self)
@@ -236,7 +234,8 @@ def test_the_dagger_face_reads_the_secrets_for_boto3_only(first, app, moto_url, 
 
     monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
     monkeypatch.setattr(DaggerExecutor, "source_paths", paths)
-    for cls, name, fn in ((dagger.Secret, "plaintext", plaintext), (dagger.Container, "exit_code", exit_code),
+    for cls, name, fn in ((dagger.Secret, "plaintext", chain.planted_plaintext),
+                          (dagger.Container, "exit_code", exit_code),
                           (dagger.Container, "stdout", text), (dagger.Container, "stderr", text),
                           (dagger.File, "contents", contents)):
         monkeypatch.setattr(cls, name, fn)

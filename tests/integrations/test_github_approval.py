@@ -137,11 +137,9 @@ def test_the_dagger_face_fails_the_call_over_the_limit(world: World, monkeypatch
     async def read(self, path):
         return (COAGENT / path).read_text() if path == "pipeline.yaml" else None
 
-    async def plaintext(self):
-        return chain.fields(self)[-1].args["plaintext"]
 
     monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
-    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    monkeypatch.setattr(dagger.Secret, "plaintext", chain.planted_plaintext)
     world.runs[RUN].jobs[-1]["started_at"] = "2026-12-05T08:00:00Z"
     with served(world) as url, pytest.raises(GateFailed) as failed:
         asyncio.run(Ci().check_approval(source=dag.directory(), env="production", github_run_id=str(RUN),

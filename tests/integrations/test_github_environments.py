@@ -307,11 +307,9 @@ def test_the_dagger_face_reads_the_secret_for_the_client_only(world: World, monk
     async def read(self, path):
         return (COAGENT / path).read_text() if path == "pipeline.yaml" else None
 
-    async def plaintext(self):
-        return chain.fields(self)[-1].args["plaintext"]
 
     monkeypatch.setattr(DaggerExecutor, "read_source_file", read)
-    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    monkeypatch.setattr(dagger.Secret, "plaintext", chain.planted_plaintext)
     with served(world) as url:
         text = asyncio.run(Ci().configure_github(source=dag.directory(), github_token=dag.set_secret("gh", TOKEN),
                                                  github_repository=REPO, github_api_url=url, format="json"))
