@@ -189,11 +189,12 @@ def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, stat
                      change: stack.ChangeSet, override: str, guard: _Guard) -> None:
     """A change set that replaces or removes a stateful resource `allow_replacement` does not accept, on a stack
     whose policy denies it: refused here, before it runs (CloudFormation would deny it half-way and roll back),
-    unless --override-reason accepts it for this deploy. On an emulator the replacements come from a diff."""
+    unless --override-reason accepts it for this deploy. Where the service does not say `Replacement` (an
+    emulator) a template diff decides."""
     if status is None or not _guarded(ctx, guard):
         return
     rows = list(change.changes)
-    if aws.where.emulator:
+    if any(c.action == "Modify" and not c.replacement for c in rows):  # an emulator never says; AWS always does
         deployed = load(aws.cloudformation.get_template(StackName=ctx.stack_name)["TemplateBody"],
                         f"the deployed template of {ctx.stack_name}")
         rows = replacement.completed(rows, replacement.diff(deployed, template))

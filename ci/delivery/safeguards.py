@@ -118,8 +118,7 @@ def is_ours(body: str) -> bool:
     """Whether a policy body is one `policy` makes (bayon set it)."""
     try:
         found = json.loads(body)
-        denied = [s for s in found["Statement"][1:]]
-        ids = [r.removeprefix("LogicalResourceId/") for s in denied for r in s["Resource"]]
+        ids = [r.removeprefix("LogicalResourceId/") for s in found["Statement"][1:] for r in s["Resource"]]
         return found == policy(ids)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return False

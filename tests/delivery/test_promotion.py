@@ -134,3 +134,35 @@ def test_flags_that_do_not_apply_are_usage_errors(worlds, tmp_path, capsys):
                  "arn:aws:iam::123456789012:role/staging", "--source", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "environments.staging has no promote_from" in err
+
+
+def _bucket(world: World) -> dict[str, str]:
+    listed = world.s3.list_objects_v2(Bucket=world.bucket).get("Contents", [])
+    return {o["Key"]: o["ETag"] for o in listed}
+
+
+def test_a_dry_run_of_production_changes_nothing_in_its_bucket_or_state(worlds):
+    staging, production = worlds
+    first = _release(staging, COMMITS[0])
+    assert _run(staging, first).outcome == "deployed"
+    assert _run(production, first, staging).outcome == "deployed"
+    second, never = _release(staging, COMMITS[1], 45), _release(staging, COMMITS[2], 60)
+    assert _run(staging, second).outcome == "deployed"
+    before = _bucket(production)
+
+    def dry(ref: str):
+        return deploy(production.aws(), production.context(),
+                      Request(ref, dry_run=True, upstream=(staging.context(), staging.aws())),
+                      PhaseLog(lambda line: None, production.fake.clock))
+
+    found = dry(second)  # green on staging: shown from staging's bucket, not copied
+    assert (found.outcome, exit_code(found)) == ("unchanged", 0), failure_line(found)
+    promoted = next(s for s in found.steps if s.id == "deploy/promotion")
+    assert f"dry run: read from s3://{staging.bucket}, nothing copied" in promoted.reason
+    assert "dry run" in next(s for s in found.steps if s.id == "deploy/change-set").reason
+    refused = dry(never)  # never deployed to staging: refused, and not recorded either
+    assert (refused.outcome, exit_code(refused)) == ("unchanged", 1)
+    assert _bucket(production) == before  # no release copied, no history record written
+    assert _manifest(production, second) is None
+    assert [d.release for d in production.state().history] == [first]
+    assert production.deployed_visibility() == 30
