@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ci.cli.app import main
-from ci.delivery import release
+from ci.delivery import plan_evidence, release, state
 from ci.delivery.changeset import stack_status
 from ci.delivery.deploy import Request, deploy
 from ci.delivery.phase_log import PhaseLog
@@ -166,3 +166,15 @@ def test_a_dry_run_of_production_changes_nothing_in_its_bucket_or_state(worlds):
     assert _manifest(production, second) is None
     assert [d.release for d in production.state().history] == [first]
     assert production.deployed_visibility() == 30
+
+
+def test_the_plan_judges_staging_by_the_same_record_as_the_promotion(worlds):
+    """A release deployed green on staging and rolled back from since is not green for the plan either."""
+    staging, production = worlds
+    history = (_record(B, "deploy", "deployed"), _record(A, "deploy", "deployed", B),
+               _record(B, "rollback", "rolled_back", A))
+    store = state.Store(staging.s3, staging.bucket, staging.name)
+    store.save(EnvState(environment="staging", history=history, last_known_good=B, current=B), None)
+    before = plan_evidence.Where(staging.aws(), staging.context())
+    assert plan_evidence.staging(before, A).answer == "no"
+    assert plan_evidence.staging(before, B).answer == "yes"

@@ -20,6 +20,7 @@ from ci.delivery.clients import Target
 from ci.delivery.deploy import Request, deploy
 from ci.delivery.history import tables
 from ci.delivery.phase_log import PhaseLog
+from ci.delivery.rollback import rollback
 from ci.output.render import failure_line
 from ci.pipeline.deliver import exit_code
 from tests.delivery.conftest import REGION
@@ -415,3 +416,24 @@ def test_a_failed_first_creation_is_never_protected_and_the_next_preflight_delet
     assert found.outcome == "deployed", failure_line(found)
     assert order[:2] == [False, "delete"], order  # off first, then deleted; protected once the release is good
     assert protections[0] == {"StackName": world.stack_name, "EnableTerminationProtection": False}
+
+
+def test_rollback_to_lifts_the_policy_for_its_put_back_with_the_operators_reason(world):
+    aws = world.aws(fresh=True)
+    first, items = _first(world, aws)
+    second = world.store(COMMITS[1], _with_audit_table(world.stack_name, V2))
+    assert _deploy(world, second, aws).outcome == "deployed"
+    assert _policy(world) == _guarding("AuditTable", "ListingsTable")  # protected with the new table
+    refused = _enforced(world, aws)
+    reasons = []
+
+    def seen(params, **_):
+        if "TemplateBody" in params["body"]:
+            reasons.append((_policy(world), world.state().attempt.policy_lifted))
+
+    aws.cloudformation.meta.events.register("before-call.cloudformation.UpdateStack", seen)
+    found = rollback(aws, world.context(), first, PhaseLog(lambda line: None, world.fake.clock))
+    assert (found.outcome, refused) == ("rolled_back", []), failure_line(found)
+    assert reasons == [(ALLOW_ALL, f"rollback --to {first} by run run-test")]
+    world.assert_at(first, V1, items)
+    assert _policy(world) == POLICY  # protected again, AuditTable gone
