@@ -19,20 +19,22 @@ the last known good release (`ci.delivery.restore`) and records an incident; the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ci.core.errors import one_line
+from ci.core.errors import BayonError, one_line
 from ci.core.report import Finding, Report, Table
-from ci.delivery import actions, alarms, codedeploy, incident, promotion, replacement, safeguards, stack, state, stateful
+from ci.delivery import (actions, alarms, codedeploy, incident, promotion, replacement, safeguards, stack, state,
+                         stateful)
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.held import Held, holding, incident_id
 from ci.delivery.outcome import Result, report
 from ci.delivery.phase_log import PhaseLog
-from ci.delivery.phases import MONITORING, PhaseFailed
+from ci.delivery.phases import MONITORING, PhaseFailed, aws_call
 from ci.delivery.preview import CHANGE_COLUMNS, CHANGE_KEYS
 from ci.delivery.restore import reprotect, restore, resume
 from ci.delivery.template_text import load
@@ -108,7 +110,8 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
             with log.phase("deploy/promotion", "s3") as said:
                 resolved = ref = promotion.resolve(request.upstream, request.ref)
                 green = promotion.require(request.upstream, ctx.env_name, resolved)
-                said.reason = f"release {resolved[:12]} deployed to {request.upstream[0].env_name} at {green.finished}; "
+                said.reason = (f"release {resolved[:12]} deployed to {request.upstream[0].env_name} at "
+                               f"{green.finished}; ")
                 if request.dry_run:
                     source = promotion.reading(request.upstream, ctx)
                     said.reason += f"dry run: read from s3://{source[1].bucket}, nothing copied"
@@ -145,6 +148,8 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                                executed=False))
             if change.changes and request.override_reason and status is not None and _guarded(ctx, guard):
                 _lift(aws, ctx, log, held, name, change, guard)
+            elif request.override_reason:
+                log.progress(f"  --override-reason: {ctx.stack_name} has no stack policy to lift; recorded only")
             refused = _start(aws, ctx, held, name, change) if change.changes else None
             said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
                            + (": executed" if change.changes and refused is None else ""))
@@ -194,14 +199,21 @@ def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, stat
     if status is None or not _guarded(ctx, guard):
         return
     rows = list(change.changes)
-    if any(c.action == "Modify" and not c.replacement for c in rows):  # an emulator never says; AWS always does
-        deployed = load(aws.cloudformation.get_template(StackName=ctx.stack_name)["TemplateBody"],
-                        f"the deployed template of {ctx.stack_name}")
-        rows = replacement.completed(rows, replacement.diff(deployed, template))
-    env = ctx.environment
-    found = stateful.findings(rows, env.allow_replacement, ctx.env_name, "template.json")
-    log.findings.extend(f for f in found if f.severity == "info" or not override)
+    try:
+        if any(c.action == "Modify" and not c.replacement for c in rows):  # an emulator never says; AWS always does
+            deployed = aws_call("change_set", f"reading {ctx.stack_name}'s template failed",
+                                "allow cloudformation:GetTemplate",
+                                lambda: aws.cloudformation.get_template(StackName=ctx.stack_name)["TemplateBody"])
+            rows = replacement.completed(rows, replacement.diff(
+                load(deployed, f"the deployed template of {ctx.stack_name}"), template))
+    except (PhaseFailed, BayonError) as exc:
+        stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+        raise PhaseFailed("change_set", str(exc), ()) from None
+    found = stateful.findings(rows, ctx.environment.allow_replacement, ctx.env_name, "template.json")
     errors = [f for f in found if f.severity == "error"]
+    accepted = f"; accepted for this deploy by --override-reason: {override}"
+    log.findings.extend(f if f.severity == "info" or not override else
+                        dataclasses.replace(f, severity="warning", message=f.message + accepted) for f in found)
     if not errors or override:
         return
     stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
@@ -252,12 +264,12 @@ def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, name: str, change: 
     it is put back leaves that to the next); when the lift fails, the change set is deleted (it never ran) and the
     deploy stops there."""
     try:
+        held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}")
         safeguards.lift(aws, ctx, "change_set")
     except PhaseFailed:
         stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
         raise
     guard.relaxed, guard.taken.protected = True, False
-    held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}")
     log.progress(f"  stack policy lifted for this execution: {guard.reason}")
 
 

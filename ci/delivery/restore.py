@@ -52,9 +52,15 @@ def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, why: str) -> None:
         return
     if _status(aws, ctx) in (None, *stack.FAILED_CREATION, "REVIEW_IN_PROGRESS"):
         return
-    if attempt is not None:
-        held.save(held.state.with_attempt(attempt.model_copy(update={"policy_lifted": why})))
-    safeguards.lift(aws, ctx, "rollback", why)
+    try:
+        if attempt is not None:
+            held.save(held.state.with_attempt(attempt.model_copy(update={"policy_lifted": why})))
+        safeguards.lift(aws, ctx, "rollback", why)
+    except PhaseFailed as exc:  # the put-back is tried anyway: it may change nothing the policy denies
+        log.findings.append(Finding("rollback/protect", "cloudformation", "deploy/policy-not-lifted", "warning",
+                                    None, None, None, f"the stack policy of {ctx.stack_name} was not lifted for the "
+                                    f"put-back ({why}): {exc}; a denied put-back fails and says so"))
+        return
     log.progress(f"safeguards: stack policy lifted for the put-back: {why}")
 
 

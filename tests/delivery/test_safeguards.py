@@ -284,6 +284,8 @@ def test_an_override_that_replaced_a_table_is_undone_by_the_rollback_under_an_en
     second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
     found = _deploy(world, second, aws, reason="rename the uploads bucket (ticket 7)")
     assert (found.outcome, exit_code(found), refused) == ("rolled_back", 4, []), failure_line(found)
+    (accepted,) = [f for f in found.findings if f.rule == "infra/stateful-replacement"]
+    assert accepted.severity == "warning" and "accepted for this deploy by --override-reason" in accepted.message
     assert stack.tagged_release(world.client("cloudformation"), world.stack_name) == first
     assert world.deployed_visibility() == V1
     assert _policy(world) == _guarding("ListingsTable", "UploadsBucket")
@@ -408,7 +410,8 @@ def test_a_failed_first_creation_is_never_protected_and_the_next_preflight_delet
     aws, protections = _as_on_aws(world)
     aws.cloudformation.meta.events.register("after-call.cloudformation.DescribeStacks", protected_shell)
     order = []
-    aws.cloudformation.meta.events.register("before-call.cloudformation.DeleteStack", lambda **_: order.append("delete"))
+    aws.cloudformation.meta.events.register("before-call.cloudformation.DeleteStack",
+                                            lambda **_: order.append("delete"))
     aws.cloudformation.meta.events.register("before-parameter-build.cloudformation.UpdateTerminationProtection",
                                             lambda params, **_: order.append(params["EnableTerminationProtection"]))
     second = world.store(COMMITS[1], template(world.stack_name, V1))
