@@ -50,8 +50,9 @@ CODEDEPLOY_APPLICATION = "ServerlessDeploymentApplication"
 @dataclass(frozen=True)
 class Request:
     """What to deploy: a release id or tag; `dry_run` stops after printing the change set; `override_reason` lifts
-    the stack policy (`safeguards.protect_stack`) for this execution, and is recorded in the state; `upstream`: the
-    promote_from environment (its context and clients) the release must have succeeded in first."""
+    the stack policy (`safeguards.protect_stack`'s, or one found on the stack) for this execution, accepting a
+    stateful replacement or removal it denies, and is recorded in the state; `upstream`: the promote_from
+    environment (its context and clients) the release must have succeeded in first."""
 
     ref: str
     dry_run: bool = False
@@ -393,6 +394,8 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
         log.failed("deploy/failed", "bayon", str(failure))
     if previous is None and guard.relaxed and _protects(ctx):  # an override lifted the policy of a stack that was
         protected = reprotect(aws, ctx, log)                   # there before: back on, when it is healthy
+    elif guard.relaxed and not _protects(ctx):  # another's policy an override lifted: put back as it was
+        _put_policy_back(aws, ctx, log, guard)
     guard.taken.protected = protected
     restored = previous if outcome == "rolled_back" else None
     found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=failed, restored=restored, phase=failure.phase,
