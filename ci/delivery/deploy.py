@@ -3,11 +3,14 @@
 lock -> state (an interrupted attempt resolved first) -> promotion (an environment with `promote_from`: the release
 must have succeeded there, and is copied from its bucket; `ci.delivery.promotion`) -> preflight (credentials, stack
 status, the release's checksums) -> safeguards (snapshot, DynamoDB backups, stack protection;
-`ci.delivery.safeguards`) -> change set created and printed (`--dry-run` stops here), recorded as the attempt in
-progress, executed (the stack policy lifted for it by `--override-reason`) and waited for -> the stack protected
-again (`protect_stack`) -> CodeDeploy traffic shifting waited for (SAM `DeploymentPreference`) -> frontend zip with
-this environment's config.json to Amplify -> smoke tests -> alarms watched for the monitoring window -> the release
-recorded as the last known good -> lock released (renewed at every phase on the way).
+`ci.delivery.safeguards`) -> change set created and printed (`--dry-run` stops here; a
+stateful resource it replaces or removes, not in `allow_replacement`, stops a protected stack's deploy here unless
+`--override-reason`), recorded as the attempt in progress, executed (the stack policy lifted for it by
+`--override-reason`) and waited for -> CodeDeploy traffic shifting waited for (SAM `DeploymentPreference`) ->
+frontend zip with this environment's config.json to Amplify -> smoke tests -> alarms watched for the monitoring
+window -> the stack protected again (`protect_stack`; a failure is a warning, never a rollback) -> the release
+recorded as the last known good -> lock released (renewed at every phase on the way). A dry run of a promoted
+environment reads the release from the upstream bucket and copies nothing, records nothing.
 
 A failure before the change set executes changes nothing. Any failure after it (an unexpected error too) restores
 the last known good release (`ci.delivery.restore`) and records an incident; the outcome is `rolled_back`, or
@@ -16,22 +19,25 @@ the last known good release (`ci.delivery.restore`) and records an incident; the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ci.core.errors import one_line
+from ci.core.errors import BayonError, one_line
 from ci.core.report import Finding, Report, Table
-from ci.delivery import actions, alarms, codedeploy, incident, promotion, safeguards, stack, state
+from ci.delivery import (actions, alarms, codedeploy, incident, promotion, replacement, safeguards, stack, state,
+                         stateful)
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.held import Held, holding, incident_id
 from ci.delivery.outcome import Result, report
 from ci.delivery.phase_log import PhaseLog
-from ci.delivery.phases import MONITORING, PhaseFailed
+from ci.delivery.phases import MONITORING, PhaseFailed, aws_call
 from ci.delivery.preview import CHANGE_COLUMNS, CHANGE_KEYS
-from ci.delivery.restore import restore, resume
+from ci.delivery.restore import reprotect, restore, resume
+from ci.delivery.template_text import load
 from ci.delivery.state import Attempt, Incident
 
 FUNCTION = "deploy"
@@ -44,8 +50,9 @@ CODEDEPLOY_APPLICATION = "ServerlessDeploymentApplication"
 @dataclass(frozen=True)
 class Request:
     """What to deploy: a release id or tag; `dry_run` stops after printing the change set; `override_reason` lifts
-    the stack policy (`safeguards.protect_stack`) for this execution, and is recorded in the state; `upstream`: the
-    promote_from environment (its context and clients) the release must have succeeded in first."""
+    the stack policy (`safeguards.protect_stack`'s, or one found on the stack) for this execution, accepting a
+    stateful replacement or removal it denies, and is recorded in the state; `upstream`: the promote_from
+    environment (its context and clients) the release must have succeeded in first."""
 
     ref: str
     dry_run: bool = False
@@ -55,18 +62,19 @@ class Request:
 
 @dataclass
 class _Guard:
-    """This deploy's safeguards: what was taken, whether the stack policy is lifted now, the override's reason."""
+    """This deploy's safeguards: what was taken (and whether the stack is protected now), whether the stack policy
+    is lifted now, the override's reason."""
 
     reason: str
     taken: safeguards.Taken = field(default_factory=safeguards.Taken)
     relaxed: bool = False
 
-    def record(self, protected: bool) -> state.Safeguards | None:
+    def record(self) -> state.Safeguards | None:
         """What goes into the deployment's record; None when the deploy took no safeguard at all."""
         taken = self.taken
-        if taken.snapshot is None and not taken.backups and not self.reason and not protected:
+        if taken.snapshot is None and not taken.backups and not self.reason and not taken.protected:
             return None
-        return taken.record(protected, self.reason)
+        return taken.record(self.reason)
 
 
 def deploy(aws: Aws, ctx: Context, request: Request, log: PhaseLog) -> Report:
@@ -98,16 +106,22 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
     guard = _Guard(request.override_reason)
     try:
         ref = request.ref
+        source = aws, ctx
         if request.upstream is not None:
             with log.phase("deploy/promotion", "s3") as said:
                 resolved = ref = promotion.resolve(request.upstream, request.ref)
                 green = promotion.require(request.upstream, ctx.env_name, resolved)
-                said.reason = (f"release {resolved[:12]} deployed to {request.upstream[0].env_name} at {green}; "
-                               + promotion.copy(request.upstream, ctx, aws, resolved))
+                said.reason = (f"release {resolved[:12]} deployed to {request.upstream[0].env_name} at "
+                               f"{green.finished}; ")
+                if request.dry_run:
+                    source = promotion.reading(request.upstream, ctx)
+                    said.reason += f"dry run: read from s3://{source[1].bucket}, nothing copied"
+                else:
+                    said.reason += promotion.copy(request.upstream, ctx, aws, resolved)
         with log.phase("deploy/preflight", "aws") as said:
             account = _account(aws)
-            resolved = actions.resolve(aws, ctx, ref, "preflight")
-            stored, template, status, said.reason = _preflight(aws, ctx, resolved, request.dry_run, log)
+            resolved = actions.resolve(*source, ref, "preflight")
+            stored, template, status, said.reason = _preflight(aws, ctx, source, resolved, request.dry_run, log)
             said.reason = f"account {account}; {said.reason}"
         _safeguard(aws, ctx, log, held, template, status, request.dry_run, guard)
         with log.phase("deploy/change-set", "cloudformation") as said:
@@ -120,6 +134,7 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
             for row in change.changes:
                 log.progress(f"  {row.action:<7} {row.logical_id} ({row.resource_type})"
                              + (f" replacement {row.replacement}" if row.replacement else ""))
+            _refuse_stateful(aws, ctx, log, template, status, name, change, request.override_reason, guard)
             if request.dry_run or not change.changes:
                 left = stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
                 if left:
@@ -132,17 +147,19 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
                                started=started, phase="change_set", previous=previous,
                                stack_existed=status is not None,
                                executed=False))
-            if change.changes and request.override_reason and status is not None and _protects(ctx):
-                _lift(aws, ctx, log, name, change, guard)
+            if change.changes and request.override_reason and status is not None and _guarded(ctx, guard):
+                _lift(aws, ctx, log, held, name, change, guard)
+            elif request.override_reason:
+                log.progress(f"  --override-reason: {ctx.stack_name} has no stack policy to lift; recorded only")
             refused = _start(aws, ctx, held, name, change) if change.changes else None
             said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
                            + (": executed" if change.changes and refused is None else ""))
     except PhaseFailed as failure:  # the attempt, if begun, ends here: its execution was refused, nothing ran
-        protected = _reprotect(aws, ctx, log) if guard.relaxed else False
-        if resolved and failure.phase != "lock":
+        if guard.relaxed:
+            _put_policy_back(aws, ctx, log, guard)
+        if resolved and failure.phase != "lock" and not request.dry_run:
             _best_effort(log, lambda: held.finish(resolved, "deploy", "unchanged", previous, started,
-                                                  f"{failure}; nothing was changed",
-                                                  safeguards=guard.record(protected)))
+                                                  f"{failure}; nothing was changed", safeguards=guard.record()))
         raise
     if refused is not None:  # the execution failed and may have changed the stack: roll it back
         log.failed("deploy/execute", "cloudformation", str(refused))
@@ -150,16 +167,12 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
     try:
         with log.phase("deploy/execute", "cloudformation") as said:
             said.reason = _executed(aws, ctx, stored, change)
-        if _protects(ctx):
-            with log.phase("deploy/protect", "cloudformation") as said:
-                said.reason = safeguards.protect(aws, ctx, "protect") + (
-                    f"; the policy lifted for this execution is back (override: {request.override_reason})"
-                    if guard.relaxed else "")
-                guard.relaxed = False
         _after_execute(aws, ctx, log, held, stored, started_at)
+        if _protects(ctx) or guard.relaxed:
+            with log.phase("deploy/protect", "cloudformation") as said:
+                said.reason = _put_policy_back(aws, ctx, log, guard)
         with log.phase("deploy/record", "s3") as said:
-            held.finish(stored.release_id, "deploy", "deployed", previous, started, "",
-                        safeguards=guard.record(_protects(ctx)))
+            held.finish(stored.release_id, "deploy", "deployed", previous, started, "", safeguards=guard.record())
             said.reason = f"{stored.release_id[:12]} is the last known good release of {ctx.env_name}"
     except PhaseFailed as failure:
         return _rolled_back(aws, ctx, log, held, stored.release_id, failure, previous, started, guard)
@@ -171,6 +184,65 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
 
 def _protects(ctx: Context) -> bool:
     return ctx.environment.safeguards.protect_stack
+
+
+def _guarded(ctx: Context, guard: _Guard) -> bool:
+    """Whether the stack has a policy an override lifts: protect_stack's, or one found on it."""
+    return _protects(ctx) or guard.taken.policy is not None
+
+
+def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, status: str | None, name: str,
+                     change: stack.ChangeSet, override: str, guard: _Guard) -> None:
+    """A change set that replaces or removes a stateful resource `allow_replacement` does not accept, on a stack
+    whose policy denies it: refused here, before it runs (CloudFormation would deny it half-way and roll back),
+    unless --override-reason accepts it for this deploy. Where the service does not say `Replacement` (an
+    emulator) a template diff decides."""
+    if status is None or not _guarded(ctx, guard):
+        return
+    rows = list(change.changes)
+    try:
+        if any(c.action == "Modify" and not c.replacement for c in rows):  # an emulator never says; AWS always does
+            deployed = aws_call("change_set", f"reading {ctx.stack_name}'s template failed",
+                                "allow cloudformation:GetTemplate",
+                                lambda: aws.cloudformation.get_template(StackName=ctx.stack_name)["TemplateBody"])
+            rows = replacement.completed(rows, replacement.diff(
+                load(deployed, f"the deployed template of {ctx.stack_name}"), template))
+    except (PhaseFailed, BayonError) as exc:
+        stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+        raise PhaseFailed("change_set", str(exc), ()) from None
+    found = stateful.findings(rows, ctx.environment.allow_replacement, ctx.env_name, "template.json")
+    errors = [f for f in found if f.severity == "error"]
+    accepted = f"; accepted for this deploy by --override-reason: {override}"
+    log.findings.extend(f if f.severity == "info" or not override else
+                        dataclasses.replace(f, severity="warning", message=f.message + accepted) for f in found)
+    if not errors or override:
+        return
+    stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+    raise PhaseFailed("change_set", f"the change set replaces or removes stateful resource(s) the stack policy of "
+                      f"{ctx.stack_name} protects ({'; '.join(f.message for f in errors)}); the change set was "
+                      "deleted, never executed: to do it for this deploy, pass --override-reason TEXT", ())
+
+
+def _put_policy_back(aws: Aws, ctx: Context, log: PhaseLog, guard: _Guard) -> str:
+    """The stack protected (protect_stack), or the policy an override lifted put back as it was: what was done;
+    a failure is a warning finding (recorded unprotected), never a rollback of a good release."""
+    lifted = f"; the policy lifted for this execution is back (override: {guard.reason})" if guard.relaxed else ""
+    try:
+        if _protects(ctx):
+            done = safeguards.protect(aws, ctx, "protect")
+            guard.taken.protected, said = done.protected, done.reason
+        else:
+            safeguards.put_policy(aws, ctx, "protect", guard.taken.policy or "", f"putting {ctx.stack_name}'s "
+                                  "stack policy back failed")
+            said = "the stack policy found before the override is back"
+        guard.relaxed = False
+        return said + lifted
+    except PhaseFailed as exc:
+        guard.taken.protected = False
+        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
+                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
+                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
+        return f"NOT protected: {exc}"
 
 
 def _safeguard(aws: Aws, ctx: Context, log: PhaseLog, held: Held, template: dict, status: str | None,
@@ -187,38 +259,29 @@ def _safeguard(aws: Aws, ctx: Context, log: PhaseLog, held: Held, template: dict
         said.reason = safeguards.take(aws, ctx, template, guard.taken, held.renew)
 
 
-def _lift(aws: Aws, ctx: Context, log: PhaseLog, name: str, change: stack.ChangeSet, guard: _Guard) -> None:
-    """Lift the stack policy for the execution (`--override-reason`); when that fails, the change set is deleted
-    (it never ran) and the deploy stops there."""
+def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, name: str, change: stack.ChangeSet,
+          guard: _Guard) -> None:
+    """Lift the stack policy for the execution (`--override-reason`), recorded in the attempt (a run dying before
+    it is put back leaves that to the next); when the lift fails, the change set is deleted (it never ran) and the
+    deploy stops there."""
     try:
-        safeguards.relax(aws, ctx)
+        held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}")
+        safeguards.lift(aws, ctx, "change_set")
     except PhaseFailed:
         stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
         raise
-    guard.relaxed = True
+    guard.relaxed, guard.taken.protected = True, False
     log.progress(f"  stack policy lifted for this execution: {guard.reason}")
 
 
-def _reprotect(aws: Aws, ctx: Context, log: PhaseLog) -> bool:
-    """Protection put back after a failure (the policy a lifted execution or a rollback left): whether it is;
-    a failure is a warning finding, never a reason to stop."""
-    try:
-        log.progress(f"safeguards: {safeguards.protect(aws, ctx, 'protect')}")
-        return True
-    except PhaseFailed as exc:
-        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
-                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
-                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
-        return False
-
-
-def _preflight(aws: Aws, ctx: Context, release_id: str, dry_run: bool,
+def _preflight(aws: Aws, ctx: Context, source: tuple[Aws, Context], release_id: str, dry_run: bool,
                log: PhaseLog) -> tuple[actions.Stored, dict, str | None, str]:
-    """The stack's status, the release verified: the release, its deployable template, the stack's status (None:
-    not created yet), the phase's reason."""
+    """The stack's status, the release verified (read from `source`: this environment's bucket, or in a dry run of
+    a promoted environment its upstream's): the release, its deployable template, the stack's status (None: not
+    created yet), the phase's reason."""
     found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s,
                             ctx.attempts(ctx.environment.timeouts.preflight), log.progress, clean=not dry_run)
-    stored = actions.read(aws, ctx, release_id, "preflight")
+    stored = actions.read(*source, release_id, "preflight")
     template, dropped = actions.deployable(aws, stored, "preflight")
     if ctx.environment.amplify and stored.frontend is None:
         raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "
@@ -314,26 +377,32 @@ def _rolled_back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, failed: str,
     if lost is not None:  # another run took the environment over: it resolves this attempt, not us
         return Result("unrecoverable", failed, None, f"{lost}; {ctx.env_name} is left to the run that holds it")
     evidence = list(failure.evidence)
+    protected = guard.taken.protected  # a first deploy: what the safeguards set before it, if the stack existed
     if previous is None:
         log.skipped("rollback/stack", "cloudformation", f"nothing to roll back to: the first deploy of {ctx.env_name}")
         outcome, why = "unrecoverable", f"{failure}; nothing to roll back to (the first deploy of {ctx.env_name})"
     else:
         try:
-            restore(aws, ctx, log, previous, "rollback")
+            protected = restore(aws, ctx, log, previous, "rollback", held, f"automatic rollback of {failed}")[1]
             outcome, why = "rolled_back", str(failure)
         except Exception as exc:  # noqa: BLE001 (PhaseFailed, or anything else: the environment is then lost)
             second = exc if isinstance(exc, PhaseFailed) else PhaseFailed("rollback", one_line(exc), (one_line(exc),))
             evidence += [f"rollback to {previous[:12]} failed: {second}", *second.evidence]
             outcome, why = "unrecoverable", f"{failure}; the rollback to {previous[:12]} failed too: {second}"
+            protected = False
     if not any(step.status == "failed" for step in log.steps):  # failed between two phases: the step says so
         log.failed("deploy/failed", "bayon", str(failure))
-    protected = _reprotect(aws, ctx, log) if _protects(ctx) else False
+    if previous is None and guard.relaxed and _protects(ctx):  # an override lifted the policy of a stack that was
+        protected = reprotect(aws, ctx, log)                   # there before: back on, when it is healthy
+    elif guard.relaxed and not _protects(ctx):  # another's policy an override lifted: put back as it was
+        _put_policy_back(aws, ctx, log, guard)
+    guard.taken.protected = protected
     restored = previous if outcome == "rolled_back" else None
     found = Incident(id=incident_id(ctx), at=ctx.stamp(), release=failed, restored=restored, phase=failure.phase,
                      reason=str(failure), evidence=tuple(evidence), outcome=outcome, run_id=ctx.run_id)
     keep = previous is not None and outcome == "unrecoverable"
     _best_effort(log, lambda: held.finish(failed, "deploy", outcome, previous, started, why, found, keep_attempt=keep,
-                                          safeguards=guard.record(protected)))
+                                          safeguards=guard.record()))
     return Result(outcome, failed, restored, why, incident.markdown(found, ctx.env_name, ctx.stack_name), found.id)
 
 

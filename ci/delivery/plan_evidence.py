@@ -6,12 +6,12 @@ on the environment before. Read-only: no lock is taken, nothing is recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import BayonError, one_line
-from ci.delivery import actions, plan, release, replacement, stack, state
+from ci.delivery import actions, plan, promotion, release, replacement, stack, state
 from ci.delivery.aws import Aws
 from ci.delivery.context import Context
 from ci.delivery.phases import PhaseFailed
@@ -72,8 +72,7 @@ def _stored(here: Where, before: Where | None, ref: str) -> tuple[actions.Stored
         if before is None:
             raise PlanError(f"release {ref} is not in s3://{here.ctx.bucket}; package it first (`package --env "
                             f"{here.ctx.env_name}`)") from None
-        where = Where(before.aws, replace(here.ctx, environment=here.ctx.environment.model_copy(
-            update={"artifacts_bucket": before.ctx.bucket})))
+        where = Where(*promotion.reading((before.ctx, before.aws), here.ctx))
     except (release.ReleaseError, ClientError, BotoCoreError) as exc:
         raise PlanError(f"resolving {ref} in s3://{here.ctx.bucket} failed: {one_line(exc)}") from None
     try:
@@ -119,8 +118,7 @@ def staging(before: Where | None, release_id: str) -> plan.Item:
         found = _state(before)
     except (state.StateError, ClientError, BotoCoreError) as exc:
         return plan.staging_item(before.ctx.env_name, None, release_id, f"reading it failed: {one_line(exc)}")
-    record = next((d for d in reversed(found.history)
-                   if d.kind == "deploy" and d.outcome == "deployed" and d.release == release_id), None)
+    record = promotion.cleared(found, release_id)
     return plan.staging_item(before.ctx.env_name, record and {"finished": record.finished, "run_id": record.run_id},
                              release_id)
 

@@ -8,6 +8,8 @@ copied into this environment's bucket (`ci.delivery.release.promote`; already th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.core.errors import one_line
@@ -33,9 +35,10 @@ def resolve(upstream: Upstream, ref: str) -> str:
                           "check the --from-aws-* credentials", ()) from None
 
 
-def refusal(upstream: state.EnvState, release_id: str) -> str | None:
-    """Why the upstream history does not clear `release_id` (None: it does): its latest deploy of the release must
-    be `deployed` (one that changed nothing does not count), and no rollback away from it since."""
+def refusal(upstream: state.EnvState, release_id: str) -> state.Deployment | str:
+    """The one rule for "green upstream": the record that clears `release_id`, or why the history does not. Its
+    latest deploy of the release must be `deployed` (one that changed nothing does not count), and no rollback
+    away from it since; that deploy is the record."""
     records = [d for d in upstream.history if d.release == release_id and d.kind == "deploy"
                and d.outcome != "unchanged"]
     if not records:
@@ -47,23 +50,35 @@ def refusal(upstream: state.EnvState, release_id: str) -> str | None:
     away = next((d for d in since if d.kind == "rollback" and d.previous == release_id), None)
     if away is not None:
         return f"it was rolled back there to {away.release[:12]} ({away.finished})"
-    return None
+    return last
 
 
-def require(upstream: Upstream, env_name: str, release_id: str) -> str:
-    """The upstream's green record of the release (its finish time), or PhaseFailed naming what to deploy first."""
+def cleared(upstream: state.EnvState, release_id: str) -> state.Deployment | None:
+    """The record `refusal` clears the release with; None when it does not."""
+    found = refusal(upstream, release_id)
+    return None if isinstance(found, str) else found
+
+
+def reading(upstream: Upstream, ctx: Context) -> tuple[Aws, Context]:
+    """Clients and context that read the release from the upstream bucket (its credentials) for this environment
+    (its parameters): a dry run or a plan sees what a deploy would copy, and nothing is copied."""
+    src, src_aws = upstream
+    return src_aws, replace(ctx, environment=ctx.environment.model_copy(update={"artifacts_bucket": src.bucket}))
+
+
+def require(upstream: Upstream, env_name: str, release_id: str) -> state.Deployment:
+    """The upstream's record that clears the release (`refusal`), or PhaseFailed naming what to deploy first."""
     ctx, aws = upstream
     try:
         found = state.Store(aws.s3, ctx.bucket, ctx.env_name).load()[0]
     except state.StateError as exc:
         raise PhaseFailed(PHASE, f"the state of {ctx.env_name} could not be read: {exc}", ()) from None
     why = refusal(found, release_id)
-    if why is not None:
+    if isinstance(why, str):
         raise PhaseFailed(PHASE, f"release {release_id[:12]} has no successful deploy to {ctx.env_name} ({why}); "
                           f"deploy it to {ctx.env_name} first (`bayon deploy --env {ctx.env_name} --release "
                           f"{release_id}`), then to {env_name}", ())
-    green = next(d for d in reversed(found.history) if d.release == release_id and d.outcome == "deployed")
-    return green.finished
+    return why
 
 
 def copy(upstream: Upstream, ctx: Context, aws: Aws, release_id: str) -> str:

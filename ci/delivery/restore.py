@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ci.delivery import actions, stack
+from ci.core.report import Finding
+from ci.delivery import actions, safeguards, stack
 from ci.delivery.actions import Stored
 from ci.delivery.aws import Aws
 from ci.delivery.changeset import stack_status
@@ -17,15 +18,19 @@ from ci.delivery.phase_log import PhaseLog
 from ci.delivery.phases import PhaseFailed
 
 
-def restore(aws: Aws, ctx: Context, log: PhaseLog, ref: str, prefix: str) -> Stored:
+def restore(aws: Aws, ctx: Context, log: PhaseLog, ref: str, prefix: str, held: Held,
+            why: str) -> tuple[Stored, bool]:
     """Put release `ref` back (`{prefix}/verify`, `/stack`, `/frontend`, `/smoke` phases); PhaseFailed when any of
-    them fails."""
+    them fails. A protected stack's policy is lifted for the put-back (`why` recorded in the attempt: the policy
+    denies undoing a replacement or removing a table the failed release added) and the stack protected again once
+    the release is back; the release, and whether the stack is protected."""
     timeout = ctx.environment.timeouts.rollback
     with log.phase(f"{prefix}/verify", "s3") as said:
         stored = actions.read(aws, ctx, ref, "rollback")
         template, _ = actions.deployable(aws, stored, "rollback")
         said.reason = (f"release {stored.release_id[:12]}: {len(stored.manifest.objects)} object(s), checksums "
                        "verified")
+    _lift(aws, ctx, log, held, why)
     with log.phase(f"{prefix}/stack", "cloudformation") as said:
         status = stack.put_back(aws.cloudformation, ctx.stack_name, template, stored.parameters, stored.release_id,
                                 ctx.delay_s, ctx.attempts(timeout))
@@ -35,7 +40,56 @@ def restore(aws: Aws, ctx: Context, log: PhaseLog, ref: str, prefix: str) -> Sto
             said.reason = actions.frontend(aws, ctx, stored, log, "rollback")
     with log.phase(f"{prefix}/smoke", "http") as said:
         said.reason = actions.run_smoke(aws, ctx, log, f"{prefix}/smoke")
-    return stored
+    return stored, reprotect(aws, ctx, log)
+
+
+def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, why: str) -> None:
+    """The stack policy lifted for a put-back (protect_stack, or a lift recorded and not put back yet), recorded
+    in the attempt first, so a run dying before the protection is back leaves that to the next run; nothing when
+    the stack is not there to hold a policy."""
+    attempt = held.state.attempt
+    if not ctx.environment.safeguards.protect_stack and not (attempt and attempt.policy_lifted):
+        return
+    if _status(aws, ctx) in (None, *stack.FAILED_CREATION, "REVIEW_IN_PROGRESS"):
+        return
+    try:
+        if attempt is not None:
+            held.save(held.state.with_attempt(attempt.model_copy(update={"policy_lifted": why})))
+        safeguards.lift(aws, ctx, "rollback", why)
+    except PhaseFailed as exc:  # the put-back is tried anyway: it may change nothing the policy denies
+        log.findings.append(Finding("rollback/protect", "cloudformation", "deploy/policy-not-lifted", "warning",
+                                    None, None, None, f"the stack policy of {ctx.stack_name} was not lifted for the "
+                                    f"put-back ({why}): {exc}; a denied put-back fails and says so"))
+        return
+    log.progress(f"safeguards: stack policy lifted for the put-back: {why}")
+
+
+def reprotect(aws: Aws, ctx: Context, log: PhaseLog) -> bool:
+    """protect_stack's protection put back after a put-back or a lifted execution that failed, when the stack is
+    there and healthy (a failed first creation is left unprotected: the next preflight deletes it); whether it is
+    protected. A failure is a warning finding, never a reason to stop."""
+    if not ctx.environment.safeguards.protect_stack:
+        return False
+    status = _status(aws, ctx)
+    if status not in stack.HEALTHY:
+        log.progress(f"safeguards: {ctx.stack_name} is {status or 'gone'}: not protected again")
+        return False
+    try:
+        done = safeguards.protect(aws, ctx, "protect")
+    except PhaseFailed as exc:
+        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
+                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
+                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
+        return False
+    log.progress(f"safeguards: {done.reason}")
+    return done.protected
+
+
+def _status(aws: Aws, ctx: Context) -> str | None:
+    try:
+        return stack_status(aws.cloudformation, ctx.stack_name)
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed("rollback", f"describing {ctx.stack_name} failed: {exc}", ()) from None
 
 
 def resume(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str | None = None) -> bool:
@@ -50,6 +104,8 @@ def resume(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str | None
                  f"stopped in its {attempt.phase} phase; resolving it first")
     if attempt.kind == "deploy" and not _changed(aws, ctx, attempt) and target is None:
         left = stack.discard_ours(aws.cloudformation, ctx.stack_name)
+        if attempt.policy_lifted:  # lifted for an execution that never ran: protected again
+            reprotect(aws, ctx, log)
         held.finish(attempt.release, attempt.kind, "unchanged", attempt.previous, attempt.started,
                     f"interrupted in its {attempt.phase} phase before its change set ran: nothing changed")
         log.skipped("resume/revert", "cloudformation", f"run {attempt.run_id} stopped before changing anything"
@@ -64,7 +120,9 @@ def resume(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str | None
         return True
     held.at("rollback")
     try:
-        restore(aws, ctx, log, goal, "resume")
+        restore(aws, ctx, log, goal, "resume", held,
+                f"rollback --to {target} by run {ctx.run_id}" if target else
+                f"resolving the interrupted {attempt.kind} of run {attempt.run_id} by run {ctx.run_id}")
     except PhaseFailed as exc:
         raise PhaseFailed("rollback", f"resolving the interrupted {attempt.kind} of run {attempt.run_id} (to "
                           f"{goal[:12]}) failed: {exc.reason}",

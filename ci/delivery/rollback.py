@@ -46,7 +46,7 @@ def _back(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str) -> Res
         if pending:
             resume(aws, ctx, log, held, target)
         else:
-            restore(aws, ctx, log, target, FUNCTION)
+            restore(aws, ctx, log, target, FUNCTION, held, f"rollback --to {target} by run {ctx.run_id}")
     except Exception as exc:  # noqa: BLE001 (PhaseFailed, or anything else: the environment is then lost)
         failure = exc if isinstance(exc, PhaseFailed) else PhaseFailed("rollback", f"unexpected error: "
                                                                        f"{one_line(exc)}", (one_line(exc),))

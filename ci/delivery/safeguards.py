@@ -6,8 +6,11 @@ copied to `bayon/snapshots/<env>/<run id>/` in the artifacts bucket, then an on-
 `backup_tables` table (logical id -> its physical name in the stack), each waited AVAILABLE within
 `timeouts.backup`; any failure stops the deploy there, before a change set exists. With `protect_stack`: termination
 protection on and a stack policy that allows every update except replacing or deleting the stack's stateful
-resources (`ci.delivery.stateful.STATEFUL`), set before the change and again after it (new stateful resources are
-covered). `--override-reason` lifts the policy for the one execution (`relax`); the deploy puts it back after.
+resources (`ci.delivery.stateful.STATEFUL`) but those `allow_replacement` accepts, set before the change and again
+once the release is judged good (new stateful resources are covered then, not while a rollback may still remove
+them). `--override-reason` lifts the policy for the one execution (`lift`); a rollback lifts it for its put-back;
+both put it back after. With `protect_stack` off, a policy bayon set earlier is replaced by allow-all (AWS cannot
+delete a stack policy); termination protection is left as it is, and said so.
 """
 
 from __future__ import annotations
@@ -37,10 +40,22 @@ class Taken:
 
     snapshot: str | None = None
     backups: list[state.Backup] = field(default_factory=list)
+    protected: bool = False
+    """Whether the stack is protected now (policy and termination protection both set, as `protect` said)."""
+    policy: str | None = None
+    """The stack's policy body before the change, when it has one that denies something (None: none)."""
 
-    def record(self, protected: bool, override_reason: str) -> state.Safeguards:
-        return state.Safeguards(snapshot=self.snapshot, backups=tuple(self.backups), protected=protected,
+    def record(self, override_reason: str) -> state.Safeguards:
+        return state.Safeguards(snapshot=self.snapshot, backups=tuple(self.backups), protected=self.protected,
                                 override_reason=override_reason)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What `protect` set: the phase's words, and whether both the policy and termination protection are on."""
+
+    reason: str
+    protected: bool
 
 
 def policy(stateful: Iterable[str]) -> dict:
@@ -72,9 +87,41 @@ def take(aws: Aws, ctx: Context, template: dict, taken: Taken, renew: Callable[[
                     + ", ".join(f"{b.logical_id} ({b.name})" for b in taken.backups))
     if later:
         said.append(f"not created yet, nothing to back up: {', '.join(later)}")
+    taken.policy = current_policy(aws, ctx, PHASE)
     if config.protect_stack:
-        said.append(protect(aws, ctx, PHASE))
+        done = protect(aws, ctx, PHASE)
+        taken.protected = done.protected
+        said.append(done.reason)
+    elif taken.policy is not None and is_ours(taken.policy):
+        lift(aws, ctx, PHASE)
+        taken.policy = None
+        said.append("protect_stack is off: the stack policy bayon set is replaced by allow-all (AWS cannot delete "
+                    "one); termination protection is left as it is (turn it off with `aws cloudformation "
+                    f"update-termination-protection --no-enable-termination-protection --stack-name {ctx.stack_name}`)")
     return "; ".join(said)
+
+
+def current_policy(aws: Aws, ctx: Context, phase: str) -> str | None:
+    """The stack's policy body when it denies anything; None when it has none, or one that allows everything."""
+    body = aws_call(phase, f"reading {ctx.stack_name}'s stack policy failed", "allow cloudformation:GetStackPolicy",
+                    lambda: aws.cloudformation.get_stack_policy(StackName=ctx.stack_name).get("StackPolicyBody"))
+    if not body:
+        return None
+    try:
+        statements = json.loads(body).get("Statement") or []
+    except (ValueError, AttributeError):
+        return body
+    return body if any(s.get("Effect") == "Deny" for s in statements if isinstance(s, dict)) else None
+
+
+def is_ours(body: str) -> bool:
+    """Whether a policy body is one `policy` makes (bayon set it)."""
+    try:
+        found = json.loads(body)
+        ids = [r.removeprefix("LogicalResourceId/") for s in found["Statement"][1:] for r in s["Resource"]]
+        return found == policy(ids)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return False
 
 
 def snapshot(aws: Aws, ctx: Context) -> str:
@@ -135,28 +182,33 @@ def backup(aws: Aws, ctx: Context, logical: str, physical: str) -> state.Backup:
     return state.Backup(logical_id=logical, table=physical, name=name, arn=arn, status=status, created=ctx.stamp())
 
 
-def protect(aws: Aws, ctx: Context, phase: str) -> str:
+def protect(aws: Aws, ctx: Context, phase: str) -> Protection:
     """Termination protection on and the stack policy denying the replacement or deletion of the stack's stateful
-    resources (as it has them now); what was set, or PhaseFailed(`phase`)."""
+    resources (as it has them now) but those `allow_replacement` accepts for good; what was set, or
+    PhaseFailed(`phase`)."""
     cfn = aws.cloudformation
     found = aws_call(phase, f"listing {ctx.stack_name}'s resources failed", "allow cloudformation:ListStackResources",
                      lambda: stack.typed_resources(cfn, ctx.stack_name))
-    stateful = sorted(i for i, (_, kind) in found.items() if kind in STATEFUL)
+    accepted = set(ctx.environment.allow_replacement)
+    stateful = sorted(i for i, (_, kind) in found.items() if kind in STATEFUL and i not in accepted)
     aws_call(phase, f"setting {ctx.stack_name}'s stack policy failed", "allow cloudformation:SetStackPolicy",
              lambda: cfn.set_stack_policy(StackName=ctx.stack_name, StackPolicyBody=json.dumps(policy(stateful))))
     denied = (f"the stack policy denies replacing or deleting {', '.join(stateful)}" if stateful
               else "the stack policy is set (no stateful resources to deny)")
     if aws.where.emulator:
-        return f"{denied}; {EMULATOR_LACKS}"
+        return Protection(f"{denied}; {EMULATOR_LACKS}", False)
     aws_call(phase, f"enabling {ctx.stack_name}'s termination protection failed",
              "allow cloudformation:UpdateTerminationProtection",
              lambda: cfn.update_termination_protection(StackName=ctx.stack_name, EnableTerminationProtection=True))
-    return f"termination protection on; {denied}"
+    return Protection(f"termination protection on; {denied}", True)
 
 
-def relax(aws: Aws, ctx: Context) -> None:
-    """Lift the stack policy for this deploy's execution (`--override-reason`); PhaseFailed("change_set")."""
-    aws_call("change_set", f"lifting {ctx.stack_name}'s stack policy for --override-reason failed",
-             "allow cloudformation:SetStackPolicy",
-             lambda: aws.cloudformation.set_stack_policy(StackName=ctx.stack_name,
-                                                         StackPolicyBody=json.dumps({"Statement": [ALLOW_UPDATES]})))
+def lift(aws: Aws, ctx: Context, phase: str, why: str = "--override-reason") -> None:
+    """Replace the stack policy by allow-all (for one execution or put-back: `why`); PhaseFailed(`phase`)."""
+    put_policy(aws, ctx, phase, json.dumps({"Statement": [ALLOW_UPDATES]}), f"lifting {ctx.stack_name}'s stack "
+               f"policy for {why} failed")
+
+
+def put_policy(aws: Aws, ctx: Context, phase: str, body: str, what: str) -> None:
+    aws_call(phase, what, "allow cloudformation:SetStackPolicy",
+             lambda: aws.cloudformation.set_stack_policy(StackName=ctx.stack_name, StackPolicyBody=body))

@@ -66,6 +66,7 @@ def preflight(cfn, stack_name: str, delay_s: int, max_attempts: int, progress: P
                           "deletes it first; a dry run changes nothing, so it stops here", (f"stack status {status}",))
     if status in FAILED_CREATION or status == "REVIEW_IN_PROGRESS":
         progress(f"preflight: {stack_name} is {status} (a first creation that never completed); deleting it")
+        _unprotect_failed_creation(cfn, stack_name)
         _delete_stack(cfn, stack_name, delay_s, max_attempts)
         return Preflight(None, f"deleted {stack_name}, left {status} by a failed first creation")
     if status.endswith("_IN_PROGRESS"):
@@ -264,6 +265,20 @@ def _status(cfn, stack_name: str, phase: str) -> str | None:
         return stack_status(cfn, stack_name)
     except (ClientError, BotoCoreError) as exc:
         raise PhaseFailed(phase, f"{stack_name}: describe_stacks failed: {reason(exc)}", (reason(exc),)) from None
+
+
+def _unprotect_failed_creation(cfn, stack_name: str) -> None:
+    """Termination protection off on a failed first creation of bayon's own (tagged with a release), so it can be
+    deleted; another's is left alone (its deletion then fails and says so)."""
+    try:
+        found = described_stack(cfn, stack_name) or {}
+        ours = any(t.get("Key") == RELEASE_TAG for t in found.get("Tags") or [])
+        if found.get("EnableTerminationProtection") and ours:
+            cfn.update_termination_protection(StackName=stack_name, EnableTerminationProtection=False)
+    except (ClientError, BotoCoreError) as exc:
+        raise PhaseFailed("preflight", f"{stack_name}: turning the termination protection of its failed creation off "
+                          f"failed: {reason(exc)}; allow cloudformation:UpdateTerminationProtection",
+                          (reason(exc),)) from None
 
 
 def _delete_stack(cfn, stack_name: str, delay_s: int, max_attempts: int, phase: str = "preflight") -> None:

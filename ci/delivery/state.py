@@ -51,6 +51,9 @@ Attempt (`attempt`):
 - `phase`: the phase it reached (`change_set`, `traffic`, `frontend`, `smoke`, `alarms`, `rollback`).
 - `stack_existed`: whether the stack existed before it (its first creation or not).
 - `executed`: whether its change set was executed: from then on, a failure means a rollback.
+- `policy_lifted`: why the stack policy is lifted now (`--override-reason` for the execution, or the rollback's
+  put-back); "" when it is not. A run dying before the protection is back leaves it set: the next deploy's resume
+  or rollback protects the stack again.
 
 Incident (an item of `incidents`):
 - `id`: its identifier, unique in the environment.
@@ -146,6 +149,9 @@ class Attempt(_Model):
     previous: Release | None
     stack_existed: bool
     executed: bool = False
+    policy_lifted: str = ""
+    """Why the stack policy is lifted now ("" when it is not): a run dying before it is put back leaves that to
+    the next run's resume or rollback."""
 
 
 class Incident(_Model):

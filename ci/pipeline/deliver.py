@@ -83,9 +83,6 @@ async def deploy(executor: Executor, env_name: str, given: credentials.Given, re
     if upstream is None and from_given != NO_CREDENTIALS:
         raise UsageError(f"--from-aws-*: environments.{env_name} has no promote_from, so nothing is read from "
                          "another account; drop them")
-    if override_reason.strip() and not environment.safeguards.protect_stack:
-        raise UsageError(f"--override-reason: environments.{env_name}.safeguards.protect_stack is off, so there is "
-                         "no stack policy to override; drop it")
 
     async def run() -> Report:
         ctx, aws = await anyio.to_thread.run_sync(connect, config, env_name, given)

@@ -19,10 +19,11 @@ from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 from ci.config import load_config
-from ci.delivery import lock, release, stack, state
+from ci.delivery import lock, release, replacement, stack, state
 from ci.delivery.aws import Aws, clients
 from ci.delivery.clients import Target
 from ci.delivery.context import Context
+from ci.delivery.template_text import load
 from tests.delivery.conftest import REGION, moto_client
 from tests.delivery.fake_time import FakeTime
 from tests.delivery.local_http import Answer, serve
@@ -233,3 +234,52 @@ class World:
         assert not self.lock_present()
         found = self.state()
         assert (found.last_known_good, found.current, found.attempt) == (release_id, release_id, None)
+
+
+def enforce_stack_policy(client, reader, stack_name: str, refused: list[str]) -> None:
+    """Make `client`'s UpdateStack and ExecuteChangeSet obey the stack's policy as CloudFormation does (moto stores
+    a policy and never enforces it): the change is computed from the templates (`replacement.diff` of the deployed
+    template, read with `reader`, and the one sent, or the one its change set was created with), and a change that
+    deletes (`Update:Delete`) or replaces (`Update:Replace`) a logical id a Deny statement names is refused with a
+    ClientError (what was denied goes into `refused`)."""
+    sent: dict[str, str] = {}
+
+    def created(params, **_):
+        body = params["body"]
+        if body.get("StackName") == stack_name and "TemplateBody" in body:
+            sent[body["ChangeSetName"]] = body["TemplateBody"]
+
+    def obeyed(params, model, **_):
+        body = params["body"]
+        if body.get("StackName") != stack_name:
+            return None
+        new = body.get("TemplateBody") if model.name == "UpdateStack" else sent.get(body.get("ChangeSetName", ""))
+        if new is None:  # UsePreviousTemplate (a retag): nothing replaced or deleted
+            return None
+        policy = reader.get_stack_policy(StackName=stack_name).get("StackPolicyBody")
+        deployed = reader.get_template(StackName=stack_name)["TemplateBody"]
+        changes = replacement.diff(load(deployed, "deployed"), load(new, "sent"))
+        wanted = {c.logical_id: "Update:Delete" if c.action == "Remove" else "Update:Replace" for c in changes
+                  if c.action == "Remove" or (c.action == "Modify" and c.replacement == "True")}
+        denied = sorted(i for i, action in wanted.items() if policy and _denies(json.loads(policy), i, action))
+        if not denied:
+            return None
+        refused.extend(denied)
+        error = {"Error": {"Code": "ValidationError", "Message": f"Action denied by stack policy: {wanted[denied[0]]} "
+                           f"on LogicalResourceId/{denied[0]}"}}
+        return AWSResponse("https://answered.invalid", 400, {}, None), error
+
+    client.meta.events.register("before-call.cloudformation.CreateChangeSet", created)
+    client.meta.events.register("before-call.cloudformation.UpdateStack", obeyed)
+    client.meta.events.register("before-call.cloudformation.ExecuteChangeSet", obeyed)
+
+
+def _denies(policy: dict, logical_id: str, action: str) -> bool:
+    """Whether a Deny statement of the policy covers `action` on `logical_id` (explicit deny wins, as on AWS)."""
+    for s in policy.get("Statement", []):
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        if s["Effect"] == "Deny" and (action in actions or "Update:*" in actions) and (
+                "*" in resources or f"LogicalResourceId/{logical_id}" in resources):
+            return True
+    return False

@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from ci.cli.app import main
-from ci.delivery import release
+from ci.delivery import plan_evidence, release, state
 from ci.delivery.changeset import stack_status
 from ci.delivery.deploy import Request, deploy
 from ci.delivery.phase_log import PhaseLog
-from ci.delivery.promotion import refusal
+from ci.delivery.promotion import cleared, refusal
 from ci.delivery.state import Deployment, EnvState
 from ci.output.render import failure_line
 from ci.pipeline.deliver import exit_code
@@ -122,7 +122,9 @@ A, B = COMMITS[5], COMMITS[6]
      f"it was rolled back there to {B[:12]} (2026-12-01T12:05:00Z)"),
 ])
 def test_the_upstream_record_that_clears_a_release(history, why):
-    assert refusal(EnvState(environment="staging", history=history), A) == why
+    found = refusal(EnvState(environment="staging", history=history), A)
+    assert found == (why or history[0])  # cleared: the deploy that did it, the one record all three checks use
+    assert cleared(EnvState(environment="staging", history=history), A) == (None if why else history[0])
 
 
 def test_flags_that_do_not_apply_are_usage_errors(worlds, tmp_path, capsys):
@@ -132,6 +134,47 @@ def test_flags_that_do_not_apply_are_usage_errors(worlds, tmp_path, capsys):
                  "arn:aws:iam::123456789012:role/staging", "--source", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "environments.staging has no promote_from" in err
-    code = main(["deploy", "--env", "production", "--release", COMMITS[0], "--override-reason", "why",
-                 "--source", str(tmp_path)])
-    assert code == 2 and "safeguards.protect_stack is off" in capsys.readouterr().err
+
+
+def _bucket(world: World) -> dict[str, str]:
+    listed = world.s3.list_objects_v2(Bucket=world.bucket).get("Contents", [])
+    return {o["Key"]: o["ETag"] for o in listed}
+
+
+def test_a_dry_run_of_production_changes_nothing_in_its_bucket_or_state(worlds):
+    staging, production = worlds
+    first = _release(staging, COMMITS[0])
+    assert _run(staging, first).outcome == "deployed"
+    assert _run(production, first, staging).outcome == "deployed"
+    second, never = _release(staging, COMMITS[1], 45), _release(staging, COMMITS[2], 60)
+    assert _run(staging, second).outcome == "deployed"
+    before = _bucket(production)
+
+    def dry(ref: str):
+        return deploy(production.aws(), production.context(),
+                      Request(ref, dry_run=True, upstream=(staging.context(), staging.aws())),
+                      PhaseLog(lambda line: None, production.fake.clock))
+
+    found = dry(second)  # green on staging: shown from staging's bucket, not copied
+    assert (found.outcome, exit_code(found)) == ("unchanged", 0), failure_line(found)
+    promoted = next(s for s in found.steps if s.id == "deploy/promotion")
+    assert f"dry run: read from s3://{staging.bucket}, nothing copied" in promoted.reason
+    assert "dry run" in next(s for s in found.steps if s.id == "deploy/change-set").reason
+    refused = dry(never)  # never deployed to staging: refused, and not recorded either
+    assert (refused.outcome, exit_code(refused)) == ("unchanged", 1)
+    assert _bucket(production) == before  # no release copied, no history record written
+    assert _manifest(production, second) is None
+    assert [d.release for d in production.state().history] == [first]
+    assert production.deployed_visibility() == 30
+
+
+def test_the_plan_judges_staging_by_the_same_record_as_the_promotion(worlds):
+    """A release deployed green on staging and rolled back from since is not green for the plan either."""
+    staging, production = worlds
+    history = (_record(B, "deploy", "deployed"), _record(A, "deploy", "deployed", B),
+               _record(B, "rollback", "rolled_back", A))
+    store = state.Store(staging.s3, staging.bucket, staging.name)
+    store.save(EnvState(environment="staging", history=history, last_known_good=B, current=B), None)
+    before = plan_evidence.Where(staging.aws(), staging.context())
+    assert plan_evidence.staging(before, A).answer == "no"
+    assert plan_evidence.staging(before, B).answer == "yes"
