@@ -41,6 +41,11 @@ def test_a_stack_busy_with_another_change_is_refused(stubbed):
 def test_a_failed_first_creation_is_deleted_and_reported(stubbed):
     cfn, stubber = stubbed
     _described(stubber, "ROLLBACK_COMPLETE")
+    stubber.add_response("describe_stacks", {"Stacks": [{  # bayon's own (its release tag), protected: unprotected
+        "StackName": NAME, "CreationTime": NOW, "StackStatus": "ROLLBACK_COMPLETE", "EnableTerminationProtection": True,
+        "Tags": [{"Key": stack.RELEASE_TAG, "Value": "1" * 40}]}]}, {"StackName": NAME})
+    stubber.add_response("update_termination_protection", {"StackId": "arn:aws:cloudformation:eu-west-1:1:stack/x/y"},
+                         {"StackName": NAME, "EnableTerminationProtection": False})
     stubber.add_response("delete_stack", {}, {"StackName": NAME})
     stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {NAME} does not exist")
     lines: list[str] = []
