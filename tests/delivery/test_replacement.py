@@ -105,3 +105,27 @@ def test_short_form_tags_read_as_intrinsics():
 def test_declared_lines_find_ids_in_the_source_only():
     text = "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n  Fn:\n    Type: X\n"
     assert declared_lines(text, ["Table", "Fn", "FnRole"]) == {"Table": 2, "Fn": 4}
+
+
+def test_the_emulators_types_are_current_with_the_installed_moto():
+    assert json.loads(emulator.TYPES.read_text()) == emulator.from_moto(), "run `python -m ci.delivery.emulator --write`"
+
+
+def test_the_emulator_profile_drops_what_moto_skips_and_the_outputs_that_refer_to_it():
+    """lambda-refarch-webapp's shape: moto creates no Amplify or Cognito resource (it skips them on a creation, then
+    fails an update whose outputs refer to them: HTTP 500), so they go, with the output joining their attributes;
+    a custom resource and what moto creates stay."""
+    template = {"Resources": {
+        "TodoTable": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        "UserPool": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
+        "AmplifyApp": {"Type": "AWS::Amplify::App", "Properties": {}},
+        "AmplifyBranch": {"Type": "AWS::Amplify::Branch", "Properties": {"AppId": {"Fn::GetAtt": ["AmplifyApp",
+                                                                                                 "AppId"]}}},
+        "Seed": {"Type": "Custom::Seed", "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:s"}}},
+        "Outputs": {"AmplifyURL": {"Value": {"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["AmplifyBranch",
+                                                                                            "BranchName"]}]]}},
+                    "TableName": {"Value": {"Ref": "TodoTable"}}}}
+    kept, dropped = emulator.profile(template)
+    assert sorted(kept["Resources"]) == ["Seed", "TodoTable"] and list(kept["Outputs"]) == ["TableName"]
+    assert dropped == [("AmplifyApp", "AWS::Amplify::App"), ("AmplifyBranch", "AWS::Amplify::Branch"),
+                       ("UserPool", "AWS::Cognito::UserPool"), ("Outputs.AmplifyURL", "output")]
