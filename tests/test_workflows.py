@@ -321,11 +321,13 @@ def functions(workflow: dict) -> list[str]:
                                           ("deploy-production.yml", "refs/tags/v1.4.0"),
                                           ("deploy-dev.yml", "refs/heads/develop")])
 def test_each_deploy_workflow_runs_the_stages_route_names_for_its_push(workflow: str, ref: str):
-    """The trigger table (route) and the workflows cannot drift apart; a branch push's `ci` is ci.yml's job."""
-    ci = load(WORKFLOWS / "ci.yml")
+    """The trigger table (route) and the workflows cannot drift apart; a branch push's `ci` is ci.yml's job, and
+    develop's security scan security.yml's."""
+    ci, security = load(WORKFLOWS / "ci.yml"), load(WORKFLOWS / "security.yml")
     assert ci[True]["push"]["branches"] == ["**"] and functions(ci) == ["ci"]
+    assert "develop" in security[True]["push"]["branches"] and functions(security) == ["security"]
     stages = routing.route(CONFIG, "push", ref).stages
-    expected = [s for s in stages if not (ref.startswith("refs/heads/") and s == "ci")]
+    expected = [s for s in stages if not (ref.startswith("refs/heads/") and s in ("ci", "security"))]
     assert [f for f in functions(load(WORKFLOWS / workflow)) if f != "route"] == expected
 
 

@@ -129,7 +129,8 @@ def _pushed(config: Config, event: str, ref: str) -> Route:
     branch = _branch(ref, "--ref")
     target = _branch_triggers(config).get(branch)
     if target is not None:
-        return Route(event, ref, ["ci", *DEPLOYS["branch"]], target, None, f"branch {branch} deploys {target}")
+        return Route(event, ref, ["ci", "security", *DEPLOYS["branch"]], target, None,
+                     f"branch {branch} deploys {target}")
     if branch in MAIN_BRANCHES:
         return Route(event, ref, list(INTEGRATION_CHECKS), None, None, f"branch {branch}: checks, no environment")
     return Route(event, ref, list(CHECKS), None, None, f"feature branch {branch}: checks only")

@@ -23,7 +23,7 @@ CONFIG = load_config((COAGENT / "pipeline.yaml").read_text())
 SHA = "0123456789abcdef0123456789abcdef01234567"
 RC = ["ci", "security", "package", "deployment-plan", "deploy", "accept"]
 RELEASE = ["deployment-plan", "check-approval", "deploy"]
-DEV = ["ci", "validate-infra", "package", "deploy"]
+DEV = ["ci", "security", "validate-infra", "package", "deploy"]
 
 TABLE = [
     # (event, ref, extra flags, stages, environment, release (tag, kind, version) or None)
@@ -131,7 +131,7 @@ def test_bayon_route_prints_json_and_a_table(capsys: pytest.CaptureFixture[str])
         "reason": "release candidate 1.4.0-rc.2 deploys staging"}
     assert main(["route", "push", "refs/heads/develop", "--source", str(COAGENT)]) == 0
     out = capsys.readouterr().out
-    assert "stages       ci, validate-infra, package, deploy" in out and "environment  dev" in out
+    assert "stages       ci, security, validate-infra, package, deploy" in out and "environment  dev" in out
 
 
 @pytest.mark.parametrize("tag", ["v1.2", "rc-1.2.0.x", "v01.2.3"])
