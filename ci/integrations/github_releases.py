@@ -32,12 +32,13 @@ def find_release(client: Client, tag: str, permission: str = CONTENTS_READ) -> d
                  if release.get("tag_name") == tag and release.get("draft")), None)
 
 
-def ensure_release(client: Client, tag: str, name: str, body: str, prerelease: bool = True) -> dict[str, Any]:
-    """The release of `tag` (find_release), else a new draft (a prerelease for a release candidate)."""
+def ensure_release(client: Client, tag: str, name: str, body: str) -> dict[str, Any]:
+    """The release of `tag` (find_release), else a new draft prerelease: only a release candidate's release is made
+    by the pipeline (a final tag's is the team's to write)."""
     found = find_release(client, tag, CONTENTS_WRITE)
     if found is not None:
         return found
-    new = {"tag_name": tag, "name": name, "body": body[:MAX_BODY], "draft": True, "prerelease": prerelease}
+    new = {"tag_name": tag, "name": name, "body": body[:MAX_BODY], "draft": True, "prerelease": True}
     return client.call("POST", "{repo}/releases", new, ok=(201,), permission=CONTENTS_WRITE).data
 
 

@@ -114,11 +114,13 @@ class Client:
 
     @property
     def web_url(self) -> str:
-        """The web address of the repository's server: https://github.com for the public API, else the API URL
-        without GitHub Enterprise Server's /api/v3."""
+        """The web address of the repository's server: https://github.com for the public API; GitHub Enterprise
+        Server's API URL without /api/v3; GHE.com's (api.TENANT.ghe.com) without its `api.`."""
         if self._api_url == API_URL:
             return "https://github.com"
-        return self._api_url.removesuffix("/api/v3")
+        parts = urllib.parse.urlsplit(self._api_url.removesuffix("/api/v3"))
+        host = parts.netloc.removeprefix("api.") if parts.netloc.endswith(".ghe.com") else parts.netloc
+        return f"{parts.scheme}://{host}{parts.path}"
 
     def url(self, path: str, query: Mapping[str, Any] | None = None) -> str:
         """The full URL of an API path; `{repo}` in it stands for /repos/OWNER/NAME."""

@@ -142,3 +142,8 @@ def test_the_last_environment_of_the_promotion_is_githubs_production_environment
 def test_a_github_enterprise_run_links_to_its_own_server(github):
     client = Client(REPO, TOKEN, github, api_url="https://ghe.example.com/api/v3")
     assert announce.Audience(client, "9").run_url == f"https://ghe.example.com/{REPO}/actions/runs/9"
+
+
+def test_a_ghe_com_run_links_to_its_tenant_not_its_api_host(github):
+    client = Client(REPO, TOKEN, github, api_url="https://api.acme.ghe.com/")
+    assert announce.Audience(client, "9").run_url == f"https://acme.ghe.com/{REPO}/actions/runs/9"
