@@ -281,7 +281,7 @@ def _preflight(aws: Aws, ctx: Context, source: tuple[Aws, Context], release_id: 
     created yet), the phase's reason."""
     found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s,
                             ctx.attempts(ctx.environment.timeouts.preflight), log.progress, clean=not dry_run)
-    stored = actions.read(*source, release_id, "preflight")
+    stored = actions.read(*source, release_id, "preflight", bind_to=ctx.bucket)
     template, dropped = actions.deployable(aws, stored, "preflight")
     if ctx.environment.amplify and stored.frontend is None:
         raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "
