@@ -36,7 +36,7 @@ from ci.delivery.outcome import Result, report
 from ci.delivery.phase_log import PhaseLog
 from ci.delivery.phases import MONITORING, PhaseFailed, aws_call
 from ci.delivery.preview import CHANGE_COLUMNS, CHANGE_KEYS
-from ci.delivery.restore import reprotect, restore, resume
+from ci.delivery.restore import not_restored, reprotect, restore, resume
 from ci.delivery.template_text import load
 from ci.delivery.state import Attempt, Incident
 
@@ -239,9 +239,7 @@ def _put_policy_back(aws: Aws, ctx: Context, log: PhaseLog, guard: _Guard) -> st
         return said + lifted
     except PhaseFailed as exc:
         guard.taken.protected = False
-        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
-                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
-                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
+        log.findings.append(not_restored(ctx, exc))
         return f"NOT protected: {exc}"
 
 
@@ -265,7 +263,8 @@ def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, name: str, change: 
     it is put back leaves that to the next); when the lift fails, the change set is deleted (it never ran) and the
     deploy stops there."""
     try:
-        held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}")
+        held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}",
+                policy_before=None if _protects(ctx) else guard.taken.policy)
         safeguards.lift(aws, ctx, "change_set")
     except PhaseFailed:
         stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)

@@ -440,3 +440,45 @@ def test_rollback_to_lifts_the_policy_for_its_put_back_with_the_operators_reason
     assert reasons == [(ALLOW_ALL, f"rollback --to {first} by run run-test")]
     world.assert_at(first, V1, items)
     assert _policy(world) == POLICY  # protected again, AuditTable gone
+
+
+def _theirs(world: World, aws) -> str:
+    """protect_stack off after a first deploy, and another team's policy on the stack denying UploadsBucket's
+    replacement: its body."""
+    _first_with_uploads(world, aws)
+    world.safeguards = "{backup_tables: [ListingsTable]}"
+    theirs = json.dumps({**_guarding("UploadsBucket"), "Comment": "set by the platform team"})
+    world.client("cloudformation").set_stack_policy(StackName=world.stack_name, StackPolicyBody=theirs)
+    return theirs
+
+
+def _died(**_):
+    raise Died()
+
+
+@pytest.mark.parametrize("executed", [False, True])  # killed before the execution, or once it is recorded
+def test_a_run_dying_with_another_teams_policy_lifted_leaves_its_text_and_the_next_run_puts_it_back(world, executed):
+    aws = world.aws(fresh=True)
+    theirs = _theirs(world, aws)
+    if executed:  # the execution recorded (an S3 write), then killed waiting for it
+        aws.cloudformation.meta.events.register("after-call.cloudformation.ExecuteChangeSet", lambda **_: (
+            aws.cloudformation.meta.events.register("before-call.cloudformation.DescribeStacks", _died)))
+    else:
+        aws.cloudformation.meta.events.register("before-call.cloudformation.ExecuteChangeSet", _died)
+    second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
+    with pytest.raises(Died):
+        _deploy(world, second, aws, reason="rename the uploads bucket (ticket 9)")
+    assert _policy(world) == ALLOW_ALL
+    attempt = world.state().attempt
+    assert attempt.executed == executed
+    assert (attempt.policy_lifted, attempt.policy_before) == ("--override-reason: rename the uploads bucket "
+                                                              "(ticket 9)", theirs)
+    world.s3.delete_object(Bucket=world.bucket, Key=lock.key(world.name))  # its lock expired
+
+    third = world.store(COMMITS[2], _with_uploads(world.stack_name, V1))
+    found = _deploy(world, third, world.aws(fresh=True))
+    assert found.outcome == "deployed", failure_line(found)
+    assert ("resume/stack" in [s.id for s in found.steps]) == executed  # reverted, or dropped (nothing ran)
+    assert world.client("cloudformation").get_stack_policy(StackName=world.stack_name)["StackPolicyBody"] == theirs
+    assert world.state().attempt is None
+
