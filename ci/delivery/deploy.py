@@ -217,10 +217,12 @@ def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, stat
                         dataclasses.replace(f, severity="warning", message=f.message + accepted) for f in found)
     if not errors or override:
         return
-    stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+    left = stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+    fate = (f"the change set {name} was never executed but could not be deleted ({left}): delete it by hand" if left
+            else "the change set was deleted, never executed")
     raise PhaseFailed("change_set", f"the change set replaces or removes stateful resource(s) the stack policy of "
-                      f"{ctx.stack_name} protects ({'; '.join(f.message for f in errors)}); the change set was "
-                      "deleted, never executed: to do it for this deploy, pass --override-reason TEXT", ())
+                      f"{ctx.stack_name} protects ({'; '.join(f.message for f in errors)}); {fate}: to do it for "
+                      "this deploy, pass --override-reason TEXT", ())
 
 
 def _put_policy_back(aws: Aws, ctx: Context, log: PhaseLog, guard: _Guard) -> str:

@@ -482,3 +482,18 @@ def test_a_run_dying_with_another_teams_policy_lifted_leaves_its_text_and_the_ne
     assert world.client("cloudformation").get_stack_policy(StackName=world.stack_name)["StackPolicyBody"] == theirs
     assert world.state().attempt is None
 
+
+def test_a_refused_change_set_that_cannot_be_deleted_is_left_to_delete_by_hand(world):
+    aws = world.aws(fresh=True)
+    _first_with_uploads(world, aws)
+    refused = _enforced(world, aws)
+    aws.cloudformation.meta.events.register(
+        "before-call.cloudformation.DeleteChangeSet",
+        lambda **_: (AWSResponse("https://answered.invalid", 400, {}, None),
+                     {"Error": {"Code": "AccessDenied", "Message": "not allowed"}}))
+    second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
+    found = _deploy(world, second, aws)
+    assert (found.outcome, exit_code(found), refused) == ("unchanged", 1, []), failure_line(found)
+    line = failure_line(found)
+    assert "could not be deleted" in line and "delete it by hand" in line and "never executed" in line
+    assert "was deleted" not in line
