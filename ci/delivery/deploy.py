@@ -150,7 +150,7 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
             if change.changes and request.override_reason and status is not None and _guarded(ctx, guard):
                 _lift(aws, ctx, log, held, name, change, guard)
             elif request.override_reason:
-                log.progress(f"  --override-reason: {ctx.stack_name} has no stack policy to lift; recorded only")
+                _nothing_to_lift(ctx, log, change, status, guard)
             refused = _start(aws, ctx, held, name, change) if change.changes else None
             said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
                            + (": executed" if change.changes and refused is None else ""))
@@ -189,6 +189,18 @@ def _protects(ctx: Context) -> bool:
 def _guarded(ctx: Context, guard: _Guard) -> bool:
     """Whether the stack has a policy an override lifts: protect_stack's, or one found on it."""
     return _protects(ctx) or guard.taken.policy is not None
+
+
+def _nothing_to_lift(ctx: Context, log: PhaseLog, change: stack.ChangeSet, status: str | None,
+                     guard: _Guard) -> None:
+    """--override-reason given where there is nothing to lift: a warning saying why, the reason recorded only."""
+    why = ("the change set has no changes" if not change.changes else
+           f"{ctx.stack_name} is not created yet" if status is None else
+           f"{ctx.stack_name} has no stack policy that denies anything")
+    log.progress(f"  --override-reason: nothing to lift ({why}); recorded only")
+    log.findings.append(Finding("deploy/change-set", "cloudformation", "deploy/override-unused", "warning", None,
+                                None, None, f"--override-reason ({guard.reason}) lifted nothing: {why}; it is "
+                                "recorded with the deploy only"))
 
 
 def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, status: str | None, name: str,
@@ -250,7 +262,11 @@ def _safeguard(aws: Aws, ctx: Context, log: PhaseLog, held: Held, template: dict
     """The `deploy/safeguards` phase before the change set: snapshot, backups, protection of the existing stack
     (`ci.delivery.safeguards`); a failure stops the deploy before any change."""
     if dry_run:
-        log.skipped("deploy/safeguards", "aws", "dry run: no snapshot, no backups")
+        if status is not None:  # read only: a policy found on the stack refuses in a dry run as in the deploy
+            found = safeguards.current_policy(aws, ctx, "preflight")  # protect_stack off: bayon's is lifted first
+            guard.taken.policy = None if found and not _protects(ctx) and safeguards.is_ours(found) else found
+        log.skipped("deploy/safeguards", "aws", "dry run: no snapshot, no backups"
+                    + ("; the stack policy read" if status is not None else ""))
         return
     if status is None:
         log.skipped("deploy/safeguards", "aws", f"{ctx.stack_name} does not exist yet: nothing to copy or back up")

@@ -483,6 +483,38 @@ def test_a_run_dying_with_another_teams_policy_lifted_leaves_its_text_and_the_ne
     assert world.state().attempt is None
 
 
+def test_a_dry_run_refuses_what_another_teams_policy_denies_as_the_deploy_does(world):
+    aws = world.aws(fresh=True)
+    theirs = _theirs(world, aws)
+    second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
+    dry = deploy(aws, world.context(), Request(second, dry_run=True), PhaseLog(lambda line: None, world.fake.clock))
+    real = _deploy(world, second, aws)
+    for found in (dry, real):
+        assert (found.outcome, exit_code(found)) == ("unchanged", 1), failure_line(found)
+        assert "UploadsBucket" in failure_line(found) and "pass --override-reason TEXT" in failure_line(found)
+    assert "the stack policy read" in _step(dry, "deploy/safeguards").reason
+    assert world.client("cloudformation").get_stack_policy(StackName=world.stack_name)["StackPolicyBody"] == theirs
+
+
+def test_an_override_with_nothing_to_lift_is_a_warning_saying_why(world):
+    aws = world.aws(fresh=True)
+    world.safeguards = "{}"
+    first = world.store(COMMITS[0], template(world.stack_name, V1))
+
+    def unused(found) -> str:
+        assert found.outcome == "deployed", failure_line(found)
+        (warning,) = [f for f in found.findings if f.rule == "deploy/override-unused"]
+        assert warning.severity == "warning" and "ticket 3" in warning.message
+        return warning.message
+
+    assert f"{world.stack_name} is not created yet" in unused(_deploy(world, first, aws, reason="ticket 3"))
+    assert "the change set has no changes" in unused(_deploy(world, first, aws, reason="ticket 3"))
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    assert (f"{world.stack_name} has no stack policy that denies anything"
+            in unused(_deploy(world, second, aws, reason="ticket 3")))
+    assert not [f for f in _deploy(world, first, aws).findings if f.rule == "deploy/override-unused"]
+
+
 def test_a_refused_change_set_that_cannot_be_deleted_is_left_to_delete_by_hand(world):
     aws = world.aws(fresh=True)
     _first_with_uploads(world, aws)
