@@ -42,8 +42,10 @@ def resolve(aws: Aws, ctx: Context, ref: str, phase: str) -> str:
         raise PhaseFailed(phase, f"resolving {ref} in s3://{ctx.bucket} failed: {one_line(exc)}", ()) from None
 
 
-def read(aws: Aws, ctx: Context, ref: str, phase: str) -> Stored:
-    """The release `ref` (an id or a tag) from the bucket, every object's checksum verified (code zips too)."""
+def read(aws: Aws, ctx: Context, ref: str, phase: str, bind_to: str | None = None) -> Stored:
+    """The release `ref` (an id or a tag) from the bucket, every object's checksum verified (code zips too); its
+    template bound to `bind_to` (the bucket the deploy uses: this environment's, when a dry run or a plan reads
+    the release from its upstream's), else to the bucket read."""
     try:
         found = release.manifest(aws.s3, ctx.bucket, ref)
         names = [release.TEMPLATE, release.PARAMETERS] + ([release.FRONTEND] if found.has(release.FRONTEND) else [])
@@ -59,7 +61,7 @@ def read(aws: Aws, ctx: Context, ref: str, phase: str) -> Stored:
         raise PhaseFailed(phase, f"release {found.release_id[:12]} was packaged without environments.{ctx.env_name} "
                           "in its pipeline.yaml; package a commit that configures it", ())
     template = release.bound(_json(files[release.TEMPLATE], f"{found.release_id}/{release.TEMPLATE}", phase),
-                             ctx.bucket)
+                             bind_to or ctx.bucket)
     return Stored(found, template, dict(by_env[ctx.env_name]), files.get(release.FRONTEND))
 
 

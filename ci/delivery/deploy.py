@@ -36,7 +36,7 @@ from ci.delivery.outcome import Result, report
 from ci.delivery.phase_log import PhaseLog
 from ci.delivery.phases import MONITORING, PhaseFailed, aws_call
 from ci.delivery.preview import CHANGE_COLUMNS, CHANGE_KEYS
-from ci.delivery.restore import reprotect, restore, resume
+from ci.delivery.restore import not_restored, reprotect, restore, resume
 from ci.delivery.template_text import load
 from ci.delivery.state import Attempt, Incident
 
@@ -150,7 +150,7 @@ def _forward(aws: Aws, ctx: Context, request: Request, log: PhaseLog, held: Held
             if change.changes and request.override_reason and status is not None and _guarded(ctx, guard):
                 _lift(aws, ctx, log, held, name, change, guard)
             elif request.override_reason:
-                log.progress(f"  --override-reason: {ctx.stack_name} has no stack policy to lift; recorded only")
+                _nothing_to_lift(ctx, log, change, status, guard)
             refused = _start(aws, ctx, held, name, change) if change.changes else None
             said.reason = (f"{change.change_set_type} change set, {len(change.changes)} change(s)"
                            + (": executed" if change.changes and refused is None else ""))
@@ -191,6 +191,18 @@ def _guarded(ctx: Context, guard: _Guard) -> bool:
     return _protects(ctx) or guard.taken.policy is not None
 
 
+def _nothing_to_lift(ctx: Context, log: PhaseLog, change: stack.ChangeSet, status: str | None,
+                     guard: _Guard) -> None:
+    """--override-reason given where there is nothing to lift: a warning saying why, the reason recorded only."""
+    why = ("the change set has no changes" if not change.changes else
+           f"{ctx.stack_name} is not created yet" if status is None else
+           f"{ctx.stack_name} has no stack policy that denies anything")
+    log.progress(f"  --override-reason: nothing to lift ({why}); recorded only")
+    log.findings.append(Finding("deploy/change-set", "cloudformation", "deploy/override-unused", "warning", None,
+                                None, None, f"--override-reason ({guard.reason}) lifted nothing: {why}; it is "
+                                "recorded with the deploy only"))
+
+
 def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, status: str | None, name: str,
                      change: stack.ChangeSet, override: str, guard: _Guard) -> None:
     """A change set that replaces or removes a stateful resource `allow_replacement` does not accept, on a stack
@@ -217,10 +229,12 @@ def _refuse_stateful(aws: Aws, ctx: Context, log: PhaseLog, template: dict, stat
                         dataclasses.replace(f, severity="warning", message=f.message + accepted) for f in found)
     if not errors or override:
         return
-    stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+    left = stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
+    fate = (f"the change set {name} was never executed but could not be deleted ({left}): delete it by hand" if left
+            else "the change set was deleted, never executed")
     raise PhaseFailed("change_set", f"the change set replaces or removes stateful resource(s) the stack policy of "
-                      f"{ctx.stack_name} protects ({'; '.join(f.message for f in errors)}); the change set was "
-                      "deleted, never executed: to do it for this deploy, pass --override-reason TEXT", ())
+                      f"{ctx.stack_name} protects ({'; '.join(f.message for f in errors)}); {fate}: to do it for "
+                      "this deploy, pass --override-reason TEXT", ())
 
 
 def _put_policy_back(aws: Aws, ctx: Context, log: PhaseLog, guard: _Guard) -> str:
@@ -239,9 +253,7 @@ def _put_policy_back(aws: Aws, ctx: Context, log: PhaseLog, guard: _Guard) -> st
         return said + lifted
     except PhaseFailed as exc:
         guard.taken.protected = False
-        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
-                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
-                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
+        log.findings.append(not_restored(ctx, exc))
         return f"NOT protected: {exc}"
 
 
@@ -250,7 +262,11 @@ def _safeguard(aws: Aws, ctx: Context, log: PhaseLog, held: Held, template: dict
     """The `deploy/safeguards` phase before the change set: snapshot, backups, protection of the existing stack
     (`ci.delivery.safeguards`); a failure stops the deploy before any change."""
     if dry_run:
-        log.skipped("deploy/safeguards", "aws", "dry run: no snapshot, no backups")
+        if status is not None:  # read only: a policy found on the stack refuses in a dry run as in the deploy
+            found = safeguards.current_policy(aws, ctx, "preflight")  # protect_stack off: bayon's is lifted first
+            guard.taken.policy = None if found and not _protects(ctx) and safeguards.is_ours(found) else found
+        log.skipped("deploy/safeguards", "aws", "dry run: no snapshot, no backups"
+                    + ("; the stack policy read" if status is not None else ""))
         return
     if status is None:
         log.skipped("deploy/safeguards", "aws", f"{ctx.stack_name} does not exist yet: nothing to copy or back up")
@@ -265,7 +281,8 @@ def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, name: str, change: 
     it is put back leaves that to the next); when the lift fails, the change set is deleted (it never ran) and the
     deploy stops there."""
     try:
-        held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}")
+        held.at("change_set", policy_lifted=f"--override-reason: {guard.reason}",
+                policy_before=None if _protects(ctx) else guard.taken.policy)
         safeguards.lift(aws, ctx, "change_set")
     except PhaseFailed:
         stack.discard(aws.cloudformation, ctx.stack_name, name, change.change_set_type)
@@ -281,7 +298,7 @@ def _preflight(aws: Aws, ctx: Context, source: tuple[Aws, Context], release_id: 
     created yet), the phase's reason."""
     found = stack.preflight(aws.cloudformation, ctx.stack_name, ctx.delay_s,
                             ctx.attempts(ctx.environment.timeouts.preflight), log.progress, clean=not dry_run)
-    stored = actions.read(*source, release_id, "preflight")
+    stored = actions.read(*source, release_id, "preflight", bind_to=ctx.bucket)
     template, dropped = actions.deployable(aws, stored, "preflight")
     if ctx.environment.amplify and stored.frontend is None:
         raise PhaseFailed("preflight", f"release {stored.release_id[:12]} has no frontend zip, but "

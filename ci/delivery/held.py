@@ -56,12 +56,14 @@ class Held:
         """Record the attempt in progress, so a run that dies from here on is found and resolved by the next."""
         self.save(self.state.with_attempt(attempt))
 
-    def at(self, phase: str, executed: bool | None = None, policy_lifted: str | None = None) -> None:
+    def at(self, phase: str, executed: bool | None = None, policy_lifted: str | None = None,
+           policy_before: str | None = None) -> None:
         """The attempt's phase (whether its change set was executed, why the stack policy is lifted) in the
         state."""
         attempt = self.state.attempt
         update = {"phase": phase, **({} if executed is None else {"executed": executed}),
-                  **({} if policy_lifted is None else {"policy_lifted": policy_lifted})}
+                  **({} if policy_lifted is None else {"policy_lifted": policy_lifted}),
+                  **({} if policy_before is None else {"policy_before": policy_before})}
         if attempt is not None and any(getattr(attempt, k) != v for k, v in update.items()):
             self.save(self.state.with_attempt(attempt.model_copy(update=update)))
         else:

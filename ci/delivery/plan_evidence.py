@@ -76,7 +76,7 @@ def _stored(here: Where, before: Where | None, ref: str) -> tuple[actions.Stored
     except (release.ReleaseError, ClientError, BotoCoreError) as exc:
         raise PlanError(f"resolving {ref} in s3://{here.ctx.bucket} failed: {one_line(exc)}") from None
     try:
-        return actions.read(where.aws, where.ctx, ref, PHASE), where.ctx.bucket
+        return actions.read(where.aws, where.ctx, ref, PHASE, bind_to=here.ctx.bucket), where.ctx.bucket
     except PhaseFailed as exc:
         raise PlanError(str(exc)) from None
 

@@ -40,7 +40,8 @@ def restore(aws: Aws, ctx: Context, log: PhaseLog, ref: str, prefix: str, held: 
             said.reason = actions.frontend(aws, ctx, stored, log, "rollback")
     with log.phase(f"{prefix}/smoke", "http") as said:
         said.reason = actions.run_smoke(aws, ctx, log, f"{prefix}/smoke")
-    return stored, reprotect(aws, ctx, log)
+    attempt = held.state.attempt
+    return stored, reprotect(aws, ctx, log, attempt.policy_before if attempt is not None else None)
 
 
 def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, why: str) -> None:
@@ -64,25 +65,37 @@ def _lift(aws: Aws, ctx: Context, log: PhaseLog, held: Held, why: str) -> None:
     log.progress(f"safeguards: stack policy lifted for the put-back: {why}")
 
 
-def reprotect(aws: Aws, ctx: Context, log: PhaseLog) -> bool:
+def reprotect(aws: Aws, ctx: Context, log: PhaseLog, before: str | None = None) -> bool:
     """protect_stack's protection put back after a put-back or a lifted execution that failed, when the stack is
-    there and healthy (a failed first creation is left unprotected: the next preflight deletes it); whether it is
-    protected. A failure is a warning finding, never a reason to stop."""
-    if not ctx.environment.safeguards.protect_stack:
+    there and healthy (a failed first creation is left unprotected: the next preflight deletes it); with
+    protect_stack off, `before` (the policy not bayon's an override lifted, as the attempt recorded it) put back as
+    it was. Whether bayon's protection is on. A failure is a warning finding, never a reason to stop."""
+    protects = ctx.environment.safeguards.protect_stack
+    if not protects and before is None:
         return False
     status = _status(aws, ctx)
     if status not in stack.HEALTHY:
         log.progress(f"safeguards: {ctx.stack_name} is {status or 'gone'}: not protected again")
         return False
     try:
+        if not protects:
+            safeguards.put_policy(aws, ctx, "protect", before, f"putting {ctx.stack_name}'s stack policy back "
+                                  "failed")
+            log.progress("safeguards: the stack policy found before the override is back")
+            return False
         done = safeguards.protect(aws, ctx, "protect")
     except PhaseFailed as exc:
-        log.findings.append(Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning",
-                                    None, None, None, f"the stack protection of {ctx.stack_name} could not be put "
-                                    f"back: {exc}; deploy again, or set it in the CloudFormation console"))
+        log.findings.append(not_restored(ctx, exc))
         return False
     log.progress(f"safeguards: {done.reason}")
     return done.protected
+
+
+def not_restored(ctx: Context, exc: Exception) -> Finding:
+    """The warning that the stack's protection (bayon's, or the policy an override lifted) is not back."""
+    return Finding("deploy/protect", "cloudformation", "deploy/protection-not-restored", "warning", None, None, None,
+                   f"the stack protection of {ctx.stack_name} could not be put back: {exc}; deploy again, or set it "
+                   "in the CloudFormation console")
 
 
 def _status(aws: Aws, ctx: Context) -> str | None:
@@ -104,8 +117,8 @@ def resume(aws: Aws, ctx: Context, log: PhaseLog, held: Held, target: str | None
                  f"stopped in its {attempt.phase} phase; resolving it first")
     if attempt.kind == "deploy" and not _changed(aws, ctx, attempt) and target is None:
         left = stack.discard_ours(aws.cloudformation, ctx.stack_name)
-        if attempt.policy_lifted:  # lifted for an execution that never ran: protected again
-            reprotect(aws, ctx, log)
+        if attempt.policy_lifted:  # lifted for an execution that never ran: protected again, or the policy
+            reprotect(aws, ctx, log, attempt.policy_before)  # found before it put back
         held.finish(attempt.release, attempt.kind, "unchanged", attempt.previous, attempt.started,
                     f"interrupted in its {attempt.phase} phase before its change set ran: nothing changed")
         log.skipped("resume/revert", "cloudformation", f"run {attempt.run_id} stopped before changing anything"

@@ -54,6 +54,8 @@ Attempt (`attempt`):
 - `policy_lifted`: why the stack policy is lifted now (`--override-reason` for the execution, or the rollback's
   put-back); "" when it is not. A run dying before the protection is back leaves it set: the next deploy's resume
   or rollback protects the stack again.
+- `policy_before` (text or null): the stack policy an override lifted when it is not bayon's (protect_stack off, a
+  policy found on the stack): the next run's resume or rollback puts this text back; null otherwise.
 
 Incident (an item of `incidents`):
 - `id`: its identifier, unique in the environment.
@@ -152,6 +154,9 @@ class Attempt(_Model):
     policy_lifted: str = ""
     """Why the stack policy is lifted now ("" when it is not): a run dying before it is put back leaves that to
     the next run's resume or rollback."""
+    policy_before: str | None = None
+    """The stack policy an override lifted when it is not bayon's (protect_stack off): put back as it was by the
+    next run if this one dies first; None when there is none (protect_stack puts bayon's back instead)."""
 
 
 class Incident(_Model):

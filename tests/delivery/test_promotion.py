@@ -178,3 +178,32 @@ def test_the_plan_judges_staging_by_the_same_record_as_the_promotion(worlds):
     before = plan_evidence.Where(staging.aws(), staging.context())
     assert plan_evidence.staging(before, A).answer == "no"
     assert plan_evidence.staging(before, B).answer == "yes"
+
+
+def test_a_dry_run_of_production_binds_the_template_to_productions_bucket_as_the_deploy_does(worlds):
+    """Read from staging's bucket, the template still names production's: the change set the dry run shows is the
+    one the deploy then creates (a CodeUri-like reference to the release's code object)."""
+    staging, production = worlds
+    first = _release(staging, COMMITS[0])
+    assert _run(staging, first).outcome == "deployed"
+    assert _run(production, first, staging).outcome == "deployed"
+    rid = release.release_id(COMMITS[1])
+    key = f"releases/{rid}/code/app.zip"
+    staging.s3.put_object(Bucket=staging.bucket, Key=key, Body=b"zip")
+    body = template(staging.stack_name, 30)
+    body["Resources"]["Jobs"]["Properties"]["Tags"] = [{"Key": "code", "Value": f"s3://{staging.bucket}/{key}"}]
+    second = staging.store(COMMITS[1], body, also=("production",))
+    assert _run(staging, second).outcome == "deployed"
+
+    sent: list[str] = []
+    aws = production.aws()
+    aws.cloudformation.meta.events.register("before-parameter-build.cloudformation.CreateChangeSet",
+                                            lambda params, **_: sent.append(params["TemplateBody"]))
+    upstream = (staging.context(), staging.aws())
+    found = [deploy(aws, production.context(), Request(second, dry_run=dry, upstream=upstream),
+                    PhaseLog(lambda line: None, production.fake.clock)) for dry in (True, False)]
+    assert [f.outcome for f in found] == ["unchanged", "deployed"], failure_line(found[0])
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert f"s3://{production.bucket}/{key}" in sent[0] and staging.bucket not in sent[0]
+    rows = [next(t for t in f.tables if t.step == "deploy/change-set").rows for f in found]
+    assert rows[0] == rows[1]

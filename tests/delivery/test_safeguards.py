@@ -440,3 +440,92 @@ def test_rollback_to_lifts_the_policy_for_its_put_back_with_the_operators_reason
     assert reasons == [(ALLOW_ALL, f"rollback --to {first} by run run-test")]
     world.assert_at(first, V1, items)
     assert _policy(world) == POLICY  # protected again, AuditTable gone
+
+
+def _theirs(world: World, aws) -> str:
+    """protect_stack off after a first deploy, and another team's policy on the stack denying UploadsBucket's
+    replacement: its body."""
+    _first_with_uploads(world, aws)
+    world.safeguards = "{backup_tables: [ListingsTable]}"
+    theirs = json.dumps({**_guarding("UploadsBucket"), "Comment": "set by the platform team"})
+    world.client("cloudformation").set_stack_policy(StackName=world.stack_name, StackPolicyBody=theirs)
+    return theirs
+
+
+def _died(**_):
+    raise Died()
+
+
+@pytest.mark.parametrize("executed", [False, True])  # killed before the execution, or once it is recorded
+def test_a_run_dying_with_another_teams_policy_lifted_leaves_its_text_and_the_next_run_puts_it_back(world, executed):
+    aws = world.aws(fresh=True)
+    theirs = _theirs(world, aws)
+    if executed:  # the execution recorded (an S3 write), then killed waiting for it
+        aws.cloudformation.meta.events.register("after-call.cloudformation.ExecuteChangeSet", lambda **_: (
+            aws.cloudformation.meta.events.register("before-call.cloudformation.DescribeStacks", _died)))
+    else:
+        aws.cloudformation.meta.events.register("before-call.cloudformation.ExecuteChangeSet", _died)
+    second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
+    with pytest.raises(Died):
+        _deploy(world, second, aws, reason="rename the uploads bucket (ticket 9)")
+    assert _policy(world) == ALLOW_ALL
+    attempt = world.state().attempt
+    assert attempt.executed == executed
+    assert (attempt.policy_lifted, attempt.policy_before) == ("--override-reason: rename the uploads bucket "
+                                                              "(ticket 9)", theirs)
+    world.s3.delete_object(Bucket=world.bucket, Key=lock.key(world.name))  # its lock expired
+
+    third = world.store(COMMITS[2], _with_uploads(world.stack_name, V1))
+    found = _deploy(world, third, world.aws(fresh=True))
+    assert found.outcome == "deployed", failure_line(found)
+    assert ("resume/stack" in [s.id for s in found.steps]) == executed  # reverted, or dropped (nothing ran)
+    assert world.client("cloudformation").get_stack_policy(StackName=world.stack_name)["StackPolicyBody"] == theirs
+    assert world.state().attempt is None
+
+
+def test_a_dry_run_refuses_what_another_teams_policy_denies_as_the_deploy_does(world):
+    aws = world.aws(fresh=True)
+    theirs = _theirs(world, aws)
+    second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
+    dry = deploy(aws, world.context(), Request(second, dry_run=True), PhaseLog(lambda line: None, world.fake.clock))
+    real = _deploy(world, second, aws)
+    for found in (dry, real):
+        assert (found.outcome, exit_code(found)) == ("unchanged", 1), failure_line(found)
+        assert "UploadsBucket" in failure_line(found) and "pass --override-reason TEXT" in failure_line(found)
+    assert "the stack policy read" in _step(dry, "deploy/safeguards").reason
+    assert world.client("cloudformation").get_stack_policy(StackName=world.stack_name)["StackPolicyBody"] == theirs
+
+
+def test_an_override_with_nothing_to_lift_is_a_warning_saying_why(world):
+    aws = world.aws(fresh=True)
+    world.safeguards = "{}"
+    first = world.store(COMMITS[0], template(world.stack_name, V1))
+
+    def unused(found) -> str:
+        assert found.outcome == "deployed", failure_line(found)
+        (warning,) = [f for f in found.findings if f.rule == "deploy/override-unused"]
+        assert warning.severity == "warning" and "ticket 3" in warning.message
+        return warning.message
+
+    assert f"{world.stack_name} is not created yet" in unused(_deploy(world, first, aws, reason="ticket 3"))
+    assert "the change set has no changes" in unused(_deploy(world, first, aws, reason="ticket 3"))
+    second = world.store(COMMITS[1], template(world.stack_name, V2))
+    assert (f"{world.stack_name} has no stack policy that denies anything"
+            in unused(_deploy(world, second, aws, reason="ticket 3")))
+    assert not [f for f in _deploy(world, first, aws).findings if f.rule == "deploy/override-unused"]
+
+
+def test_a_refused_change_set_that_cannot_be_deleted_is_left_to_delete_by_hand(world):
+    aws = world.aws(fresh=True)
+    _first_with_uploads(world, aws)
+    refused = _enforced(world, aws)
+    aws.cloudformation.meta.events.register(
+        "before-call.cloudformation.DeleteChangeSet",
+        lambda **_: (AWSResponse("https://answered.invalid", 400, {}, None),
+                     {"Error": {"Code": "AccessDenied", "Message": "not allowed"}}))
+    second = world.store(COMMITS[1], _with_uploads(world.stack_name, V2, "b"))
+    found = _deploy(world, second, aws)
+    assert (found.outcome, exit_code(found), refused) == ("unchanged", 1, []), failure_line(found)
+    line = failure_line(found)
+    assert "could not be deleted" in line and "delete it by hand" in line and "never executed" in line
+    assert "was deleted" not in line

@@ -278,3 +278,17 @@ def test_a_version_1_state_still_loads_and_is_written_back_as_version_2(s3, buck
     assert body["history"][1]["safeguards"]["backups"][0]["arn"].endswith("/backup/1")
     again = store.load()[0]
     assert again.schema_version == 2 and again.history[1].safeguards.override_reason == "drop the index"
+
+
+def test_an_attempt_keeps_the_policy_an_override_lifted_and_one_written_without_it_still_loads(s3, bucket):
+    """`policy_before` (new in schema 2): the text of a policy not bayon's, lifted by --override-reason, for the next
+    run to put back; a state written before it had the field loads with none."""
+    store = Store(s3, bucket, "dev")
+    theirs = '{"Statement": [{"Effect": "Deny", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}'
+    lifted = ATTEMPT.model_copy(update={"policy_lifted": "--override-reason: ticket 9", "policy_before": theirs})
+    store.save(EnvState(environment="dev").with_attempt(lifted), None)
+    assert store.load()[0].attempt.policy_before == theirs
+    body = json.loads(stored(s3, bucket))
+    del body["attempt"]["policy_before"]
+    s3.put_object(Bucket=bucket, Key=store.key, Body=json.dumps(body).encode())
+    assert store.load()[0].attempt.policy_before is None
