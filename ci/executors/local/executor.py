@@ -36,7 +36,7 @@ from ci.core.sources import glob_source, ignored
 from ci.core.step import DEFAULT_TIMEOUT_S, AppService, Step, StepRun
 from ci.core.text import stderr_tail
 from ci.executors.local.workspace import (
-    InstallFailed, claim_scratch, ensure_install, link_cache, lock_hash, refresh, source_digest,
+    InstallFailed, cache_lock, claim_scratch, ensure_install, link_cache, lock_hash, refresh, source_digest,
 )
 
 PASSED_ENV = frozenset({
@@ -238,13 +238,18 @@ class LocalExecutor:
                 raise CouldNotRun(str(exc)) from None
         cwd = (self._repo_dir() if step.in_repo else self.source / step.workdir if not step.needs_install
                else self.workspace(step.node_major) / step.workdir).resolve()
-        for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
-            if not os.path.isabs(cache.path):
-                digest = self._source_digest(step.node_major) if SOURCE_PLACEHOLDER in cache.key else ""
-                link_cache(cache_key(cache, self.lock_hash, digest), cwd / cache.path)
-        started_s = time.monotonic() - self.t0
-        t = time.monotonic()
         async with contextlib.AsyncExitStack() as stack:
+            keys = {}
+            for cache in step.caches:  # relative paths; an absolute one names a place inside the step's container
+                if not os.path.isabs(cache.path):
+                    digest = self._source_digest(step.node_major) if SOURCE_PLACEHOLDER in cache.key else ""
+                    keys[cache_key(cache, self.lock_hash, digest)] = cache
+            for key in sorted(k for k, cache in keys.items() if cache.sharing != "shared"):  # one order: no deadlock
+                await stack.enter_async_context(cache_lock(key))
+            for key, cache in keys.items():
+                link_cache(key, cwd / cache.path)
+            started_s = time.monotonic() - self.t0
+            t = time.monotonic()
             running = []
             for service in step.services:
                 if isinstance(service, AppService):

@@ -8,6 +8,7 @@ reinstall and never writes into the user's checkout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -15,7 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from ci.core.errors import CouldNotRun
@@ -41,6 +42,20 @@ def deps_key(source: Path, node_major: int, env: Mapping[str, str] | None = None
     if env:
         key += "-env" + hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode()).hexdigest()[:12]
     return key
+
+
+@contextlib.asynccontextmanager
+async def cache_lock(key: str) -> AsyncIterator[None]:
+    """Hold cache `key` alone (its `sharing` is locked or private): concurrent steps and processes wait for each
+    other, as the engine's locked cache volumes do (two `next build`s writing one Turbopack cache corrupt it)."""
+    folder = cache_root() / "cache-locks"  # beside the caches, never among them
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{key}.lock", "w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def link_cache(key: str, target: Path) -> None:
