@@ -85,7 +85,7 @@ PlanName = Annotated[str, Doc("The function to plan: ci, quality, lint, typechec
                               "integration-tests, build, build-output, security, audit, secrets, sast, licenses, sbom, "
                               "validate-infra, lighthouse, lint-fix, format-fix, preview-changes or package (its package "
                               "step per environment, and the static export's build), accept (each environment's "
-                              "deployed-stack tests and site audit); promote, deploy, rollback, smoke, history, "
+                              "deployed-stack tests and site audit), deployment-plan (its git step); promote, deploy, rollback, smoke, history, "
                               "configure-github, check-approval, route or init run none (boto3 or GitHub API calls, "
                               "the app's files read: [])")]
 AuditUrl = Annotated[str, Doc("Audit this deployed site (its base URL, e.g. https://staging.example.com) instead of "

@@ -23,7 +23,7 @@ from ci.core.executor import Executor, Setup
 from ci.core.report import Finding, Report, StepResult
 from ci.core.scheduler import Aggregate, run_steps
 from ci.core.step import ReportError, Step
-from ci.delivery import clients, credentials, packaging, preview, target
+from ci.delivery import clients, credentials, packaging, plan_history, preview, target
 from ci.core.text import kebab
 from ci.integrations import github, github_comments
 from ci.integrations.github_rest import API_URL, Client
@@ -275,6 +275,8 @@ async def plan(function: str, executor: Executor) -> str:
         steps = await _package_steps(executor, config, release=name == "package")
     elif name == "accept":
         steps = _accept_steps(config)
+    elif name == "deployment_plan":  # its git step; the commits come from the release and the state at run time
+        steps = [plan_history.step("<release commit>", "<deployed release commit>")]
     else:
         steps = steps_of(name, config, templates)
     setup = setup_of(config).plan({s.node_major for s in steps if s.installs})

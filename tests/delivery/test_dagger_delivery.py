@@ -146,6 +146,16 @@ def test_plan_of_a_delivery_function_without_steps_is_empty(world, function):
     assert json.loads(asyncio.run(Ci().plan(source=dag.directory(), function=function))) == []
 
 
+def test_plan_of_accept_and_deployment_plan_shows_their_steps_with_secret_names_only(world):
+    accept = json.loads(asyncio.run(Ci().plan(source=dag.directory(), function="accept")))
+    tests = next(s for s in accept if s["id"] == f"tests/deployed/{world.name}")
+    assert sorted(tests["secrets"]) == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+    assert tests["argv"][:3] == ["node_modules/.bin/jest", "-c", "jest.deployed.config.mjs"] and not tests["services"]
+    (history,) = json.loads(asyncio.run(Ci().plan(source=dag.directory(), function="deployment-plan")))
+    assert history["id"] == "plan/history" and history["tool"] == "git" and history["secrets"] == {}
+    assert KEY_ID not in json.dumps(accept) + json.dumps(history) and SECRET not in json.dumps(accept)
+
+
 FROM_KEY, FROM_SECRET = "AKIAPLANTEDUPSTREAM9", "planted-upstream-secret-77e2"
 
 
